@@ -1,0 +1,103 @@
+# fuseplug task runner: people and CI (.ci/run) call the same targets.
+# `make help` lists them. A fresh machine needs only python3, cargo, make and git:
+# every target installs what it uses (uv, the dev virtualenv, the extension).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+FUSEPLUG_CACHE := $(HOME)/.cache/fuseplug
+
+# Shared build cache outside the clone: every checkout reuses the compiled dependencies.
+export CARGO_TARGET_DIR ?= $(FUSEPLUG_CACHE)/target
+export UV_CACHE_DIR ?= $(FUSEPLUG_CACHE)/uv
+export UV_PYTHON_DOWNLOADS = never
+export UV_PYTHON ?= python3
+# One fixed PyO3 config for cargo, clippy and maturin alike. Without it `maturin develop` and plain
+# cargo see different PyO3 settings and rebuild ~37 crates each time they alternate (docs/development.md).
+export PYO3_CONFIG_FILE = $(FUSEPLUG_CACHE)/pyo3-config.txt
+export PYO3_BUILD_EXTENSION_MODULE = 1
+
+# uv: the one on PATH, else a private copy installed by the `uv` target. Always called by absolute path.
+UV_TOOLS := $(FUSEPLUG_CACHE)/tools
+UV_VERSION ?= 0.13.8
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(UV_TOOLS)/bin/uv)
+
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+DEPS_STAMP := $(VENV)/.fuseplug-deps
+PY_PATHS := python examples conftest.py
+
+.PHONY: help uv venv deps develop demo test lint fmt bench clean pyo3-config
+
+help: ## Show this help
+	@echo "fuseplug make targets:"
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
+		| sed -E 's/^([^:]+):.*## (.*)$$/\1\t\2/' \
+		| awk -F'\t' '{ printf "  %-10s %s\n", $$1, $$2 }'
+	@echo
+	@echo "build cache: CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)"
+	@echo "             UV_CACHE_DIR=$(UV_CACHE_DIR)"
+
+uv: $(UV) ## Make sure uv is available (installs it under ~/.cache/fuseplug/tools if missing)
+	@"$(UV)" --version
+
+$(UV_TOOLS)/bin/uv:
+	@echo "uv not found on PATH: installing uv $(UV_VERSION) into $(UV_TOOLS)"
+	python3 -m venv "$(UV_TOOLS)"
+	"$(UV_TOOLS)/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+pyo3-config: $(PYO3_CONFIG_FILE)
+
+$(PYO3_CONFIG_FILE):
+	@mkdir -p "$(dir $@)"
+	@printf '%s\n' \
+		'implementation=CPython' \
+		'version=3.10' \
+		'shared=true' \
+		'abi3=true' \
+		'build_flags=' \
+		'suppress_build_script_link_lines=false' > "$@"
+	@echo "wrote $@"
+
+venv: deps ## Same as deps
+deps: $(DEPS_STAMP) ## Create .venv with the locked dev dependencies (uv sync, project not built)
+
+# --inexact keeps the extension that `maturin develop` installed into the same venv.
+$(DEPS_STAMP): pyproject.toml uv.lock | $(UV)
+	"$(UV)" sync --frozen --no-install-project --group dev --inexact
+	@touch "$@"
+
+develop: deps $(PYO3_CONFIG_FILE) ## Build the extension (dev profile) and install it into .venv
+	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv
+
+demo: develop ## Build, run examples/quickstart.py, then the fuseplug CLI on the Parquet file it wrote
+	@rm -rf build/demo && mkdir -p build/demo
+	"$(PY)" examples/quickstart.py --out build/demo
+	"$(PY)" -m fuseplug --max-rows 10 \
+		"SELECT g, count(*) AS n, round(avg(x), 3) AS avg_x FROM 'build/demo/quickstart.parquet' GROUP BY g ORDER BY g"
+
+test: develop lint ## Build, lint, then run the whole pytest suite
+	"$(PY)" -m pytest
+
+lint: deps $(PYO3_CONFIG_FILE) ## cargo fmt --check, clippy -D warnings, ruff check, ruff format --check
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	"$(VENV)/bin/ruff" check $(PY_PATHS)
+	"$(VENV)/bin/ruff" format --check $(PY_PATHS)
+
+fmt: deps ## Format Rust and Python sources and apply safe ruff fixes
+	cargo fmt --all
+	"$(VENV)/bin/ruff" check --fix $(PY_PATHS)
+	"$(VENV)/bin/ruff" format $(PY_PATHS)
+
+bench: develop ## Run benchmarks/*.py (not part of the test run)
+	@shopt -s nullglob; files=(benchmarks/*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet (benchmarks/*.py)"; exit 0; fi; \
+	for f in "$${files[@]}"; do echo "== $$f"; "$(PY)" "$$f"; done
+
+clean: ## Remove .venv (the shared build cache stays)
+	rm -rf "$(VENV)"
+	@echo "removed .venv; the shared Rust build cache is kept. To remove it too:"
+	@echo "  rm -rf '$(CARGO_TARGET_DIR)' '$(UV_CACHE_DIR)'"

@@ -1,0 +1,7 @@
+//! Pieces that both the fuseplug host and plugin authors need: the one tokio runtime of a library and the
+//! blessed way to block on it from Python, and the DataFusion major a library was built against.
+//!
+//! A plugin links its own copy of this crate (never the host crate), so each cdylib gets its own runtime.
+
+pub mod runtime;
+pub mod version;

@@ -1,0 +1,277 @@
+//! `SessionConfig` and `RuntimeEnvBuilder`: immutable builders, each `with_*` returns a new object.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{
+    FairSpillPool, GreedyMemoryPool, MemoryPool, TrackConsumersPool, UnboundedMemoryPool,
+};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::prelude::SessionConfig;
+use pyo3::prelude::*;
+
+use crate::errors::{Error, Result};
+
+/// How many memory consumers a "resources exhausted" error names.
+const TOP_CONSUMERS: usize = 5;
+
+#[pyclass(frozen, name = "SessionConfig", module = "fuseplug._internal", from_py_object)]
+#[derive(Clone, Default)]
+pub struct PySessionConfig {
+    pub inner: SessionConfig,
+}
+
+impl From<SessionConfig> for PySessionConfig {
+    fn from(inner: SessionConfig) -> Self {
+        Self { inner }
+    }
+}
+
+impl From<PySessionConfig> for SessionConfig {
+    fn from(config: PySessionConfig) -> Self {
+        config.inner
+    }
+}
+
+impl PySessionConfig {
+    fn map(&self, f: impl FnOnce(SessionConfig) -> SessionConfig) -> Self {
+        f(self.inner.clone()).into()
+    }
+}
+
+#[pymethods]
+impl PySessionConfig {
+    #[new]
+    #[pyo3(signature = (options = None))]
+    fn new(options: Option<HashMap<String, String>>) -> Result<Self> {
+        let inner = match options {
+            Some(options) => SessionConfig::from_string_hash_map(&options)?,
+            None => SessionConfig::new(),
+        };
+        Ok(inner.into())
+    }
+
+    /// Sets any option by its full key, e.g. `datafusion.execution.batch_size`.
+    fn set(&self, key: &str, value: &Bound<'_, PyAny>) -> Result<Self> {
+        let value = if let Ok(b) = value.extract::<bool>() {
+            b.to_string()
+        } else {
+            value.str()?.to_string()
+        };
+        let mut inner = self.inner.clone();
+        inner.options_mut().set(key, &value)?;
+        Ok(inner.into())
+    }
+
+    /// The value of one option as a string, or `None` when it is unset.
+    fn get(&self, key: &str) -> Result<Option<String>> {
+        self.inner
+            .options()
+            .entries()
+            .into_iter()
+            .find(|entry| entry.key == key)
+            .map(|entry| entry.value)
+            .ok_or_else(|| Error::Value(format!("unknown configuration key: {key}")))
+    }
+
+    /// Every option as a `{key: value}` dict.
+    fn options(&self) -> HashMap<String, Option<String>> {
+        self.inner
+            .options()
+            .entries()
+            .into_iter()
+            .map(|entry| (entry.key, entry.value))
+            .collect()
+    }
+
+    fn with_batch_size(&self, size: usize) -> Result<Self> {
+        if size == 0 {
+            return Err(Error::Value("batch size must be positive".into()));
+        }
+        Ok(self.map(|c| c.with_batch_size(size)))
+    }
+
+    fn with_target_partitions(&self, partitions: usize) -> Result<Self> {
+        if partitions == 0 {
+            return Err(Error::Value("target partitions must be positive".into()));
+        }
+        Ok(self.map(|c| c.with_target_partitions(partitions)))
+    }
+
+    #[pyo3(signature = (enabled = true))]
+    fn with_information_schema(&self, enabled: bool) -> Self {
+        self.map(|c| c.with_information_schema(enabled))
+    }
+
+    fn with_default_catalog_and_schema(&self, catalog: &str, schema: &str) -> Self {
+        self.map(|c| c.with_default_catalog_and_schema(catalog, schema))
+    }
+
+    #[pyo3(signature = (enabled = true))]
+    fn with_create_default_catalog_and_schema(&self, enabled: bool) -> Self {
+        self.map(|c| c.with_create_default_catalog_and_schema(enabled))
+    }
+
+    #[pyo3(signature = (enabled = true))]
+    fn with_repartition_joins(&self, enabled: bool) -> Self {
+        self.map(|c| c.with_repartition_joins(enabled))
+    }
+
+    #[pyo3(signature = (enabled = true))]
+    fn with_repartition_aggregations(&self, enabled: bool) -> Self {
+        self.map(|c| c.with_repartition_aggregations(enabled))
+    }
+
+    #[pyo3(signature = (enabled = true))]
+    fn with_repartition_windows(&self, enabled: bool) -> Self {
+        self.map(|c| c.with_repartition_windows(enabled))
+    }
+
+    #[pyo3(signature = (enabled = true))]
+    fn with_repartition_sorts(&self, enabled: bool) -> Self {
+        self.map(|c| c.with_repartition_sorts(enabled))
+    }
+
+    #[pyo3(signature = (enabled = true))]
+    fn with_repartition_file_scans(&self, enabled: bool) -> Self {
+        self.map(|c| c.with_repartition_file_scans(enabled))
+    }
+
+    fn __repr__(&self) -> String {
+        let options = self.inner.options();
+        format!(
+            "SessionConfig(batch_size={}, target_partitions={}, information_schema={})",
+            options.execution.batch_size,
+            options.execution.target_partitions,
+            options.catalog.information_schema
+        )
+    }
+}
+
+/// Which memory pool the runtime uses.
+#[derive(Clone, Debug)]
+enum PoolKind {
+    Unbounded,
+    FairSpill(usize),
+    Greedy(usize),
+}
+
+#[pyclass(frozen, name = "RuntimeEnvBuilder", module = "fuseplug._internal", from_py_object)]
+#[derive(Clone, Debug)]
+pub struct PyRuntimeEnvBuilder {
+    pool: PoolKind,
+    disk: DiskManagerMode,
+    max_temp_directory_size: Option<u64>,
+}
+
+impl Default for PyRuntimeEnvBuilder {
+    fn default() -> Self {
+        Self {
+            pool: PoolKind::Unbounded,
+            disk: DiskManagerMode::OsTmpDirectory,
+            max_temp_directory_size: None,
+        }
+    }
+}
+
+impl PyRuntimeEnvBuilder {
+    pub fn build(&self) -> Result<Arc<RuntimeEnv>> {
+        let pool: Arc<dyn MemoryPool> = match self.pool {
+            PoolKind::Unbounded => Arc::new(UnboundedMemoryPool::default()),
+            PoolKind::FairSpill(size) => Arc::new(TrackConsumersPool::new(
+                FairSpillPool::new(size),
+                TOP_CONSUMERS.try_into().expect("non-zero"),
+            )),
+            PoolKind::Greedy(size) => Arc::new(TrackConsumersPool::new(
+                GreedyMemoryPool::new(size),
+                TOP_CONSUMERS.try_into().expect("non-zero"),
+            )),
+        };
+        let mut disk = DiskManagerBuilder::default().with_mode(self.disk.clone());
+        if let Some(size) = self.max_temp_directory_size {
+            disk = disk.with_max_temp_directory_size(size);
+        }
+        Ok(RuntimeEnvBuilder::new()
+            .with_memory_pool(pool)
+            .with_disk_manager_builder(disk)
+            .build_arc()?)
+    }
+
+    fn with(&self, f: impl FnOnce(&mut Self)) -> Self {
+        let mut next = self.clone();
+        f(&mut next);
+        next
+    }
+}
+
+fn positive(size: usize, what: &str) -> Result<usize> {
+    if size == 0 {
+        Err(Error::Value(format!("{what} must be positive")))
+    } else {
+        Ok(size)
+    }
+}
+
+#[pymethods]
+impl PyRuntimeEnvBuilder {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    fn with_disk_manager_disabled(&self) -> Self {
+        self.with(|b| b.disk = DiskManagerMode::Disabled)
+    }
+
+    fn with_disk_manager_os(&self) -> Self {
+        self.with(|b| b.disk = DiskManagerMode::OsTmpDirectory)
+    }
+
+    #[pyo3(signature = (*paths))]
+    fn with_disk_manager_specified(&self, paths: Vec<PathBuf>) -> Result<Self> {
+        if paths.is_empty() {
+            return Err(Error::Value("give at least one spill directory".into()));
+        }
+        Ok(self.with(|b| b.disk = DiskManagerMode::Directories(paths)))
+    }
+
+    fn with_temp_file_path(&self, path: PathBuf) -> Self {
+        self.with(|b| b.disk = DiskManagerMode::Directories(vec![path]))
+    }
+
+    fn with_max_temp_directory_size(&self, size: u64) -> Self {
+        self.with(|b| b.max_temp_directory_size = Some(size))
+    }
+
+    fn with_unbounded_memory_pool(&self) -> Self {
+        self.with(|b| b.pool = PoolKind::Unbounded)
+    }
+
+    /// A pool that divides `size` bytes fairly among spilling operators.
+    fn with_fair_spill_pool(&self, size: usize) -> Result<Self> {
+        let size = positive(size, "memory pool size")?;
+        Ok(self.with(|b| b.pool = PoolKind::FairSpill(size)))
+    }
+
+    /// A first-come-first-served pool of `size` bytes.
+    fn with_greedy_memory_pool(&self, size: usize) -> Result<Self> {
+        let size = positive(size, "memory pool size")?;
+        Ok(self.with(|b| b.pool = PoolKind::Greedy(size)))
+    }
+
+    /// Limits memory to `max_memory * memory_fraction` bytes with a spilling pool.
+    #[pyo3(signature = (max_memory, memory_fraction = 1.0))]
+    fn with_memory_limit(&self, max_memory: usize, memory_fraction: f64) -> Result<Self> {
+        if !(memory_fraction > 0.0 && memory_fraction <= 1.0) {
+            return Err(Error::Value("memory_fraction must be in (0, 1]".into()));
+        }
+        let size = positive((max_memory as f64 * memory_fraction) as usize, "memory limit")?;
+        Ok(self.with(|b| b.pool = PoolKind::FairSpill(size)))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("RuntimeEnvBuilder(pool={:?}, disk={:?})", self.pool, self.disk)
+    }
+}

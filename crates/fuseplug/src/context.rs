@@ -1,0 +1,374 @@
+//! `SessionContext`: the entry point. Owns the DataFusion session; every method that reads files or
+//! plans SQL goes through `wait_for_future`.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Schema};
+use arrow::pyarrow::PyArrowType;
+use arrow::record_batch::RecordBatch;
+use datafusion::catalog::MemTable;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::TableProvider;
+use datafusion::logical_expr::SortExpr;
+use datafusion::prelude::{
+    AvroReadOptions, CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext,
+};
+use fuseplug_capsule::runtime::wait_for_future;
+use pyo3::prelude::*;
+
+use crate::catalog::{PyCatalog, PyTable};
+use crate::config::{PyRuntimeEnvBuilder, PySessionConfig};
+use crate::dataframe::{single_byte, PyDataFrame};
+use crate::errors::{fuseplug_exception, Error, Result};
+use crate::expr::{sort_exprs, PySortExpr};
+use crate::udf::{PyAggregateUDF, PyScalarUDF, PyTableFunction, PyWindowUDF};
+
+#[pyclass(frozen, name = "SessionContext", module = "fuseplug._internal", skip_from_py_object)]
+#[derive(Clone)]
+pub struct PySessionContext {
+    pub ctx: Arc<SessionContext>,
+}
+
+/// Either one path or a list of paths.
+#[derive(FromPyObject)]
+pub enum Paths {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Paths {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Paths::One(p) => vec![p],
+            Paths::Many(ps) => ps,
+        }
+    }
+}
+
+type PartitionCols = Vec<(String, PyArrowType<DataType>)>;
+
+fn partition_cols(cols: Option<PartitionCols>) -> Vec<(String, DataType)> {
+    cols.unwrap_or_default().into_iter().map(|(name, ty)| (name, ty.0)).collect()
+}
+
+fn compression(name: Option<&str>) -> Result<FileCompressionType> {
+    match name {
+        None => Ok(FileCompressionType::UNCOMPRESSED),
+        Some(name) => Ok(FileCompressionType::from_str(name)?),
+    }
+}
+
+fn sort_order(order: Option<Vec<Vec<PySortExpr>>>) -> Vec<Vec<SortExpr>> {
+    order.unwrap_or_default().into_iter().map(sort_exprs).collect()
+}
+
+impl PySessionContext {
+    fn target_partitions(&self) -> usize {
+        self.ctx.copied_config().target_partitions()
+    }
+
+    fn provide(&self, name: Option<&str>, provider: Arc<dyn TableProvider>) -> Result<PyDataFrame> {
+        match name {
+            Some(name) => {
+                self.ctx.register_table(name, Arc::clone(&provider))?;
+                Python::attach(|py| self.table(py, name))
+            }
+            None => Ok(self.ctx.read_table(provider)?.into()),
+        }
+    }
+}
+
+#[pymethods]
+impl PySessionContext {
+    #[new]
+    #[pyo3(signature = (config = None, runtime = None))]
+    fn new(config: Option<PySessionConfig>, runtime: Option<PyRuntimeEnvBuilder>) -> Result<Self> {
+        let config = config.unwrap_or_default().inner;
+        let runtime = runtime.unwrap_or_default().build()?;
+        Ok(Self { ctx: Arc::new(SessionContext::new_with_config_rt(config, runtime)) })
+    }
+
+    /// A new context over the same session state that also resolves file paths used as table names.
+    fn enable_url_table(&self) -> Self {
+        Self { ctx: Arc::new(self.ctx.as_ref().clone().enable_url_table()) }
+    }
+
+    fn session_id(&self) -> String {
+        self.ctx.session_id()
+    }
+
+    fn sql(&self, py: Python<'_>, query: &str) -> Result<PyDataFrame> {
+        let ctx = Arc::clone(&self.ctx);
+        Ok(wait_for_future(py, async move { ctx.sql(query).await })??.into())
+    }
+
+    #[pyo3(signature = (name, path, table_partition_cols = None, parquet_pruning = true, file_extension = ".parquet", skip_metadata = true, schema = None, file_sort_order = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn register_parquet(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        path: &str,
+        table_partition_cols: Option<PartitionCols>,
+        parquet_pruning: bool,
+        file_extension: &str,
+        skip_metadata: bool,
+        schema: Option<PyArrowType<Schema>>,
+        file_sort_order: Option<Vec<Vec<PySortExpr>>>,
+    ) -> Result<()> {
+        let mut options = ParquetReadOptions::default()
+            .table_partition_cols(partition_cols(table_partition_cols))
+            .parquet_pruning(parquet_pruning)
+            .skip_metadata(skip_metadata);
+        options.file_extension = file_extension;
+        options.schema = schema.as_ref().map(|s| &s.0);
+        options.file_sort_order = sort_order(file_sort_order);
+        wait_for_future(py, self.ctx.register_parquet(name, path, options))??;
+        Ok(())
+    }
+
+    #[pyo3(signature = (path, table_partition_cols = None, parquet_pruning = true, file_extension = ".parquet", skip_metadata = true, schema = None, file_sort_order = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn read_parquet(
+        &self,
+        py: Python<'_>,
+        path: Paths,
+        table_partition_cols: Option<PartitionCols>,
+        parquet_pruning: bool,
+        file_extension: &str,
+        skip_metadata: bool,
+        schema: Option<PyArrowType<Schema>>,
+        file_sort_order: Option<Vec<Vec<PySortExpr>>>,
+    ) -> Result<PyDataFrame> {
+        let mut options = ParquetReadOptions::default()
+            .table_partition_cols(partition_cols(table_partition_cols))
+            .parquet_pruning(parquet_pruning)
+            .skip_metadata(skip_metadata);
+        options.file_extension = file_extension;
+        options.schema = schema.as_ref().map(|s| &s.0);
+        options.file_sort_order = sort_order(file_sort_order);
+        Ok(wait_for_future(py, self.ctx.read_parquet(path.into_vec(), options))??.into())
+    }
+
+    #[pyo3(signature = (name, path, schema = None, has_header = true, delimiter = ",", schema_infer_max_records = 1000, file_extension = ".csv", file_compression_type = None, table_partition_cols = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn register_csv(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        path: &str,
+        schema: Option<PyArrowType<Schema>>,
+        has_header: bool,
+        delimiter: &str,
+        schema_infer_max_records: usize,
+        file_extension: &str,
+        file_compression_type: Option<&str>,
+        table_partition_cols: Option<PartitionCols>,
+    ) -> Result<()> {
+        let mut options = CsvReadOptions::new()
+            .has_header(has_header)
+            .delimiter(single_byte(delimiter, "delimiter")?)
+            .schema_infer_max_records(schema_infer_max_records)
+            .file_extension(file_extension)
+            .file_compression_type(compression(file_compression_type)?)
+            .table_partition_cols(partition_cols(table_partition_cols));
+        options.schema = schema.as_ref().map(|s| &s.0);
+        wait_for_future(py, self.ctx.register_csv(name, path, options))??;
+        Ok(())
+    }
+
+    #[pyo3(signature = (path, schema = None, has_header = true, delimiter = ",", schema_infer_max_records = 1000, file_extension = ".csv", file_compression_type = None, table_partition_cols = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn read_csv(
+        &self,
+        py: Python<'_>,
+        path: Paths,
+        schema: Option<PyArrowType<Schema>>,
+        has_header: bool,
+        delimiter: &str,
+        schema_infer_max_records: usize,
+        file_extension: &str,
+        file_compression_type: Option<&str>,
+        table_partition_cols: Option<PartitionCols>,
+    ) -> Result<PyDataFrame> {
+        let mut options = CsvReadOptions::new()
+            .has_header(has_header)
+            .delimiter(single_byte(delimiter, "delimiter")?)
+            .schema_infer_max_records(schema_infer_max_records)
+            .file_extension(file_extension)
+            .file_compression_type(compression(file_compression_type)?)
+            .table_partition_cols(partition_cols(table_partition_cols));
+        options.schema = schema.as_ref().map(|s| &s.0);
+        Ok(wait_for_future(py, self.ctx.read_csv(path.into_vec(), options))??.into())
+    }
+
+    #[pyo3(signature = (name, path, schema = None, schema_infer_max_records = 1000, file_extension = ".json", file_compression_type = None, table_partition_cols = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn register_json(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        path: &str,
+        schema: Option<PyArrowType<Schema>>,
+        schema_infer_max_records: usize,
+        file_extension: &str,
+        file_compression_type: Option<&str>,
+        table_partition_cols: Option<PartitionCols>,
+    ) -> Result<()> {
+        let mut options = JsonReadOptions::default()
+            .schema_infer_max_records(schema_infer_max_records)
+            .file_extension(file_extension)
+            .file_compression_type(compression(file_compression_type)?)
+            .table_partition_cols(partition_cols(table_partition_cols));
+        options.schema = schema.as_ref().map(|s| &s.0);
+        wait_for_future(py, self.ctx.register_json(name, path, options))??;
+        Ok(())
+    }
+
+    #[pyo3(signature = (path, schema = None, schema_infer_max_records = 1000, file_extension = ".json", file_compression_type = None, table_partition_cols = None))]
+    fn read_json(
+        &self,
+        py: Python<'_>,
+        path: Paths,
+        schema: Option<PyArrowType<Schema>>,
+        schema_infer_max_records: usize,
+        file_extension: &str,
+        file_compression_type: Option<&str>,
+        table_partition_cols: Option<PartitionCols>,
+    ) -> Result<PyDataFrame> {
+        let mut options = JsonReadOptions::default()
+            .schema_infer_max_records(schema_infer_max_records)
+            .file_extension(file_extension)
+            .file_compression_type(compression(file_compression_type)?)
+            .table_partition_cols(partition_cols(table_partition_cols));
+        options.schema = schema.as_ref().map(|s| &s.0);
+        Ok(wait_for_future(py, self.ctx.read_json(path.into_vec(), options))??.into())
+    }
+
+    #[pyo3(signature = (name, path, schema = None, file_extension = ".avro", table_partition_cols = None))]
+    fn register_avro(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        path: &str,
+        schema: Option<PyArrowType<Schema>>,
+        file_extension: &str,
+        table_partition_cols: Option<PartitionCols>,
+    ) -> Result<()> {
+        let mut options = AvroReadOptions::default()
+            .table_partition_cols(partition_cols(table_partition_cols));
+        options.file_extension = file_extension;
+        options.schema = schema.as_ref().map(|s| &s.0);
+        wait_for_future(py, self.ctx.register_avro(name, path, options))??;
+        Ok(())
+    }
+
+    #[pyo3(signature = (path, schema = None, file_extension = ".avro", table_partition_cols = None))]
+    fn read_avro(
+        &self,
+        py: Python<'_>,
+        path: Paths,
+        schema: Option<PyArrowType<Schema>>,
+        file_extension: &str,
+        table_partition_cols: Option<PartitionCols>,
+    ) -> Result<PyDataFrame> {
+        let mut options = AvroReadOptions::default()
+            .table_partition_cols(partition_cols(table_partition_cols));
+        options.file_extension = file_extension;
+        options.schema = schema.as_ref().map(|s| &s.0);
+        Ok(wait_for_future(py, self.ctx.read_avro(path.into_vec(), options))??.into())
+    }
+
+    /// Registers in-memory partitions of pyarrow RecordBatches as a table.
+    fn register_record_batches(
+        &self,
+        name: &str,
+        partitions: Vec<Vec<PyArrowType<RecordBatch>>>,
+    ) -> Result<()> {
+        let partitions: Vec<Vec<RecordBatch>> =
+            partitions.into_iter().map(|p| p.into_iter().map(|b| b.0).collect()).collect();
+        let schema = partitions
+            .iter()
+            .flatten()
+            .next()
+            .map(RecordBatch::schema)
+            .ok_or_else(|| Error::Value("register_record_batches needs at least one batch".into()))?;
+        self.ctx.register_table(name, Arc::new(MemTable::try_new(schema, partitions)?))?;
+        Ok(())
+    }
+
+    /// Reads any object exporting `__arrow_c_stream__` or `__arrow_c_array__` into memory; registers
+    /// it as `name` when one is given.
+    #[pyo3(signature = (data, name = None))]
+    fn from_arrow(&self, data: &Bound<'_, PyAny>, name: Option<&str>) -> Result<PyDataFrame> {
+        let table = PyTable::from_arrow(data, self.target_partitions())?;
+        self.provide(name, table.inner)
+    }
+
+    fn register_view(&self, name: &str, df: PyDataFrame) -> Result<()> {
+        self.ctx.register_table(name, df.inner.as_ref().clone().into_view())?;
+        Ok(())
+    }
+
+    fn register_table(&self, name: &str, table: PyTable) -> Result<()> {
+        self.ctx.register_table(name, table.inner)?;
+        Ok(())
+    }
+
+    fn read_table(&self, table: PyTable) -> Result<PyDataFrame> {
+        Ok(self.ctx.read_table(table.inner)?.into())
+    }
+
+    fn deregister_table(&self, name: &str) -> Result<()> {
+        self.ctx.deregister_table(name)?;
+        Ok(())
+    }
+
+    fn table(&self, py: Python<'_>, name: &str) -> Result<PyDataFrame> {
+        let ctx = Arc::clone(&self.ctx);
+        Ok(wait_for_future(py, async move { ctx.table(name).await })??.into())
+    }
+
+    fn table_exist(&self, name: &str) -> Result<bool> {
+        Ok(self.ctx.table_exist(name)?)
+    }
+
+    fn catalog_names(&self) -> Vec<String> {
+        let mut names = self.ctx.catalog_names();
+        names.sort();
+        names
+    }
+
+    #[pyo3(signature = (name = "datafusion"))]
+    fn catalog(&self, py: Python<'_>, name: &str) -> Result<PyCatalog> {
+        match self.ctx.catalog(name) {
+            Some(inner) => Ok(PyCatalog { inner }),
+            None => Err(fuseplug_exception(py, "PlanError", format!("no catalog named {name:?}")).into()),
+        }
+    }
+
+    fn register_udf(&self, udf: PyScalarUDF) {
+        self.ctx.register_udf(udf.inner);
+    }
+
+    fn register_udaf(&self, udaf: PyAggregateUDF) {
+        self.ctx.register_udaf(udaf.inner);
+    }
+
+    fn register_udwf(&self, udwf: PyWindowUDF) {
+        self.ctx.register_udwf(udwf.inner);
+    }
+
+    fn register_udtf(&self, udtf: PyTableFunction) {
+        self.ctx.register_udtf(&udtf.name, udtf.inner);
+    }
+
+    fn deregister_udf(&self, name: &str) {
+        self.ctx.deregister_udf(name);
+    }
+
+    fn __repr__(&self) -> String {
+        format!("SessionContext(session_id={:?})", self.ctx.session_id())
+    }
+}

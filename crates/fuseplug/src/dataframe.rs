@@ -1,0 +1,517 @@
+//! `DataFrame`: a lazy plan bound to its session. Every transformation returns a new DataFrame; the
+//! methods that execute release the GIL through `wait_for_future`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::compute::concat_batches;
+use arrow::datatypes::DataType;
+use arrow::pyarrow::{PyArrowType, ToPyArrow};
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
+use datafusion::common::{Column, JoinType, UnnestOptions};
+use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+use datafusion::logical_expr::{cast, Expr};
+use datafusion::prelude::coalesce;
+use fuseplug_capsule::runtime::wait_for_future;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+
+use crate::errors::{Error, Result};
+use crate::expr::{exprs, py_to_scalar, sort_exprs, PyExpr, PySortExpr};
+use crate::plan::{PyExecutionPlan, PyLogicalPlan};
+use crate::stream::{batch_reader, PyRecordBatchStream};
+
+/// The longest cell the text rendering prints before cutting it with `…`.
+const MAX_CELL_WIDTH: usize = 40;
+
+#[pyclass(frozen, name = "DataFrame", module = "fuseplug._internal", from_py_object)]
+#[derive(Clone)]
+pub struct PyDataFrame {
+    pub inner: Arc<DataFrame>,
+}
+
+impl From<DataFrame> for PyDataFrame {
+    fn from(df: DataFrame) -> Self {
+        Self { inner: Arc::new(df) }
+    }
+}
+
+impl PyDataFrame {
+    fn df(&self) -> DataFrame {
+        self.inner.as_ref().clone()
+    }
+
+    fn map(&self, f: impl FnOnce(DataFrame) -> datafusion::error::Result<DataFrame>) -> Result<Self> {
+        Ok(f(self.df())?.into())
+    }
+
+    fn collect_batches(&self, py: Python<'_>, df: DataFrame) -> Result<Vec<RecordBatch>> {
+        Ok(wait_for_future(py, df.collect())??)
+    }
+}
+
+fn parse_join_type(how: &str) -> Result<JoinType> {
+    Ok(match how.to_ascii_lowercase().as_str() {
+        "inner" => JoinType::Inner,
+        "left" => JoinType::Left,
+        "right" => JoinType::Right,
+        "full" | "outer" => JoinType::Full,
+        "semi" | "left_semi" => JoinType::LeftSemi,
+        "anti" | "left_anti" => JoinType::LeftAnti,
+        "right_semi" => JoinType::RightSemi,
+        "right_anti" => JoinType::RightAnti,
+        other => {
+            return Err(Error::Value(format!(
+                "join type must be one of inner, left, right, full, semi, anti, right_semi, \
+                 right_anti; got {other:?}"
+            )));
+        }
+    })
+}
+
+fn batches_to_py(py: Python<'_>, batches: &[RecordBatch]) -> Result<Vec<Py<PyAny>>> {
+    batches.iter().map(|b| Ok(b.to_pyarrow(py)?.unbind())).collect()
+}
+
+/// Formats `batches` as a bordered text table, cutting long cells.
+fn render_table(batches: &[RecordBatch], schema: &arrow::datatypes::Schema) -> Result<Vec<Vec<String>>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows: Vec<Vec<String>> =
+        vec![schema.fields().iter().map(|f| f.name().clone()).collect()];
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| {
+                        let cell = f.value(row).to_string();
+                        if cell.chars().count() > MAX_CELL_WIDTH {
+                            let cut: String = cell.chars().take(MAX_CELL_WIDTH - 1).collect();
+                            format!("{cut}…")
+                        } else {
+                            cell
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+fn format_grid(rows: &[Vec<String>], more: bool) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    if columns == 0 {
+        return "++\n++".to_string();
+    }
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let rule = format!(
+        "+{}+",
+        widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+")
+    );
+    let line = |row: &Vec<String>| {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!(" {cell}{} ", " ".repeat(w - cell.chars().count())))
+            .collect();
+        format!("|{}|", cells.join("|"))
+    };
+    let mut out = vec![rule.clone(), line(&rows[0]), rule.clone()];
+    out.extend(rows[1..].iter().map(line));
+    out.push(rule);
+    if more {
+        out.push("(more rows not shown)".to_string());
+    }
+    out.join("\n")
+}
+
+#[pymethods]
+impl PyDataFrame {
+    fn select(&self, exprs_: Vec<PyExpr>) -> Result<Self> {
+        self.map(|df| df.select(exprs(exprs_)))
+    }
+
+    fn select_columns(&self, names: Vec<String>) -> Result<Self> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.map(|df| df.select_columns(&names))
+    }
+
+    fn filter(&self, predicate: PyExpr) -> Result<Self> {
+        self.map(|df| df.filter(predicate.inner))
+    }
+
+    fn with_column(&self, name: &str, expr: PyExpr) -> Result<Self> {
+        self.map(|df| df.with_column(name, expr.inner))
+    }
+
+    /// Adds or replaces one column per expression, named by its alias.
+    fn with_columns(&self, exprs_: Vec<PyExpr>) -> Result<Self> {
+        let mut df = self.df();
+        for expr in exprs(exprs_) {
+            let name = expr.schema_name().to_string();
+            df = df.with_column(&name, expr.unalias())?;
+        }
+        Ok(df.into())
+    }
+
+    fn with_column_renamed(&self, old: &str, new: &str) -> Result<Self> {
+        self.map(|df| df.with_column_renamed(old, new))
+    }
+
+    fn drop(&self, names: Vec<String>) -> Result<Self> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.map(|df| df.drop_columns(&names))
+    }
+
+    fn aggregate(&self, group_by: Vec<PyExpr>, aggregates: Vec<PyExpr>) -> Result<Self> {
+        self.map(|df| df.aggregate(exprs(group_by), exprs(aggregates)))
+    }
+
+    fn sort(&self, sort: Vec<PySortExpr>) -> Result<Self> {
+        self.map(|df| df.sort(sort_exprs(sort)))
+    }
+
+    #[pyo3(signature = (count, offset = 0))]
+    fn limit(&self, count: Option<usize>, offset: usize) -> Result<Self> {
+        self.map(|df| df.limit(offset, count))
+    }
+
+    /// The last `n` rows in the frame's current order (counts the rows first).
+    fn tail(&self, py: Python<'_>, n: usize) -> Result<Self> {
+        let total = wait_for_future(py, self.df().count())??;
+        self.map(|df| df.limit(total.saturating_sub(n), Some(n)))
+    }
+
+    /// Joins on equal columns. With `coalesce_keys`, a key that has the same name on both sides appears
+    /// once in the result.
+    #[pyo3(signature = (right, how, left_on, right_on, coalesce_keys = true))]
+    fn join(
+        &self,
+        right: PyDataFrame,
+        how: &str,
+        left_on: Vec<String>,
+        right_on: Vec<String>,
+        coalesce_keys: bool,
+    ) -> Result<Self> {
+        if left_on.len() != right_on.len() {
+            return Err(Error::Value(format!(
+                "left_on has {} columns but right_on has {}",
+                left_on.len(),
+                right_on.len()
+            )));
+        }
+        if left_on.is_empty() {
+            return Err(Error::Value("a join needs at least one key column".into()));
+        }
+        let join_type = parse_join_type(how)?;
+        let left_fields = self.inner.schema().fields().len();
+        let right_schema = right.inner.schema().clone();
+        let l: Vec<&str> = left_on.iter().map(String::as_str).collect();
+        let r: Vec<&str> = right_on.iter().map(String::as_str).collect();
+        let joined = self.df().join(right.df(), join_type, &l, &r, None)?;
+        let keeps_both_sides =
+            !matches!(join_type, JoinType::LeftSemi | JoinType::LeftAnti | JoinType::RightSemi | JoinType::RightAnti);
+        if !coalesce_keys || !keeps_both_sides {
+            return Ok(joined.into());
+        }
+        // Indices (in the joined schema) of right keys that share the left key's name.
+        let schema = joined.schema().clone();
+        let mut duplicate_right = HashMap::new();
+        for (lk, rk) in left_on.iter().zip(&right_on) {
+            if lk != rk {
+                continue;
+            }
+            let (Some(li), Some(ri)) = (
+                schema.columns().iter().take(left_fields).position(|c| &c.name == lk),
+                right_schema.columns().iter().position(|c| &c.name == rk),
+            ) else {
+                continue;
+            };
+            duplicate_right.insert(left_fields + ri, li);
+        }
+        if duplicate_right.is_empty() {
+            return Ok(joined.into());
+        }
+        let columns: Vec<Column> = schema.columns();
+        let left_of: HashMap<usize, usize> =
+            duplicate_right.iter().map(|(r, l)| (*l, *r)).collect();
+        let projection: Vec<Expr> = columns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !duplicate_right.contains_key(i))
+            .map(|(i, c)| match (left_of.get(&i), join_type) {
+                (Some(r), JoinType::Right) => Expr::Column(columns[*r].clone()).alias(&c.name),
+                (Some(r), JoinType::Full) => {
+                    coalesce(vec![Expr::Column(c.clone()), Expr::Column(columns[*r].clone())])
+                        .alias(&c.name)
+                }
+                _ => Expr::Column(c.clone()),
+            })
+            .collect();
+        Ok(joined.select(projection)?.into())
+    }
+
+    fn join_on(&self, right: PyDataFrame, on: Vec<PyExpr>, how: &str) -> Result<Self> {
+        let join_type = parse_join_type(how)?;
+        self.map(|df| df.join_on(right.df(), join_type, exprs(on)))
+    }
+
+    #[pyo3(signature = (other, distinct = false))]
+    fn union(&self, other: PyDataFrame, distinct: bool) -> Result<Self> {
+        if distinct {
+            self.map(|df| df.union_distinct(other.df()))
+        } else {
+            self.map(|df| df.union(other.df()))
+        }
+    }
+
+    fn union_by_name(&self, other: PyDataFrame) -> Result<Self> {
+        self.map(|df| df.union_by_name(other.df()))
+    }
+
+    fn intersect(&self, other: PyDataFrame) -> Result<Self> {
+        self.map(|df| df.intersect(other.df()))
+    }
+
+    fn except_all(&self, other: PyDataFrame) -> Result<Self> {
+        self.map(|df| df.except(other.df()))
+    }
+
+    fn distinct(&self) -> Result<Self> {
+        self.map(DataFrame::distinct)
+    }
+
+    /// Casts the named columns; the others pass through unchanged.
+    fn cast(&self, mapping: HashMap<String, PyArrowType<DataType>>) -> Result<Self> {
+        let schema = self.inner.schema();
+        for name in mapping.keys() {
+            if schema.index_of_column_by_name(None, name).is_none()
+                && !schema.fields().iter().any(|f| f.name() == name)
+            {
+                return Err(Error::DataFusion(datafusion::error::DataFusionError::SchemaError(
+                    Box::new(datafusion::common::SchemaError::FieldNotFound {
+                        field: Box::new(Column::from_name(name)),
+                        valid_fields: schema.columns(),
+                    }),
+                    Box::new(None),
+                )));
+            }
+        }
+        let projection: Vec<Expr> = schema
+            .columns()
+            .into_iter()
+            .map(|c| match mapping.get(&c.name) {
+                Some(to) => cast(Expr::Column(c.clone()), to.0.clone()).alias(&c.name),
+                None => Expr::Column(c),
+            })
+            .collect();
+        self.map(|df| df.select(projection))
+    }
+
+    #[pyo3(signature = (value, subset = None))]
+    fn fill_null(&self, value: &Bound<'_, PyAny>, subset: Option<Vec<String>>) -> Result<Self> {
+        let scalar = py_to_scalar(value)?;
+        let subset = subset.unwrap_or_default();
+        let columns: Vec<&str> = subset.iter().map(String::as_str).collect();
+        self.map(|df| df.fill_null(&scalar, &columns))
+    }
+
+    #[pyo3(signature = (columns, preserve_nulls = true))]
+    fn unnest_columns(&self, columns: Vec<String>, preserve_nulls: bool) -> Result<Self> {
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let options = UnnestOptions::new().with_preserve_nulls(preserve_nulls);
+        self.map(|df| df.unnest_columns_with_options(&columns, options))
+    }
+
+    #[pyo3(signature = (verbose = false, analyze = false))]
+    fn explain(&self, verbose: bool, analyze: bool) -> Result<Self> {
+        self.map(|df| df.explain(verbose, analyze))
+    }
+
+    fn describe(&self, py: Python<'_>) -> Result<Self> {
+        Ok(wait_for_future(py, self.df().describe())??.into())
+    }
+
+    fn schema<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        Ok(self.inner.schema().as_arrow().to_pyarrow(py)?)
+    }
+
+    fn count(&self, py: Python<'_>) -> Result<usize> {
+        Ok(wait_for_future(py, self.df().count())??)
+    }
+
+    /// Executes the plan once and keeps the result in memory.
+    fn cache(&self, py: Python<'_>) -> Result<Self> {
+        Ok(wait_for_future(py, self.df().cache())??.into())
+    }
+
+    fn collect(&self, py: Python<'_>) -> Result<Vec<Py<PyAny>>> {
+        let batches = self.collect_batches(py, self.df())?;
+        batches_to_py(py, &batches)
+    }
+
+    fn collect_partitioned(&self, py: Python<'_>) -> Result<Vec<Vec<Py<PyAny>>>> {
+        let partitions = wait_for_future(py, self.df().collect_partitioned())??;
+        partitions.iter().map(|p| batches_to_py(py, p)).collect()
+    }
+
+    /// All rows as one pyarrow Table.
+    fn to_arrow_table<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        let batches = self.collect_batches(py, self.df())?;
+        let schema = Arc::new(self.inner.schema().as_arrow().clone());
+        let py_batches = batches_to_py(py, &batches)?;
+        let pa = py.import("pyarrow")?;
+        Ok(pa
+            .getattr("Table")?
+            .call_method1("from_batches", (py_batches, schema.to_pyarrow(py)?))?)
+    }
+
+    fn execute_stream(&self, py: Python<'_>) -> Result<PyRecordBatchStream> {
+        let stream = wait_for_future(py, self.df().execute_stream())??;
+        Ok(PyRecordBatchStream::new(stream))
+    }
+
+    fn execute_stream_partitioned(&self, py: Python<'_>) -> Result<Vec<PyRecordBatchStream>> {
+        let streams = wait_for_future(py, self.df().execute_stream_partitioned())??;
+        Ok(streams.into_iter().map(PyRecordBatchStream::new).collect())
+    }
+
+    /// Exports the result as an Arrow C stream; batches are computed as the consumer pulls them.
+    /// `requested_schema` is accepted and ignored (the protocol makes it best effort).
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let stream = wait_for_future(py, self.df().execute_stream())??;
+        let ffi = arrow::ffi_stream::FFI_ArrowArrayStream::new(batch_reader(stream));
+        Ok(PyCapsule::new_with_value(py, ffi, c"arrow_array_stream")?)
+    }
+
+    /// The first `max_rows` rows as a bordered text table.
+    #[pyo3(signature = (max_rows = 20))]
+    fn to_string(&self, py: Python<'_>, max_rows: usize) -> Result<String> {
+        let (rows, more) = self.preview_rows(py, max_rows)?;
+        Ok(format_grid(&rows, more))
+    }
+
+    /// The header and first `max_rows` rows as strings, and whether more rows exist.
+    #[pyo3(signature = (max_rows = 20))]
+    fn preview_rows(&self, py: Python<'_>, max_rows: usize) -> Result<(Vec<Vec<String>>, bool)> {
+        let batches = self.collect_batches(py, self.df().limit(0, Some(max_rows + 1))?)?;
+        let schema = Arc::new(self.inner.schema().as_arrow().clone());
+        let all = concat_batches(&schema, &batches)?;
+        let more = all.num_rows() > max_rows;
+        let shown = all.slice(0, all.num_rows().min(max_rows));
+        Ok((render_table(&[shown], &schema)?, more))
+    }
+
+    #[pyo3(signature = (path, compression = "zstd", compression_level = None, partition_by = vec![], single_file_output = None))]
+    fn write_parquet(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        compression: &str,
+        compression_level: Option<u32>,
+        partition_by: Vec<String>,
+        single_file_output: Option<bool>,
+    ) -> Result<()> {
+        let mut options = TableParquetOptions::default();
+        let codec = compression.to_ascii_lowercase();
+        options.global.compression = Some(match (codec.as_str(), compression_level) {
+            ("zstd" | "gzip" | "brotli", Some(level)) => format!("{codec}({level})"),
+            ("zstd", None) => "zstd(3)".to_string(),
+            ("gzip", None) => "gzip(6)".to_string(),
+            ("brotli", None) => "brotli(1)".to_string(),
+            ("snappy" | "lz4" | "lz4_raw" | "uncompressed", None) => codec.clone(),
+            (_, Some(_)) => {
+                return Err(Error::Value(format!("compression {codec:?} takes no level")));
+            }
+            (other, None) => other.to_string(),
+        });
+        let write = write_options(path, partition_by, single_file_output);
+        wait_for_future(py, self.df().write_parquet(path, write, Some(options)))??;
+        Ok(())
+    }
+
+    #[pyo3(signature = (path, with_header = true, delimiter = ",", partition_by = vec![], single_file_output = None))]
+    fn write_csv(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        with_header: bool,
+        delimiter: &str,
+        partition_by: Vec<String>,
+        single_file_output: Option<bool>,
+    ) -> Result<()> {
+        let delimiter = single_byte(delimiter, "delimiter")?;
+        let options = CsvOptions::default().with_has_header(with_header).with_delimiter(delimiter);
+        let write = write_options(path, partition_by, single_file_output);
+        wait_for_future(py, self.df().write_csv(path, write, Some(options)))??;
+        Ok(())
+    }
+
+    #[pyo3(signature = (path, partition_by = vec![], single_file_output = None))]
+    fn write_json(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        partition_by: Vec<String>,
+        single_file_output: Option<bool>,
+    ) -> Result<()> {
+        let write = write_options(path, partition_by, single_file_output);
+        wait_for_future(py, self.df().write_json(path, write, Some(JsonOptions::default())))??;
+        Ok(())
+    }
+
+    /// This frame as a view, for registering or passing where a table is expected.
+    fn into_view(&self) -> crate::catalog::PyTable {
+        crate::catalog::PyTable { inner: self.df().into_view() }
+    }
+
+    fn logical_plan(&self) -> PyLogicalPlan {
+        self.inner.logical_plan().clone().into()
+    }
+
+    fn optimized_logical_plan(&self) -> Result<PyLogicalPlan> {
+        Ok(self.df().into_optimized_plan()?.into())
+    }
+
+    fn execution_plan(&self, py: Python<'_>) -> Result<PyExecutionPlan> {
+        Ok(wait_for_future(py, self.df().create_physical_plan())??.into())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("DataFrame({})", self.inner.logical_plan().display())
+    }
+}
+
+/// A path with a file extension is written as one file unless partitioned; anything else is a directory.
+fn write_options(path: &str, partition_by: Vec<String>, single: Option<bool>) -> DataFrameWriteOptions {
+    let looks_like_file = Path::new(path).extension().is_some() && !path.ends_with('/');
+    let single = single.unwrap_or(looks_like_file && partition_by.is_empty());
+    DataFrameWriteOptions::new()
+        .with_single_file_output(single)
+        .with_partition_by(partition_by)
+}
+
+/// A one-byte option such as a CSV delimiter.
+pub fn single_byte(value: &str, what: &str) -> Result<u8> {
+    match value.as_bytes() {
+        [b] => Ok(*b),
+        _ => Err(Error::Value(format!("{what} must be a single ASCII character, got {value:?}"))),
+    }
+}

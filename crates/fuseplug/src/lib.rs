@@ -1,0 +1,44 @@
+//! The compiled core of fuseplug, imported as `fuseplug._internal`. The public API lives in the pure-Python
+//! package `fuseplug`, which wraps the classes defined here.
+
+use pyo3::prelude::*;
+
+pub mod catalog;
+pub mod config;
+pub mod context;
+pub mod dataframe;
+pub mod errors;
+pub mod expr;
+pub mod functions;
+pub mod plan;
+pub mod stream;
+pub mod udf;
+
+#[pymodule]
+fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DATAFUSION_VERSION", datafusion::DATAFUSION_VERSION)?;
+    m.add_class::<config::PySessionConfig>()?;
+    m.add_class::<config::PyRuntimeEnvBuilder>()?;
+    m.add_class::<context::PySessionContext>()?;
+    m.add_class::<dataframe::PyDataFrame>()?;
+    m.add_class::<stream::PyRecordBatchStream>()?;
+    m.add_class::<expr::PyExpr>()?;
+    m.add_class::<expr::PySortExpr>()?;
+    m.add_class::<expr::PyCaseBuilder>()?;
+    m.add_class::<expr::PyWindowFrame>()?;
+    m.add_class::<expr::PyExprFuncBuilder>()?;
+    m.add_class::<plan::PyLogicalPlan>()?;
+    m.add_class::<plan::PyExecutionPlan>()?;
+    m.add_class::<catalog::PyCatalog>()?;
+    m.add_class::<catalog::PySchema>()?;
+    m.add_class::<catalog::PyTable>()?;
+    m.add_class::<udf::PyScalarUDF>()?;
+    m.add_class::<udf::PyAggregateUDF>()?;
+    m.add_class::<udf::PyWindowUDF>()?;
+    m.add_class::<udf::PyTableFunction>()?;
+    m.add_class::<functions::PyFunctionInfo>()?;
+    m.add_function(wrap_pyfunction!(functions::builtin_functions, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+"""fuseplug: Apache DataFusion for Python, built to plug in any DataFusion wheel.
+
+>>> import fuseplug
+>>> ctx = fuseplug.SessionContext()
+>>> ctx.sql("SELECT 1 + 1 AS two").to_pydict()
+{'two': [2]}
+"""
+
+from __future__ import annotations
+
+from fuseplug import exceptions, functions
+from fuseplug._internal import DATAFUSION_VERSION, __version__
+from fuseplug.catalog import Catalog, Schema, Table
+from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
+from fuseplug.dataframe import DataFrame, RecordBatchStream
+from fuseplug.exceptions import DataFusionError, FuseplugError
+from fuseplug.expr import (
+    CaseBuilder,
+    Expr,
+    ExprFuncBuilder,
+    SortExpr,
+    Window,
+    WindowFrame,
+    col,
+    column,
+    lit,
+    literal,
+)
+from fuseplug.plan import ExecutionPlan, LogicalPlan
+from fuseplug.udf import (
+    Accumulator,
+    AggregateUDF,
+    ScalarUDF,
+    TableFunction,
+    WindowEvaluator,
+    WindowUDF,
+    udaf,
+    udf,
+    udtf,
+    udwf,
+)
+
+__all__ = [
+    "DATAFUSION_VERSION",
+    "Accumulator",
+    "AggregateUDF",
+    "CaseBuilder",
+    "Catalog",
+    "DataFrame",
+    "DataFusionError",
+    "ExecutionPlan",
+    "Expr",
+    "ExprFuncBuilder",
+    "FuseplugError",
+    "LogicalPlan",
+    "RecordBatchStream",
+    "RuntimeEnvBuilder",
+    "ScalarUDF",
+    "Schema",
+    "SessionConfig",
+    "SessionContext",
+    "SortExpr",
+    "Table",
+    "TableFunction",
+    "WindowEvaluator",
+    "WindowFrame",
+    "WindowUDF",
+    "Window",
+    "__version__",
+    "col",
+    "column",
+    "exceptions",
+    "functions",
+    "lit",
+    "literal",
+    "udaf",
+    "udf",
+    "udtf",
+    "udwf",
+]

@@ -1,0 +1,349 @@
+"""SessionContext: registers data and functions, runs SQL, makes DataFrames.
+
+>>> import fuseplug
+>>> ctx = fuseplug.SessionContext()
+>>> ctx.from_pydict({"a": [1, 2, 3]}, name="t").count()
+3
+>>> ctx.sql("SELECT sum(a) AS s FROM t").to_pydict()
+{'s': [6]}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+import pyarrow as pa
+
+from fuseplug import _internal
+from fuseplug._internal import RuntimeEnvBuilder, SessionConfig
+from fuseplug.catalog import Catalog, Table
+from fuseplug.dataframe import DataFrame
+from fuseplug.expr import SortExpr, to_sort
+from fuseplug.udf import AggregateUDF, ScalarUDF, TableFunction, WindowUDF
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+
+__all__ = ["RuntimeEnvBuilder", "SessionConfig", "SessionContext"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+PartitionCols = Sequence[tuple[str, pa.DataType]]
+
+
+def _path(path: PathLike) -> str:
+    return os.fspath(path)
+
+
+def _paths(path: PathLike | Sequence[PathLike]) -> str | list[str]:
+    if isinstance(path, (str, os.PathLike)):
+        return _path(path)
+    return [_path(p) for p in path]
+
+
+def _sort_order(order: Sequence[Sequence[Any]] | None) -> list[list[_internal.SortExpr]] | None:
+    if order is None:
+        return None
+    return [[to_sort(k)._inner for k in keys] for keys in order]
+
+
+def _partition_cols(cols: PartitionCols | None) -> list[tuple[str, pa.DataType]] | None:
+    if cols is None:
+        return None
+    return [(name, pa.string() if t is None else t) for name, t in cols]
+
+
+class SessionContext:
+    """The entry point: holds registered tables and functions, the configuration and the runtime
+    (memory pool, spill directory)."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(
+        self, config: SessionConfig | None = None, runtime: RuntimeEnvBuilder | None = None
+    ) -> None:
+        self._inner = _internal.SessionContext(config, runtime)
+
+    @classmethod
+    def _from_inner(cls, inner: _internal.SessionContext) -> SessionContext:
+        ctx = cls.__new__(cls)
+        ctx._inner = inner
+        return ctx
+
+    def enable_url_table(self) -> SessionContext:
+        """A context sharing this one's tables that also accepts file paths as table names:
+        ``SELECT * FROM 'data/file.parquet'``."""
+        return SessionContext._from_inner(self._inner.enable_url_table())
+
+    def session_id(self) -> str:
+        return self._inner.session_id()
+
+    # SQL ---------------------------------------------------------------------------------------
+    def sql(self, query: str) -> DataFrame:
+        """Plans one SQL statement. Queries stay lazy; DDL and DML (CREATE, INSERT, SET) run now."""
+        if not isinstance(query, str):
+            raise TypeError(f"sql() needs a str, got {type(query).__name__}")
+        return DataFrame(self._inner.sql(query))
+
+    # files -------------------------------------------------------------------------------------
+    def register_parquet(
+        self,
+        name: str,
+        path: PathLike,
+        table_partition_cols: PartitionCols | None = None,
+        parquet_pruning: bool = True,
+        file_extension: str = ".parquet",
+        skip_metadata: bool = True,
+        schema: pa.Schema | None = None,
+        file_sort_order: Sequence[Sequence[SortExpr | Any]] | None = None,
+    ) -> None:
+        """Registers a Parquet file, directory or glob as table ``name``."""
+        self._inner.register_parquet(
+            name,
+            _path(path),
+            _partition_cols(table_partition_cols),
+            parquet_pruning,
+            file_extension,
+            skip_metadata,
+            schema,
+            _sort_order(file_sort_order),
+        )
+
+    def read_parquet(
+        self,
+        path: PathLike | Sequence[PathLike],
+        table_partition_cols: PartitionCols | None = None,
+        parquet_pruning: bool = True,
+        file_extension: str = ".parquet",
+        skip_metadata: bool = True,
+        schema: pa.Schema | None = None,
+        file_sort_order: Sequence[Sequence[SortExpr | Any]] | None = None,
+    ) -> DataFrame:
+        return DataFrame(
+            self._inner.read_parquet(
+                _paths(path),
+                _partition_cols(table_partition_cols),
+                parquet_pruning,
+                file_extension,
+                skip_metadata,
+                schema,
+                _sort_order(file_sort_order),
+            )
+        )
+
+    def register_csv(
+        self,
+        name: str,
+        path: PathLike,
+        schema: pa.Schema | None = None,
+        has_header: bool = True,
+        delimiter: str = ",",
+        schema_infer_max_records: int = 1000,
+        file_extension: str = ".csv",
+        file_compression_type: str | None = None,
+        table_partition_cols: PartitionCols | None = None,
+    ) -> None:
+        """Registers a CSV file, directory or glob as table ``name``."""
+        self._inner.register_csv(
+            name,
+            _path(path),
+            schema,
+            has_header,
+            delimiter,
+            schema_infer_max_records,
+            file_extension,
+            file_compression_type,
+            _partition_cols(table_partition_cols),
+        )
+
+    def read_csv(
+        self,
+        path: PathLike | Sequence[PathLike],
+        schema: pa.Schema | None = None,
+        has_header: bool = True,
+        delimiter: str = ",",
+        schema_infer_max_records: int = 1000,
+        file_extension: str = ".csv",
+        file_compression_type: str | None = None,
+        table_partition_cols: PartitionCols | None = None,
+    ) -> DataFrame:
+        return DataFrame(
+            self._inner.read_csv(
+                _paths(path),
+                schema,
+                has_header,
+                delimiter,
+                schema_infer_max_records,
+                file_extension,
+                file_compression_type,
+                _partition_cols(table_partition_cols),
+            )
+        )
+
+    def register_json(
+        self,
+        name: str,
+        path: PathLike,
+        schema: pa.Schema | None = None,
+        schema_infer_max_records: int = 1000,
+        file_extension: str = ".json",
+        file_compression_type: str | None = None,
+        table_partition_cols: PartitionCols | None = None,
+    ) -> None:
+        """Registers newline-delimited JSON as table ``name``."""
+        self._inner.register_json(
+            name,
+            _path(path),
+            schema,
+            schema_infer_max_records,
+            file_extension,
+            file_compression_type,
+            _partition_cols(table_partition_cols),
+        )
+
+    def read_json(
+        self,
+        path: PathLike | Sequence[PathLike],
+        schema: pa.Schema | None = None,
+        schema_infer_max_records: int = 1000,
+        file_extension: str = ".json",
+        file_compression_type: str | None = None,
+        table_partition_cols: PartitionCols | None = None,
+    ) -> DataFrame:
+        return DataFrame(
+            self._inner.read_json(
+                _paths(path),
+                schema,
+                schema_infer_max_records,
+                file_extension,
+                file_compression_type,
+                _partition_cols(table_partition_cols),
+            )
+        )
+
+    def register_avro(
+        self,
+        name: str,
+        path: PathLike,
+        schema: pa.Schema | None = None,
+        file_extension: str = ".avro",
+        table_partition_cols: PartitionCols | None = None,
+    ) -> None:
+        self._inner.register_avro(
+            name, _path(path), schema, file_extension, _partition_cols(table_partition_cols)
+        )
+
+    def read_avro(
+        self,
+        path: PathLike | Sequence[PathLike],
+        schema: pa.Schema | None = None,
+        file_extension: str = ".avro",
+        table_partition_cols: PartitionCols | None = None,
+    ) -> DataFrame:
+        return DataFrame(
+            self._inner.read_avro(
+                _paths(path), schema, file_extension, _partition_cols(table_partition_cols)
+            )
+        )
+
+    # in-memory data ------------------------------------------------------------------------------
+    def register_record_batches(self, name: str, partitions: list[list[pa.RecordBatch]]) -> None:
+        """Registers partitions of pyarrow RecordBatches (one inner list per partition)."""
+        self._inner.register_record_batches(name, partitions)
+
+    def create_dataframe(
+        self, partitions: list[list[pa.RecordBatch]], name: str | None = None
+    ) -> DataFrame:
+        batches = [b for part in partitions for b in part]
+        if not batches:
+            raise ValueError("create_dataframe needs at least one RecordBatch")
+        return self.from_arrow(pa.Table.from_batches(batches), name=name)
+
+    def from_arrow(self, data: Any, name: str | None = None) -> DataFrame:
+        """Reads any object exporting ``__arrow_c_stream__`` or ``__arrow_c_array__`` (pyarrow tables,
+        batches and readers, polars, DuckDB relations, nanoarrow, ...) into memory."""
+        return DataFrame(self._inner.from_arrow(data, name))
+
+    def from_pydict(
+        self, data: dict[str, Any], schema: pa.Schema | None = None, name: str | None = None
+    ) -> DataFrame:
+        return self.from_arrow(pa.Table.from_pydict(data, schema=schema), name=name)
+
+    def from_pylist(
+        self, data: list[dict[str, Any]], schema: pa.Schema | None = None, name: str | None = None
+    ) -> DataFrame:
+        return self.from_arrow(pa.Table.from_pylist(data, schema=schema), name=name)
+
+    def from_pandas(self, data: pandas.DataFrame, name: str | None = None) -> DataFrame:
+        return self.from_arrow(pa.Table.from_pandas(data, preserve_index=False), name=name)
+
+    def from_polars(self, data: polars.DataFrame, name: str | None = None) -> DataFrame:
+        return self.from_arrow(data.to_arrow(), name=name)
+
+    # tables ------------------------------------------------------------------------------------
+    def register_view(self, name: str, df: DataFrame) -> None:
+        """Registers ``df``'s query as view ``name``; it is re-run whenever the view is read."""
+        if not isinstance(df, DataFrame):
+            raise TypeError(f"register_view needs a fuseplug DataFrame, got {type(df).__name__}")
+        self._inner.register_view(name, df._inner)
+
+    def register_table(self, name: str, table: Any) -> None:
+        """Registers a table: a DataFrame (as a view), a :class:`Table`, or Arrow data
+        (anything exporting ``__arrow_c_stream__`` / ``__arrow_c_array__``, read into memory)."""
+        if isinstance(table, DataFrame):
+            self._inner.register_view(name, table._inner)
+        elif isinstance(table, Table):
+            self._inner.register_table(name, table)
+        elif hasattr(table, "__arrow_c_stream__") or hasattr(table, "__arrow_c_array__"):
+            self._inner.from_arrow(table, name)
+        else:
+            raise TypeError(
+                "register_table needs a DataFrame, a Table or an Arrow stream/array object, "
+                f"got {type(table).__name__}"
+            )
+
+    def read_table(self, table: Table) -> DataFrame:
+        return DataFrame(self._inner.read_table(table))
+
+    def deregister_table(self, name: str) -> None:
+        self._inner.deregister_table(name)
+
+    def table(self, name: str) -> DataFrame:
+        """A DataFrame reading the registered table ``name``."""
+        return DataFrame(self._inner.table(name))
+
+    def table_exist(self, name: str) -> bool:
+        return self._inner.table_exist(name)
+
+    def catalog_names(self) -> list[str]:
+        return self._inner.catalog_names()
+
+    def catalog(self, name: str = "datafusion") -> Catalog:
+        return self._inner.catalog(name)
+
+    # functions ---------------------------------------------------------------------------------
+    def register_udf(self, udf: ScalarUDF) -> None:
+        self._inner.register_udf(_unwrap(udf, ScalarUDF))
+
+    def register_udaf(self, udaf: AggregateUDF) -> None:
+        self._inner.register_udaf(_unwrap(udaf, AggregateUDF))
+
+    def register_udwf(self, udwf: WindowUDF) -> None:
+        self._inner.register_udwf(_unwrap(udwf, WindowUDF))
+
+    def register_udtf(self, udtf: TableFunction) -> None:
+        self._inner.register_udtf(_unwrap(udtf, TableFunction))
+
+    def deregister_udf(self, name: str) -> None:
+        self._inner.deregister_udf(name)
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+
+def _unwrap(obj: Any, cls: type) -> Any:
+    if not isinstance(obj, cls):
+        raise TypeError(f"expected a {cls.__name__}, got {type(obj).__name__}")
+    return obj._inner

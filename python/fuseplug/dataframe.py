@@ -1,0 +1,361 @@
+"""DataFrame: a lazy query. Transformations return new DataFrames; nothing runs until you collect,
+iterate, convert or write.
+
+>>> import fuseplug
+>>> from fuseplug import col, lit
+>>> ctx = fuseplug.SessionContext()
+>>> df = ctx.from_pydict({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+>>> df.filter(col("a") > lit(1)).select("b").to_pydict()
+{'b': ['y', 'z']}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import pyarrow as pa
+
+from fuseplug import _internal
+from fuseplug.expr import Expr, _arrow_type, _flatten, exprs_of, to_expr, to_sort
+from fuseplug.plan import ExecutionPlan, LogicalPlan
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+
+    from fuseplug.catalog import Table
+
+__all__ = ["DataFrame", "RecordBatchStream"]
+
+JoinHow = Literal["inner", "left", "right", "full", "semi", "anti", "right_semi", "right_anti"]
+
+#: How many rows ``repr()`` and the notebook display show.
+DISPLAY_ROWS = 10
+
+
+class RecordBatchStream:
+    """Batches of a running query, pulled one at a time: ``for batch in stream`` or ``async for``."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _internal.RecordBatchStream) -> None:
+        self._inner = inner
+
+    def schema(self) -> pa.Schema:
+        return self._inner.schema()
+
+    def next(self) -> pa.RecordBatch:
+        batch = self._inner.next()
+        if batch is None:
+            raise StopIteration
+        return batch
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return self
+
+    def __next__(self) -> pa.RecordBatch:
+        return self.next()
+
+    def __aiter__(self) -> AsyncIterator[pa.RecordBatch]:
+        return self
+
+    async def __anext__(self) -> pa.RecordBatch:
+        # The blocking call releases the GIL, so a worker thread keeps the event loop free.
+        batch = await asyncio.to_thread(self._inner.next)
+        if batch is None:
+            raise StopAsyncIteration
+        return batch
+
+
+class DataFrame:
+    """A lazy query bound to the SessionContext that made it."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _internal.DataFrame) -> None:
+        self._inner = inner
+
+    @classmethod
+    def _from_inner(cls, inner: _internal.DataFrame) -> DataFrame:
+        return cls(inner)
+
+    # projection and filtering ----------------------------------------------------------------
+    def select(self, *exprs: Expr | str) -> DataFrame:
+        """Keeps the given columns (by name) or computes expressions."""
+        return DataFrame(self._inner.select(exprs_of(exprs)))
+
+    def select_columns(self, *names: str) -> DataFrame:
+        return DataFrame(self._inner.select_columns(list(_flatten(names))))
+
+    def __getitem__(self, key: str | Sequence[str]) -> DataFrame:
+        """``df["a"]`` or ``df[["a", "b"]]`` selects columns."""
+        names = [key] if isinstance(key, str) else list(key)
+        return self.select_columns(*names)
+
+    def filter(self, *predicates: Expr) -> DataFrame:
+        """Keeps rows where every predicate is true."""
+        if not predicates:
+            raise TypeError("filter() needs at least one predicate")
+        inner = self._inner
+        for predicate in predicates:
+            inner = inner.filter(to_expr(predicate)._inner)
+        return DataFrame(inner)
+
+    def with_column(self, name: str, expr: Expr) -> DataFrame:
+        """Adds column ``name`` (or replaces it)."""
+        return DataFrame(self._inner.with_column(name, to_expr(expr)._inner))
+
+    def with_columns(self, *exprs: Expr, **named: Expr) -> DataFrame:
+        """Adds or replaces several columns: aliased expressions, or ``name=expr`` keywords."""
+        inner = [to_expr(e)._inner for e in _flatten(exprs)]
+        inner += [to_expr(e).alias(name)._inner for name, e in named.items()]
+        return DataFrame(self._inner.with_columns(inner))
+
+    def with_column_renamed(self, old_name: str, new_name: str) -> DataFrame:
+        return DataFrame(self._inner.with_column_renamed(old_name, new_name))
+
+    def drop(self, *columns: str) -> DataFrame:
+        return DataFrame(self._inner.drop(list(_flatten(columns))))
+
+    def cast(self, mapping: Mapping[str, pa.DataType | type]) -> DataFrame:
+        """Casts the named columns, e.g. ``df.cast({"a": pa.float64()})``."""
+        return DataFrame(self._inner.cast({k: _arrow_type(v) for k, v in mapping.items()}))
+
+    def fill_null(self, value: Any, subset: Sequence[str] | None = None) -> DataFrame:
+        """Replaces nulls with ``value`` in ``subset`` (default: every column of a compatible type)."""
+        return DataFrame(self._inner.fill_null(value, list(subset) if subset is not None else None))
+
+    def unnest_columns(self, *columns: str, preserve_nulls: bool = True) -> DataFrame:
+        """Expands list columns into one row per element."""
+        return DataFrame(self._inner.unnest_columns(list(_flatten(columns)), preserve_nulls))
+
+    # aggregation, ordering, limits -----------------------------------------------------------
+    def aggregate(
+        self, group_by: Expr | str | Sequence[Expr | str], aggs: Expr | Sequence[Expr]
+    ) -> DataFrame:
+        """Groups by ``group_by`` (may be empty) and computes the aggregate expressions ``aggs``."""
+        return DataFrame(self._inner.aggregate(exprs_of([group_by]), exprs_of([aggs])))
+
+    def sort(self, *keys: Expr | str) -> DataFrame:
+        """Sorts by sort keys (``col("a").sort(ascending=False)``), expressions or names (ascending)."""
+        return DataFrame(self._inner.sort([to_sort(k)._inner for k in _flatten(keys)]))
+
+    def limit(self, count: int | None, offset: int = 0) -> DataFrame:
+        """At most ``count`` rows after skipping ``offset``."""
+        return DataFrame(self._inner.limit(count, offset))
+
+    def head(self, n: int = 5) -> DataFrame:
+        return self.limit(n)
+
+    def tail(self, n: int = 5) -> DataFrame:
+        """The last ``n`` rows (runs a count first)."""
+        return DataFrame(self._inner.tail(n))
+
+    def distinct(self) -> DataFrame:
+        return DataFrame(self._inner.distinct())
+
+    # combining -------------------------------------------------------------------------------
+    def join(
+        self,
+        right: DataFrame,
+        on: str | Sequence[str] | None = None,
+        how: JoinHow = "inner",
+        *,
+        left_on: str | Sequence[str] | None = None,
+        right_on: str | Sequence[str] | None = None,
+        join_keys: tuple[list[str], list[str]] | None = None,
+        coalesce_duplicate_keys: bool = True,
+    ) -> DataFrame:
+        """Joins on equal key columns: ``on`` for keys named alike, or ``left_on`` / ``right_on``.
+
+        A key that has the same name on both sides appears once in the result unless
+        ``coalesce_duplicate_keys=False``.
+        """
+        if join_keys is not None:
+            left_on, right_on = join_keys
+        if on is not None:
+            if left_on is not None or right_on is not None:
+                raise ValueError("give either on= or left_on=/right_on=, not both")
+            left_on = right_on = on
+        if left_on is None or right_on is None:
+            raise ValueError("join() needs on= or both left_on= and right_on=")
+        left = [left_on] if isinstance(left_on, str) else list(left_on)
+        right_keys = [right_on] if isinstance(right_on, str) else list(right_on)
+        return DataFrame(
+            self._inner.join(_df(right)._inner, how, left, right_keys, coalesce_duplicate_keys)
+        )
+
+    def join_on(self, right: DataFrame, *on_exprs: Expr, how: JoinHow = "inner") -> DataFrame:
+        """Joins where every expression is true, e.g. ``col("l.id") == col("r.id")``."""
+        return DataFrame(
+            self._inner.join_on(_df(right)._inner, [to_expr(e)._inner for e in on_exprs], how)
+        )
+
+    def union(self, other: DataFrame, distinct: bool = False) -> DataFrame:
+        """Rows of both frames (``UNION ALL``; ``UNION`` with ``distinct=True``)."""
+        return DataFrame(self._inner.union(_df(other)._inner, distinct))
+
+    def union_distinct(self, other: DataFrame) -> DataFrame:
+        return self.union(other, distinct=True)
+
+    def union_by_name(self, other: DataFrame) -> DataFrame:
+        return DataFrame(self._inner.union_by_name(_df(other)._inner))
+
+    def intersect(self, other: DataFrame) -> DataFrame:
+        return DataFrame(self._inner.intersect(_df(other)._inner))
+
+    def except_all(self, other: DataFrame) -> DataFrame:
+        return DataFrame(self._inner.except_all(_df(other)._inner))
+
+    # execution -------------------------------------------------------------------------------
+    def schema(self) -> pa.Schema:
+        return self._inner.schema()
+
+    def count(self) -> int:
+        return self._inner.count()
+
+    def cache(self) -> DataFrame:
+        """Runs the query once and keeps the result in memory."""
+        return DataFrame(self._inner.cache())
+
+    def collect(self) -> list[pa.RecordBatch]:
+        return self._inner.collect()
+
+    def collect_partitioned(self) -> list[list[pa.RecordBatch]]:
+        return self._inner.collect_partitioned()
+
+    def execute_stream(self) -> RecordBatchStream:
+        """Starts the query; batches arrive as you iterate."""
+        return RecordBatchStream(self._inner.execute_stream())
+
+    def execute_stream_partitioned(self) -> list[RecordBatchStream]:
+        return [RecordBatchStream(s) for s in self._inner.execute_stream_partitioned()]
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return iter(self.execute_stream())
+
+    def __aiter__(self) -> AsyncIterator[pa.RecordBatch]:
+        return self.execute_stream().__aiter__()
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The Arrow PyCapsule stream interface: ``pa.table(df)``, ``pl.DataFrame(df)``, DuckDB, ..."""
+        return self._inner.__arrow_c_stream__(requested_schema)
+
+    def to_arrow_table(self) -> pa.Table:
+        return self._inner.to_arrow_table()
+
+    def to_pandas(self) -> pandas.DataFrame:
+        return self.to_arrow_table().to_pandas()
+
+    def to_polars(self) -> polars.DataFrame:
+        import polars
+
+        result = polars.from_arrow(self.to_arrow_table())
+        assert isinstance(result, polars.DataFrame)
+        return result
+
+    def to_pylist(self) -> list[dict[str, Any]]:
+        return self.to_arrow_table().to_pylist()
+
+    def to_pydict(self) -> dict[str, list[Any]]:
+        return self.to_arrow_table().to_pydict()
+
+    def describe(self) -> DataFrame:
+        """Summary statistics of every column."""
+        return DataFrame(self._inner.describe())
+
+    def explain(self, verbose: bool = False, analyze: bool = False) -> None:
+        """Prints the logical and physical plans (with ``analyze``, runs the query and shows metrics)."""
+        print(DataFrame(self._inner.explain(verbose, analyze)).to_string(max_rows=1000))
+
+    def logical_plan(self) -> LogicalPlan:
+        return self._inner.logical_plan()
+
+    def optimized_logical_plan(self) -> LogicalPlan:
+        return self._inner.optimized_logical_plan()
+
+    def execution_plan(self) -> ExecutionPlan:
+        return self._inner.execution_plan()
+
+    def into_view(self) -> Table:
+        """This query as a view, to register or hand to anything that takes a table."""
+        return self._inner.into_view()
+
+    # writing ---------------------------------------------------------------------------------
+    def write_parquet(
+        self,
+        path: str | Any,
+        compression: str = "zstd",
+        compression_level: int | None = None,
+        *,
+        partition_by: Sequence[str] = (),
+        single_file_output: bool | None = None,
+    ) -> None:
+        """Writes Parquet: one file when ``path`` has an extension, else a directory of files."""
+        self._inner.write_parquet(
+            _path(path), compression, compression_level, list(partition_by), single_file_output
+        )
+
+    def write_csv(
+        self,
+        path: str | Any,
+        with_header: bool = False,
+        *,
+        delimiter: str = ",",
+        partition_by: Sequence[str] = (),
+        single_file_output: bool | None = None,
+    ) -> None:
+        self._inner.write_csv(
+            _path(path), with_header, delimiter, list(partition_by), single_file_output
+        )
+
+    def write_json(
+        self,
+        path: str | Any,
+        *,
+        partition_by: Sequence[str] = (),
+        single_file_output: bool | None = None,
+    ) -> None:
+        """Writes newline-delimited JSON."""
+        self._inner.write_json(_path(path), list(partition_by), single_file_output)
+
+    # display ---------------------------------------------------------------------------------
+    def to_string(self, max_rows: int = 20) -> str:
+        """The first ``max_rows`` rows as a text table."""
+        return self._inner.to_string(max_rows)
+
+    def show(self, num: int = 20) -> None:
+        print(self.to_string(num))
+
+    def __repr__(self) -> str:
+        return self.to_string(DISPLAY_ROWS)
+
+    def _repr_html_(self) -> str:
+        rows, more = self._inner.preview_rows(DISPLAY_ROWS)
+        header, body = rows[0], rows[1:]
+        parts = ["<table border='1'>", "<tr>"]
+        parts += [f"<th>{html.escape(h)}</th>" for h in header]
+        parts.append("</tr>")
+        for row in body:
+            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
+        if more:
+            parts.append(f"<p>Showing the first {DISPLAY_ROWS} rows.</p>")
+        return "".join(parts)
+
+
+def _df(value: Any) -> DataFrame:
+    if not isinstance(value, DataFrame):
+        raise TypeError(f"expected a fuseplug DataFrame, got {type(value).__name__}")
+    return value
+
+
+def _path(path: Any) -> str:
+    import os
+
+    return os.fspath(path)
+
+

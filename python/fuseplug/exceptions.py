@@ -1,0 +1,78 @@
+"""The exceptions fuseplug raises, one class per kind of failure.
+
+Every error from the engine derives from :class:`FuseplugError` (also importable as ``DataFusionError``,
+the name the official bindings use). Python exceptions raised inside your UDFs are not wrapped: they reach
+the caller unchanged, traceback included. Wrong argument types raise ``TypeError`` and bad argument values
+``ValueError``, as usual in Python.
+
+>>> import fuseplug
+>>> try:
+...     fuseplug.SessionContext().sql("SELEC 1")
+... except fuseplug.exceptions.SQLError as e:
+...     print(type(e).__name__)
+SQLError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DataFusionError",
+    "ExecutionError",
+    "FuseplugError",
+    "IncompatiblePluginError",
+    "InputOutputError",
+    "InternalError",
+    "NotSupportedError",
+    "PlanError",
+    "PluginError",
+    "ResourcesExhaustedError",
+    "SQLError",
+    "SchemaError",
+]
+
+
+class FuseplugError(Exception):
+    """Base class of every error the engine reports."""
+
+
+DataFusionError = FuseplugError
+
+
+class SQLError(FuseplugError):
+    """The SQL text could not be parsed."""
+
+
+class PlanError(FuseplugError):
+    """The query could not be planned: an unknown table or function, a type mismatch, a bad option."""
+
+
+class SchemaError(FuseplugError):
+    """A column is unknown, ambiguous or duplicated."""
+
+
+class ExecutionError(FuseplugError):
+    """The query failed while running."""
+
+
+class ResourcesExhaustedError(ExecutionError, MemoryError):
+    """The query needed more memory (or spill space) than the runtime allows."""
+
+
+class InputOutputError(FuseplugError, OSError):
+    """Reading or writing files or object stores failed, for example a missing file."""
+
+
+class NotSupportedError(FuseplugError, NotImplementedError):
+    """The engine does not implement what was asked."""
+
+
+class InternalError(FuseplugError):
+    """An invariant inside the engine broke; please report it."""
+
+
+class PluginError(FuseplugError):
+    """A plugin (a capsule from another wheel) failed or is malformed."""
+
+
+class IncompatiblePluginError(PluginError):
+    """A plugin was built against a DataFusion major that this fuseplug cannot load."""

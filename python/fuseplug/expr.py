@@ -1,0 +1,426 @@
+"""Expressions: column references, literals, operators, sorting, CASE and window specifications.
+
+>>> from fuseplug import col, lit
+>>> str((col("a") + lit(1)).alias("b"))
+'a + Int64(1) AS b'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Union
+
+import pyarrow as pa
+
+from fuseplug import _internal
+
+__all__ = [
+    "CaseBuilder",
+    "Expr",
+    "ExprFuncBuilder",
+    "SortExpr",
+    "Window",
+    "WindowFrame",
+    "col",
+    "column",
+    "lit",
+    "literal",
+]
+
+
+class Expr:
+    """A logical expression. Build with :func:`col` and :func:`lit` and Python operators."""
+
+    __slots__ = ("_inner",)
+    __hash__ = None  # type: ignore[assignment]  # == builds an expression, so Expr is not hashable
+
+    def __init__(self, inner: _internal.Expr) -> None:
+        self._inner = inner
+
+    @classmethod
+    def _from_inner(cls, inner: _internal.Expr) -> Expr:
+        return cls(inner)
+
+    @staticmethod
+    def column(name: str) -> Expr:
+        """A reference to column ``name`` (``"t.a"`` refers to column ``a`` of table ``t``)."""
+        return Expr(_internal.Expr.column(name))
+
+    @staticmethod
+    def literal(value: Any) -> Expr:
+        """A constant: None, bool, int, float, str, bytes, date/time values, Decimal or a pyarrow scalar."""
+        return Expr(_internal.Expr.literal(value))
+
+    # operators -------------------------------------------------------------------------------
+    def _op(self, op: str, other: Any) -> Expr:
+        return Expr(self._inner.binary_op(op, to_expr(other)._inner))
+
+    def _rop(self, op: str, other: Any) -> Expr:
+        return Expr(to_expr(other)._inner.binary_op(op, self._inner))
+
+    def __add__(self, other: Any) -> Expr:
+        return self._op("+", other)
+
+    def __radd__(self, other: Any) -> Expr:
+        return self._rop("+", other)
+
+    def __sub__(self, other: Any) -> Expr:
+        return self._op("-", other)
+
+    def __rsub__(self, other: Any) -> Expr:
+        return self._rop("-", other)
+
+    def __mul__(self, other: Any) -> Expr:
+        return self._op("*", other)
+
+    def __rmul__(self, other: Any) -> Expr:
+        return self._rop("*", other)
+
+    def __truediv__(self, other: Any) -> Expr:
+        return self._op("/", other)
+
+    def __rtruediv__(self, other: Any) -> Expr:
+        return self._rop("/", other)
+
+    def __mod__(self, other: Any) -> Expr:
+        return self._op("%", other)
+
+    def __rmod__(self, other: Any) -> Expr:
+        return self._rop("%", other)
+
+    def __and__(self, other: Any) -> Expr:
+        return self._op("and", other)
+
+    def __rand__(self, other: Any) -> Expr:
+        return self._rop("and", other)
+
+    def __or__(self, other: Any) -> Expr:
+        return self._op("or", other)
+
+    def __ror__(self, other: Any) -> Expr:
+        return self._rop("or", other)
+
+    def __invert__(self) -> Expr:
+        return Expr(self._inner.not_())
+
+    def __neg__(self) -> Expr:
+        return Expr(self._inner.negate())
+
+    def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._op("=", other)
+
+    def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._op("!=", other)
+
+    def __lt__(self, other: Any) -> Expr:
+        return self._op("<", other)
+
+    def __le__(self, other: Any) -> Expr:
+        return self._op("<=", other)
+
+    def __gt__(self, other: Any) -> Expr:
+        return self._op(">", other)
+
+    def __ge__(self, other: Any) -> Expr:
+        return self._op(">=", other)
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "an Expr has no truth value: use & | ~ instead of and/or/not, "
+            "and a.between(lo, hi) instead of lo < a < hi"
+        )
+
+    def __getitem__(self, key: str | int) -> Expr:
+        """``expr["field"]`` reads a struct field; ``expr[i]`` a list element (0-based)."""
+        from fuseplug import functions as f
+
+        if isinstance(key, str):
+            return f.get_field(self, lit(key))
+        if isinstance(key, int):
+            return f.array_element(self, lit(key + 1 if key >= 0 else key))
+        raise TypeError(f"index an Expr with a str or an int, not {type(key).__name__}")
+
+    # methods ---------------------------------------------------------------------------------
+    def alias(self, name: str) -> Expr:
+        """Names the expression's output column."""
+        return Expr(self._inner.alias(name))
+
+    def cast(self, to: pa.DataType | type) -> Expr:
+        """Converts to ``to`` (a pyarrow type, or ``int``, ``float``, ``str``, ``bool``); fails on bad values."""
+        return Expr(self._inner.cast(_arrow_type(to)))
+
+    def try_cast(self, to: pa.DataType | type) -> Expr:
+        """Like :meth:`cast`, but a value that cannot be converted becomes null."""
+        return Expr(self._inner.try_cast(_arrow_type(to)))
+
+    def sort(self, ascending: bool = True, nulls_first: bool = True) -> SortExpr:
+        """A sort key for :meth:`DataFrame.sort` and window ``order_by``."""
+        return SortExpr(self._inner.sort(ascending, nulls_first))
+
+    def is_null(self) -> Expr:
+        return Expr(self._inner.is_null())
+
+    def is_not_null(self) -> Expr:
+        return Expr(self._inner.is_not_null())
+
+    def between(self, low: Any, high: Any, negated: bool = False) -> Expr:
+        """``low <= self <= high`` (both ends included)."""
+        return Expr(self._inner.between(to_expr(low)._inner, to_expr(high)._inner, negated))
+
+    def in_list(self, values: Iterable[Any], negated: bool = False) -> Expr:
+        """True where the value equals one of ``values``."""
+        return Expr(self._inner.in_list([to_expr(v)._inner for v in values], negated))
+
+    def isin(self, values: Iterable[Any]) -> Expr:
+        return self.in_list(values)
+
+    def like(
+        self,
+        pattern: Any,
+        negated: bool = False,
+        escape_char: str | None = None,
+        case_insensitive: bool = False,
+    ) -> Expr:
+        """SQL ``LIKE`` with ``%`` and ``_`` wildcards."""
+        return Expr(
+            self._inner.like(to_expr(pattern)._inner, negated, escape_char, case_insensitive)
+        )
+
+    def ilike(self, pattern: Any) -> Expr:
+        return self.like(pattern, case_insensitive=True)
+
+    def not_like(self, pattern: Any) -> Expr:
+        return self.like(pattern, negated=True)
+
+    def over(self, window: Window) -> Expr:
+        """Evaluates this aggregate or window function over ``window``."""
+        return Expr(
+            self._inner.over(
+                [to_expr(e)._inner for e in window.partition_by],
+                [to_sort(e)._inner for e in window.order_by],
+                window.window_frame._inner if window.window_frame is not None else None,
+                window.null_treatment,
+            )
+        )
+
+    # aggregate / window modifiers ------------------------------------------------------------
+    def filter(self, condition: Expr) -> ExprFuncBuilder:
+        """Aggregates only the rows where ``condition`` holds; finish with ``.build()``."""
+        return ExprFuncBuilder(self._inner.filter(to_expr(condition)._inner))
+
+    def order_by(self, *keys: Any) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.order_by([to_sort(k)._inner for k in _flatten(keys)]))
+
+    def distinct(self) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.distinct())
+
+    def null_treatment(self, ignore_nulls: bool) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.null_treatment(ignore_nulls))
+
+    def partition_by(self, *exprs: Any) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.builder()).partition_by(*exprs)
+
+    def window_frame(self, frame: WindowFrame) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.builder()).window_frame(frame)
+
+    # introspection ---------------------------------------------------------------------------
+    def schema_name(self) -> str:
+        """The output column name DataFusion derives for this expression."""
+        return self._inner.schema_name()
+
+    def canonical_name(self) -> str:
+        return self._inner.canonical_name()
+
+    def variant_name(self) -> str:
+        """The kind of expression, e.g. ``Column``, ``Literal``, ``BinaryExpr``."""
+        return self._inner.variant_name()
+
+    def __repr__(self) -> str:
+        return f"Expr({self._inner})"
+
+    def __str__(self) -> str:
+        return str(self._inner)
+
+
+class ExprFuncBuilder:
+    """Collects modifiers of an aggregate or window call; :meth:`build` makes the expression."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _internal.ExprFuncBuilder) -> None:
+        self._inner = inner
+
+    def filter(self, condition: Expr) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.filter(to_expr(condition)._inner))
+
+    def order_by(self, *keys: Any) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.order_by([to_sort(k)._inner for k in _flatten(keys)]))
+
+    def distinct(self) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.distinct())
+
+    def null_treatment(self, ignore_nulls: bool) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.null_treatment(ignore_nulls))
+
+    def partition_by(self, *exprs: Any) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.partition_by([to_expr(e)._inner for e in _flatten(exprs)]))
+
+    def window_frame(self, frame: WindowFrame) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.window_frame(frame._inner))
+
+    def build(self) -> Expr:
+        return Expr(self._inner.build())
+
+
+class SortExpr:
+    """A sort key: an expression, a direction and where nulls go."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _internal.SortExpr) -> None:
+        self._inner = inner
+
+    def expr(self) -> Expr:
+        return Expr(self._inner.expr())
+
+    def ascending(self) -> bool:
+        return self._inner.ascending()
+
+    def nulls_first(self) -> bool:
+        return self._inner.nulls_first()
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+
+class CaseBuilder:
+    """``CASE [base] WHEN ... THEN ... [ELSE ...] END``; finish with :meth:`otherwise` or :meth:`end`."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _internal.CaseBuilder) -> None:
+        self._inner = inner
+
+    def when(self, condition: Any, then: Any) -> CaseBuilder:
+        return CaseBuilder(self._inner.when(to_expr(condition)._inner, to_expr(then)._inner))
+
+    def otherwise(self, value: Any) -> Expr:
+        return Expr(self._inner.otherwise(to_expr(value)._inner))
+
+    def end(self) -> Expr:
+        """Finishes the CASE; rows matching no branch are null."""
+        return Expr(self._inner.end())
+
+
+class WindowFrame:
+    """Which rows of the partition a window function sees.
+
+    ``units`` is ``"rows"``, ``"range"`` or ``"groups"``. A bound of ``None`` is unbounded, ``0`` the
+    current row, ``n`` ``n`` units before the current row (start) or after it (end).
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, units: str, start_bound: Any | None = None, end_bound: Any | None = None):
+        self._inner = _internal.WindowFrame(units, start_bound, end_bound)
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+
+class Window:
+    """A window specification for :meth:`Expr.over`."""
+
+    def __init__(
+        self,
+        partition_by: Any = None,
+        window_frame: WindowFrame | None = None,
+        order_by: Any = None,
+        null_treatment: bool | None = None,
+    ) -> None:
+        self.partition_by = list(_flatten([partition_by])) if partition_by is not None else []
+        self.order_by = list(_flatten([order_by])) if order_by is not None else []
+        self.window_frame = window_frame
+        self.null_treatment = null_treatment
+
+
+ExprLike = Union[Expr, str, int, float, bool, bytes, None, pa.Scalar]
+
+
+def col(name: str) -> Expr:
+    """A reference to column ``name``.
+
+    >>> str(col("price"))
+    'price'
+    """
+    return Expr.column(name)
+
+
+def lit(value: Any) -> Expr:
+    """A constant.
+
+    >>> str(lit(3))
+    'Int64(3)'
+    """
+    if isinstance(value, Expr):
+        return value
+    return Expr.literal(value)
+
+
+column = col
+literal = lit
+
+
+def to_expr(value: Any) -> Expr:
+    """An :class:`Expr` as is; any other value as a literal."""
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, SortExpr):
+        raise TypeError("a sort key (from .sort()) is not allowed here; pass the expression")
+    return lit(value)
+
+
+def to_column_or_expr(value: Any) -> Expr:
+    """A string is a column name; an :class:`Expr` is itself."""
+    if isinstance(value, str):
+        return col(value)
+    if isinstance(value, Expr):
+        return value
+    raise TypeError(f"expected a column name or an Expr, got {type(value).__name__}")
+
+
+def to_sort(value: Any) -> SortExpr:
+    """A :class:`SortExpr` as is; a column name or expression sorts ascending, nulls last."""
+    if isinstance(value, SortExpr):
+        return value
+    return to_column_or_expr(value).sort(ascending=True, nulls_first=False)
+
+
+def _flatten(values: Iterable[Any]) -> Iterable[Any]:
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            yield from value
+        elif value is not None:
+            yield value
+
+
+_PYTHON_TYPES: dict[type, pa.DataType] = {
+    int: pa.int64(),
+    float: pa.float64(),
+    str: pa.string(),
+    bool: pa.bool_(),
+    bytes: pa.binary(),
+}
+
+
+def _arrow_type(to: pa.DataType | type) -> pa.DataType:
+    if isinstance(to, pa.DataType):
+        return to
+    if isinstance(to, type) and to in _PYTHON_TYPES:
+        return _PYTHON_TYPES[to]
+    raise TypeError(f"cast target must be a pyarrow DataType or int/float/str/bool/bytes, not {to!r}")
+
+
+def exprs_of(values: Sequence[Any]) -> list[_internal.Expr]:
+    """Inner expressions for a sequence of column names and expressions."""
+    return [to_column_or_expr(v)._inner for v in _flatten(values)]

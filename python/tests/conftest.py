@@ -1,0 +1,88 @@
+"""Fixtures shared by the fuseplug test suite.
+
+Everything here builds its data in the test (no files are shipped with the suite), and anything
+that could take the interpreter down runs in a child process through ``run_python``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from fuseplug import SessionConfig, SessionContext
+
+RunPython = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def run_python_code(
+    code: str, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with this interpreter in a fresh process and capture its output.
+
+    A crash (segfault, abort) in the child shows up as a negative ``returncode`` instead of
+    killing the test run. The child inherits the environment, so it imports the same fuseplug.
+    """
+    child_env = dict(os.environ)
+    child_env.setdefault("PYTHONFAULTHANDLER", "1")
+    if env:
+        child_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env,
+        check=False,
+    )
+
+
+@pytest.fixture
+def run_python() -> RunPython:
+    """``run_python(code, timeout=60) -> CompletedProcess`` in a separate interpreter."""
+    return run_python_code
+
+
+@pytest.fixture
+def ctx() -> SessionContext:
+    """A fresh session with default settings."""
+    return SessionContext()
+
+
+@pytest.fixture
+def info_ctx() -> SessionContext:
+    """A session with ``information_schema`` on, so SHOW and SET work."""
+    return SessionContext(SessionConfig().with_information_schema(True))
+
+
+@pytest.fixture
+def people() -> pa.Table:
+    """A small table with ints, floats, strings and nulls."""
+    return pa.table(
+        {
+            "id": pa.array([1, 2, 3, 4, 5], pa.int64()),
+            "name": pa.array(["ann", "bob", "cy", "dee", None], pa.string()),
+            "dept": pa.array(["eng", "eng", "ops", "ops", "eng"], pa.string()),
+            "salary": pa.array([100.0, 80.0, None, 70.0, 90.0], pa.float64()),
+        }
+    )
+
+
+@pytest.fixture
+def people_df(ctx: SessionContext, people: pa.Table):
+    """``people`` as a DataFrame in ``ctx``."""
+    return ctx.from_arrow(people)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty directory for files written by the test."""
+    d = tmp_path / "data"
+    d.mkdir()
+    return d

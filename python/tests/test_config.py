@@ -1,0 +1,153 @@
+"""SessionConfig and RuntimeEnvBuilder: settings that change what queries do."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from fuseplug import RuntimeEnvBuilder, SessionConfig, SessionContext
+from fuseplug.exceptions import PlanError
+
+SORT_QUERY = "SELECT value, value * 2 AS doubled FROM range({n}) ORDER BY value DESC"
+
+
+def show(ctx: SessionContext, key: str) -> str:
+    out = ctx.sql(f"SHOW {key}").to_pydict()
+    assert out["name"] == [key]
+    return out["value"][0]
+
+
+def spill_count(ctx: SessionContext, query: str) -> int:
+    """Sum of the ``spill_count`` metrics in ``EXPLAIN ANALYZE`` output."""
+    plan = "\n".join(ctx.sql(f"EXPLAIN ANALYZE {query}").to_pydict()["plan"])
+    return sum(int(m) for m in re.findall(r"spill_count=(\d+)", plan))
+
+
+def test_with_batch_size_limits_batch_rows() -> None:
+    ctx = SessionContext(SessionConfig().with_batch_size(10))
+    batches = ctx.sql("SELECT * FROM range(35)").collect()
+    assert [b.num_rows for b in batches] == [10, 10, 10, 5]
+
+
+def test_with_batch_size_visible_in_show() -> None:
+    config = SessionConfig().with_batch_size(321).with_information_schema(True)
+    assert show(SessionContext(config), "datafusion.execution.batch_size") == "321"
+
+
+def test_with_target_partitions() -> None:
+    config = SessionConfig().with_target_partitions(3).with_information_schema(True)
+    ctx = SessionContext(config)
+    assert show(ctx, "datafusion.execution.target_partitions") == "3"
+    plan = ctx.sql("SELECT value % 5 AS k, count(*) FROM range(100) GROUP BY 1").execution_plan()
+    assert "partitions=3" in plan.display_indent()
+
+
+def test_with_information_schema_enables_information_schema() -> None:
+    ctx = SessionContext(SessionConfig().with_information_schema(True))
+    ctx.sql("CREATE TABLE t AS SELECT 1 AS x")
+    out = ctx.sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_name = 't'"
+    ).to_pydict()
+    assert out == {"table_name": ["t"]}
+
+
+def test_with_information_schema_false_disables_show() -> None:
+    ctx = SessionContext(SessionConfig().with_information_schema(False))
+    with pytest.raises(PlanError, match="information_schema"):
+        ctx.sql("SHOW TABLES").collect()
+
+
+def test_set_key_value() -> None:
+    config = (
+        SessionConfig()
+        .set("datafusion.execution.batch_size", "77")
+        .set("datafusion.sql_parser.enable_ident_normalization", "false")
+        .with_information_schema(True)
+    )
+    ctx = SessionContext(config)
+    assert show(ctx, "datafusion.execution.batch_size") == "77"
+    # Identifiers keep their case once normalization is off.
+    ctx.sql('CREATE TABLE "MixedCase" AS SELECT 1 AS "Col"')
+    assert ctx.sql("SELECT Col FROM MixedCase").to_pydict() == {"Col": [1]}
+
+
+def test_config_from_dict() -> None:
+    config = SessionConfig({"datafusion.execution.batch_size": "50"})
+    ctx = SessionContext(config)
+    sizes = [b.num_rows for b in ctx.sql("SELECT * FROM range(120)").collect()]
+    assert sizes == [50, 50, 20]
+
+
+def test_config_builders_chain_and_combine() -> None:
+    config = (
+        SessionConfig()
+        .with_batch_size(16)
+        .with_target_partitions(2)
+        .with_information_schema(True)
+        .with_repartition_joins(False)
+        .with_repartition_aggregations(False)
+    )
+    ctx = SessionContext(config)
+    assert show(ctx, "datafusion.execution.batch_size") == "16"
+    assert show(ctx, "datafusion.execution.target_partitions") == "2"
+    assert show(ctx, "datafusion.optimizer.repartition_joins") == "false"
+    assert show(ctx, "datafusion.optimizer.repartition_aggregations") == "false"
+
+
+def test_with_default_catalog_and_schema() -> None:
+    config = SessionConfig().with_default_catalog_and_schema("shop", "sales")
+    ctx = SessionContext(config)
+    ctx.sql("CREATE TABLE orders AS SELECT 1 AS id")
+    assert "shop" in ctx.catalog_names()
+    assert "orders" in set(ctx.catalog("shop").schema("sales").names())
+    assert ctx.sql("SELECT id FROM shop.sales.orders").to_pydict() == {"id": [1]}
+
+
+def test_with_batch_size_rejects_wrong_type() -> None:
+    with pytest.raises(TypeError):
+        SessionConfig().with_batch_size("ten")  # type: ignore[arg-type]
+
+
+def test_fair_spill_pool_spills_to_temp_file_path(tmp_path: Path) -> None:
+    spill_dir = tmp_path / "spill"
+    spill_dir.mkdir()
+    runtime = RuntimeEnvBuilder().with_fair_spill_pool(30_000_000).with_temp_file_path(spill_dir)
+    ctx = SessionContext(SessionConfig().with_target_partitions(2), runtime)
+    query = SORT_QUERY.format(n=1_000_000)
+    table = ctx.sql(query).to_arrow_table()
+    assert table.num_rows == 1_000_000
+    assert table.column("value")[0].as_py() == 999_999
+    assert table.column("value")[-1].as_py() == 0
+    assert table.column("doubled")[0].as_py() == 1_999_998
+    # The sort did not fit in memory: it spilled into a directory under the path we gave.
+    assert spill_count(ctx, query) > 0
+    assert any(p.is_dir() for p in spill_dir.iterdir())
+
+
+def test_greedy_pool_with_os_disk_manager_spills() -> None:
+    runtime = RuntimeEnvBuilder().with_greedy_memory_pool(40_000_000).with_disk_manager_os()
+    ctx = SessionContext(SessionConfig().with_target_partitions(1), runtime)
+    query = SORT_QUERY.format(n=1_000_000)
+    out = ctx.sql(query).to_arrow_table()
+    assert out.num_rows == 1_000_000
+    assert out.column("value")[0].as_py() == 999_999
+    assert spill_count(ctx, query) > 0
+
+
+def test_unbounded_pool_does_not_spill() -> None:
+    runtime = RuntimeEnvBuilder().with_unbounded_memory_pool().with_disk_manager_disabled()
+    ctx = SessionContext(SessionConfig().with_target_partitions(2), runtime)
+    query = SORT_QUERY.format(n=200_000)
+    out = ctx.sql(query).to_arrow_table()
+    assert out.num_rows == 200_000
+    assert out.column("value")[0].as_py() == 199_999
+    assert spill_count(ctx, query) == 0
+
+
+def test_runtime_builder_is_reusable() -> None:
+    builder = RuntimeEnvBuilder().with_fair_spill_pool(50_000_000)
+    first = SessionContext(runtime=builder)
+    second = SessionContext(runtime=builder)
+    assert first.sql("SELECT 1 AS x").to_pydict() == second.sql("SELECT 1 AS x").to_pydict()

@@ -1,0 +1,283 @@
+"""The functions module: built-in scalar, aggregate and window functions.
+
+Results are compared with values computed in Python from the same input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+import statistics
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import fuseplug
+from fuseplug import DataFrame, SessionConfig, SessionContext, Window, col, lit
+from fuseplug import functions as f
+
+NUMBERS = [-3, 0, 2, 7, 7, 11]
+FLOATS = [1.5, -2.25, 4.0, 9.0, 0.5, 3.75]
+WORDS = ["apple", "Banana", "cherry pie", "date", "elder", "fig"]
+OTHER = ["x", None, "z", None, "v", "w"]
+LISTS = [[1, 2, 3], [], [4], [5, 6], [7, 8, 9, 10], [0]]
+STAMPS = [
+    dt.datetime(2024, 1, 15, 10, 30),
+    dt.datetime(2024, 2, 29, 23, 59),
+    dt.datetime(2023, 12, 31, 0, 0),
+    dt.datetime(2024, 7, 4, 12, 0),
+    dt.datetime(2024, 7, 20, 8, 15),
+    dt.datetime(2025, 3, 1, 1, 1),
+]
+GROUPS = ["a", "a", "b", "b", "b", "c"]
+
+
+@pytest.fixture
+def data(ctx: SessionContext) -> DataFrame:
+    table = pa.table(
+        {
+            "n": pa.array(NUMBERS, pa.int64()),
+            "x": pa.array(FLOATS, pa.float64()),
+            "w": pa.array(WORDS, pa.string()),
+            "o": pa.array(OTHER, pa.string()),
+            "l": pa.array(LISTS, pa.list_(pa.int64())),
+            "t": pa.array(STAMPS, pa.timestamp("us")),
+            "g": pa.array(GROUPS, pa.string()),
+            "i": pa.array(range(6), pa.int64()),
+        }
+    )
+    return ctx.from_arrow(table)
+
+
+def column_values(df: DataFrame, expr: fuseplug.Expr) -> list[object]:
+    return df.sort(col("i").sort()).select(expr.alias("out")).to_pydict()["out"]
+
+
+def aggregate_value(df: DataFrame, expr: fuseplug.Expr) -> object:
+    return df.aggregate([], [expr.alias("out")]).to_pydict()["out"][0]
+
+
+# Scalar functions
+
+
+def test_abs(data: DataFrame) -> None:
+    assert column_values(data, f.abs(col("n"))) == [abs(v) for v in NUMBERS]
+
+
+def test_upper_and_lower(data: DataFrame) -> None:
+    assert column_values(data, f.upper(col("w"))) == [w.upper() for w in WORDS]
+    assert column_values(data, f.lower(col("w"))) == [w.lower() for w in WORDS]
+
+
+def test_concat_skips_nulls(data: DataFrame) -> None:
+    out = column_values(data, f.concat(col("w"), lit("-"), col("o")))
+    assert out == [f"{w}-{o or ''}" for w, o in zip(WORDS, OTHER, strict=True)]
+
+
+def test_coalesce(data: DataFrame) -> None:
+    out = column_values(data, f.coalesce(col("o"), col("w")))
+    assert out == [o if o is not None else w for w, o in zip(WORDS, OTHER, strict=True)]
+
+
+def test_character_length(data: DataFrame) -> None:
+    assert column_values(data, f.character_length(col("w"))) == [len(w) for w in WORDS]
+
+
+def test_sqrt_and_power(data: DataFrame) -> None:
+    roots = column_values(data, f.sqrt(f.abs(col("x"))))
+    assert roots == pytest.approx([math.sqrt(abs(v)) for v in FLOATS])
+    squares = column_values(data, f.power(col("x"), lit(2)))
+    assert squares == pytest.approx([v**2 for v in FLOATS])
+
+
+def test_round(data: DataFrame) -> None:
+    out = column_values(data, f.round(col("x") * lit(1.01), lit(1)))
+    assert out == pytest.approx([round(v * 1.01, 1) for v in FLOATS])
+
+
+def test_regexp_replace(data: DataFrame) -> None:
+    out = column_values(data, f.regexp_replace(col("w"), lit("[aeiou]"), lit("_"), lit("g")))
+    assert out == [re.sub("[aeiou]", "_", w) for w in WORDS]
+
+
+def test_starts_with_and_strpos(data: DataFrame) -> None:
+    assert column_values(data, f.starts_with(col("w"), lit("d"))) == [
+        w.startswith("d") for w in WORDS
+    ]
+    assert column_values(data, f.strpos(col("w"), lit("e"))) == [w.find("e") + 1 for w in WORDS]
+
+
+def test_array_length(data: DataFrame) -> None:
+    out = column_values(data, f.array_length(col("l")))
+    assert out == [len(v) if v else None for v in LISTS] or out == [len(v) for v in LISTS]
+
+
+def test_make_array_and_cardinality(data: DataFrame) -> None:
+    out = column_values(data, f.make_array(col("n"), col("i")))
+    assert out == [[n, i] for n, i in zip(NUMBERS, range(6), strict=True)]
+    assert column_values(data, f.cardinality(col("l"))) == [len(v) for v in LISTS]
+
+
+def test_date_trunc(data: DataFrame) -> None:
+    out = column_values(data, f.date_trunc("month", col("t")))
+    assert out == [t.replace(day=1, hour=0, minute=0) for t in STAMPS]
+
+
+def test_date_part(data: DataFrame) -> None:
+    years = column_values(data, f.date_part("year", col("t")))
+    assert [int(y) for y in years] == [t.year for t in STAMPS]
+
+
+def test_nullif(data: DataFrame) -> None:
+    out = column_values(data, f.nullif(col("n"), lit(7)))
+    assert out == [None if v == 7 else v for v in NUMBERS]
+
+
+def test_functions_usable_in_filter(data: DataFrame) -> None:
+    out = data.filter(f.upper(col("w")) == lit("FIG")).select("i").to_pydict()
+    assert out == {"i": [5]}
+
+
+# Aggregate functions
+
+
+def test_basic_aggregates(data: DataFrame) -> None:
+    assert aggregate_value(data, f.sum(col("n"))) == sum(NUMBERS)
+    assert aggregate_value(data, f.avg(col("x"))) == pytest.approx(statistics.mean(FLOATS))
+    assert aggregate_value(data, f.count(col("o"))) == sum(v is not None for v in OTHER)
+    assert aggregate_value(data, f.min(col("w"))) == min(WORDS)
+    assert aggregate_value(data, f.max(col("n"))) == max(NUMBERS)
+
+
+def test_median_and_stddev(data: DataFrame) -> None:
+    assert aggregate_value(data, f.median(col("x"))) == pytest.approx(statistics.median(FLOATS))
+    assert aggregate_value(data, f.stddev(col("x"))) == pytest.approx(statistics.stdev(FLOATS))
+    assert aggregate_value(data, f.stddev_pop(col("x"))) == pytest.approx(statistics.pstdev(FLOATS))
+
+
+def test_array_agg(data: DataFrame) -> None:
+    collected = aggregate_value(data, f.array_agg(col("n")))
+    assert sorted(collected) == sorted(NUMBERS)
+
+
+def test_first_value_with_order(data: DataFrame) -> None:
+    out = aggregate_value(data, f.first_value(col("w"), order_by=[col("x").sort()]))
+    assert out == WORDS[FLOATS.index(min(FLOATS))]
+
+
+def test_grouped_aggregates(data: DataFrame) -> None:
+    out = data.aggregate([col("g")], [f.sum(col("n")).alias("s"), f.count(col("n")).alias("c")])
+    rows = {r["g"]: (r["s"], r["c"]) for r in out.to_pylist()}
+    expected: dict[str, tuple[int, int]] = {}
+    for g, n in zip(GROUPS, NUMBERS, strict=True):
+        s, c = expected.get(g, (0, 0))
+        expected[g] = (s + n, c + 1)
+    assert rows == expected
+
+
+# Window functions
+
+
+def test_row_number_and_rank(ctx: SessionContext) -> None:
+    df = ctx.from_pydict({"score": [50, 80, 80, 30, 90]})
+    order = Window(order_by=[col("score").sort(ascending=False)])
+    out = df.select(
+        col("score"),
+        f.rank().over(order).alias("rank"),
+        f.row_number().over(order).alias("rn"),
+    ).sort(col("rn").sort())
+    data = out.to_pydict()
+    assert data["score"] == [90, 80, 80, 50, 30]
+    assert data["rank"] == [1, 2, 2, 4, 5]
+    assert data["rn"] == [1, 2, 3, 4, 5]
+
+
+def test_lag_and_lead(data: DataFrame) -> None:
+    window = Window(order_by=[col("i").sort()])
+    out = data.select(
+        col("i"),
+        f.lag(col("n")).over(window).alias("prev"),
+        f.lead(col("n")).over(window).alias("next"),
+    ).sort(col("i").sort())
+    result = out.to_pydict()
+    assert result["prev"] == [None, *NUMBERS[:-1]]
+    assert result["next"] == [*NUMBERS[1:], None]
+
+
+def test_lag_official_keyword_form(ctx: SessionContext) -> None:
+    df = ctx.from_pydict({"g": ["a", "a", "b", "b"], "v": [1, 2, 3, 4]})
+    expr = f.lag(
+        col("v"), shift_offset=1, default_value=0, partition_by=[col("g")], order_by=[col("v")]
+    )
+    out = df.select(col("v"), expr.alias("prev")).sort(col("v").sort()).to_pydict()
+    assert out["prev"] == [0, 1, 0, 3]
+
+
+def test_row_number_official_keyword_form(ctx: SessionContext) -> None:
+    df = ctx.from_pydict({"v": [30, 10, 20]})
+    expr = f.row_number(order_by=[col("v").sort()])
+    out = df.select(col("v"), expr.alias("rn")).sort(col("v").sort()).to_pydict()
+    assert out["rn"] == [1, 2, 3]
+
+
+def test_first_value_over_partition(data: DataFrame) -> None:
+    window = Window(partition_by=[col("g")], order_by=[col("i").sort()])
+    out = data.select(col("i"), f.first_value(col("w")).over(window).alias("first"))
+    got = {r["i"]: r["first"] for r in out.to_pylist()}
+    first_of: dict[str, str] = {}
+    for g, w in zip(GROUPS, WORDS, strict=True):
+        first_of.setdefault(g, w)
+    assert got == {i: first_of[g] for i, g in enumerate(GROUPS)}
+
+
+# Coverage of the session's registry
+
+
+def registered_function_names() -> set[str]:
+    ctx = SessionContext(SessionConfig().with_information_schema(True))
+    rows = ctx.sql("SELECT DISTINCT routine_name FROM information_schema.routines").to_pydict()[
+        "routine_name"
+    ]
+    return {name for name in rows if name}
+
+
+def test_every_registered_function_is_in_functions_module() -> None:
+    names = registered_function_names()
+    assert len(names) > 200
+    missing = sorted(name for name in names if name.isidentifier() and not hasattr(f, name))
+    assert missing == []
+
+
+def test_generated_functions_module_is_current() -> None:
+    from fuseplug import _codegen
+
+    on_disk = Path(_codegen.TARGET).read_text()
+    fresh = _codegen.render()
+    if on_disk != fresh:
+        diff = difflib.unified_diff(
+            on_disk.splitlines(), fresh.splitlines(), "functions.py", "registry", lineterm=""
+        )
+        pytest.fail("functions.py is stale:\n" + "\n".join(list(diff)[:40]))
+    assert _codegen.main(["--check"]) == 0
+
+
+def test_codegen_check_detects_stale_file(tmp_path: Path) -> None:
+    from fuseplug import _codegen
+
+    stale = tmp_path / "functions.py"
+    stale.write_text(_codegen.render().replace("def abs(", "def abs_renamed("))
+    assert _codegen.main(["--check", "--target", str(stale)]) == 1
+    assert _codegen.main(["--target", str(stale)]) == 0
+    assert _codegen.main(["--check", "--target", str(stale)]) == 0
+
+
+def test_functions_module_entries_are_callable() -> None:
+    for name in ("abs", "upper", "concat", "date_trunc", "sum", "avg", "count", "min", "max"):
+        assert callable(getattr(f, name)), name
+    for name in ("median", "stddev", "array_agg", "row_number", "rank", "lag", "lead"):
+        assert callable(getattr(f, name)), name
+    for name in ("first_value", "regexp_replace", "array_length", "coalesce"):
+        assert callable(getattr(f, name)), name
