@@ -77,16 +77,25 @@ def {py}(
 WINDOW = '''
 
 def {py}(
-    *args: ExprLike,
+    *args: ExprLike,{keywords}
     partition_by: ExprLike | Sequence[ExprLike] | None = None,
     order_by: SortLike | Sequence[SortLike] | None = None,
     window_frame: WindowFrame | None = None,
     null_treatment: bool | None = None,
 ) -> Expr:
-{doc}    return _window({name!r}, args, partition_by, order_by, window_frame, null_treatment)
+{doc}    return _window(
+        {name!r}, args, [{extra}], partition_by, order_by, window_frame, null_treatment
+    )
 '''
 
 TEMPLATES = {"scalar": SCALAR, "aggregate": AGGREGATE, "window": WINDOW}
+
+#: Optional trailing arguments that the official bindings take by keyword, with the value an omitted
+#: one stands for when a later one is given.
+WINDOW_KEYWORDS: dict[str, list[tuple[str, str]]] = {
+    "lag": [("shift_offset", "1"), ("default_value", "None")],
+    "lead": [("shift_offset", "1"), ("default_value", "None")],
+}
 
 
 def _docstring(info: _internal.FunctionInfo, name: str) -> str:
@@ -126,7 +135,16 @@ def render() -> str:
                 continue
             taken.add(py)
             exported.append(py)
-            out.append(TEMPLATES[info.kind].format(py=py, name=name, doc=_docstring(info, name)))
+            keywords = WINDOW_KEYWORDS.get(info.name, [])
+            out.append(
+                TEMPLATES[info.kind].format(
+                    py=py,
+                    name=name,
+                    doc=_docstring(info, name),
+                    keywords="".join(f"\n    {k}: ExprLike = None," for k, _ in keywords),
+                    extra=", ".join(f"({k}, {d})" for k, d in keywords),
+                )
+            )
     names = "".join(f"    {n!r},\n" for n in sorted(exported))
     out.append(f"\n\n__all__ = [\n{names}]\n")
     return "".join(out)

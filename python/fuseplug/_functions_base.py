@@ -62,30 +62,36 @@ def _aggregate(
     order_by: SortLike | Sequence[SortLike] | None,
     null_treatment: bool | None,
 ) -> Expr:
-    expr = Expr(_internal.call_builtin(name, _args(name, args)))
-    if not distinct and filter is None and order_by is None and null_treatment is None:
-        return expr
-    builder = expr._inner.builder()
+    # Expr and ExprFuncBuilder share the modifier methods, so the chain starts on the call itself.
+    call: Any = _internal.call_builtin(name, _args(name, args))
+    built = call
     if distinct:
-        builder = builder.distinct()
+        built = built.distinct()
     if filter is not None:
-        builder = builder.filter(to_expr(filter)._inner)
+        built = built.filter(to_expr(filter)._inner)
     if order_by is not None:
-        builder = builder.order_by([to_sort(k)._inner for k in _flatten([order_by])])
+        built = built.order_by([to_sort(k)._inner for k in _flatten([order_by])])
     if null_treatment is not None:
-        builder = builder.null_treatment(null_treatment)
-    return Expr(builder.build())
+        built = built.null_treatment(null_treatment)
+    return Expr(call if built is call else built.build())
 
 
 def _window(
     name: str,
     args: Sequence[Any],
+    extra: Sequence[tuple[Any, Any]],
     partition_by: ExprLike | Sequence[ExprLike] | None,
     order_by: SortLike | Sequence[SortLike] | None,
     window_frame: WindowFrame | None,
     null_treatment: bool | None,
 ) -> Expr:
-    expr = Expr(_internal.call_builtin(name, _args(name, args)))
+    # Optional trailing arguments given by keyword (lag/lead: shift_offset, default_value), as
+    # (value, stand-in) pairs: an omitted one takes its stand-in when a later one is given.
+    given = [value for value, _ in extra]
+    while given and given[-1] is None:
+        given.pop()
+    filled = [standin if value is None else value for value, (_, standin) in zip(given, extra)]
+    expr = Expr(_internal.call_builtin(name, _args(name, [*args, *filled])))
     if partition_by is None and order_by is None and window_frame is None and null_treatment is None:
         return expr
     partitions = [col(p) if isinstance(p, str) else p for p in _flatten([partition_by])]

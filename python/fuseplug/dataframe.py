@@ -204,11 +204,13 @@ class DataFrame:
     def union_by_name(self, other: DataFrame) -> DataFrame:
         return DataFrame(self._inner.union_by_name(_df(other)._inner))
 
-    def intersect(self, other: DataFrame) -> DataFrame:
-        return DataFrame(self._inner.intersect(_df(other)._inner))
+    def intersect(self, other: DataFrame, distinct: bool = False) -> DataFrame:
+        """Rows present in both frames (``INTERSECT ALL``; ``INTERSECT`` with ``distinct=True``)."""
+        return DataFrame(self._inner.intersect(_df(other)._inner, distinct))
 
-    def except_all(self, other: DataFrame) -> DataFrame:
-        return DataFrame(self._inner.except_all(_df(other)._inner))
+    def except_all(self, other: DataFrame, distinct: bool = False) -> DataFrame:
+        """Rows of this frame not in ``other`` (``EXCEPT ALL``; ``EXCEPT`` with ``distinct=True``)."""
+        return DataFrame(self._inner.except_all(_df(other)._inner, distinct))
 
     # execution -------------------------------------------------------------------------------
     def schema(self) -> pa.Schema:
@@ -269,7 +271,9 @@ class DataFrame:
 
     def explain(self, verbose: bool = False, analyze: bool = False) -> None:
         """Prints the logical and physical plans (with ``analyze``, runs the query and shows metrics)."""
-        print(DataFrame(self._inner.explain(verbose, analyze)).to_string(max_rows=1000))
+        plans = DataFrame(self._inner.explain(verbose, analyze)).to_pydict()
+        for plan_type, plan in zip(plans["plan_type"], plans["plan"]):
+            print(f"{plan_type}:\n{plan}\n")
 
     def logical_plan(self) -> LogicalPlan:
         return self._inner.logical_plan()

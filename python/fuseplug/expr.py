@@ -218,10 +218,11 @@ class Expr:
         return ExprFuncBuilder(self._inner.null_treatment(ignore_nulls))
 
     def partition_by(self, *exprs: Any) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.builder()).partition_by(*exprs)
+        """Starts a window call partitioned by ``exprs``; finish with ``.build()``."""
+        return ExprFuncBuilder(self._inner.partition_by([to_expr(e)._inner for e in _flatten(exprs)]))
 
     def window_frame(self, frame: WindowFrame) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.builder()).window_frame(frame)
+        return ExprFuncBuilder(self._inner.window_frame(frame._inner))
 
     # introspection ---------------------------------------------------------------------------
     def schema_name(self) -> str:

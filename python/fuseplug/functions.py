@@ -2215,7 +2215,9 @@ def cume_dist(
 
     SQL: ``cume_dist()``
     """
-    return _window('cume_dist', args, partition_by, order_by, window_frame, null_treatment)
+    return _window(
+        'cume_dist', args, [], partition_by, order_by, window_frame, null_treatment
+    )
 
 
 def current_date(*args: ExprLike) -> Expr:
@@ -2364,7 +2366,9 @@ def dense_rank(
 
     SQL: ``dense_rank()``
     """
-    return _window('dense_rank', args, partition_by, order_by, window_frame, null_treatment)
+    return _window(
+        'dense_rank', args, [], partition_by, order_by, window_frame, null_treatment
+    )
 
 
 def digest(*args: ExprLike) -> Expr:
@@ -2717,6 +2721,8 @@ def iszero(*args: ExprLike) -> Expr:
 
 def lag(
     *args: ExprLike,
+    shift_offset: ExprLike = None,
+    default_value: ExprLike = None,
     partition_by: ExprLike | Sequence[ExprLike] | None = None,
     order_by: SortLike | Sequence[SortLike] | None = None,
     window_frame: WindowFrame | None = None,
@@ -2732,7 +2738,9 @@ def lag(
         offset: Integer. Specifies how many rows back the value of expression should be retrieved. Defaults to 1.
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
     """
-    return _window('lag', args, partition_by, order_by, window_frame, null_treatment)
+    return _window(
+        'lag', args, [(shift_offset, 1), (default_value, None)], partition_by, order_by, window_frame, null_treatment
+    )
 
 
 def last_value(
@@ -2768,6 +2776,8 @@ def lcm(*args: ExprLike) -> Expr:
 
 def lead(
     *args: ExprLike,
+    shift_offset: ExprLike = None,
+    default_value: ExprLike = None,
     partition_by: ExprLike | Sequence[ExprLike] | None = None,
     order_by: SortLike | Sequence[SortLike] | None = None,
     window_frame: WindowFrame | None = None,
@@ -2783,7 +2793,9 @@ def lead(
         offset: Integer. Specifies how many rows forward the value of expression should be retrieved. Defaults to 1.
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
     """
-    return _window('lead', args, partition_by, order_by, window_frame, null_treatment)
+    return _window(
+        'lead', args, [(shift_offset, 1), (default_value, None)], partition_by, order_by, window_frame, null_treatment
+    )
 
 
 def least(*args: ExprLike) -> Expr:
@@ -3201,7 +3213,9 @@ def ntile(
     Arguments:
         expression: An integer describing the number groups the partition should be split into
     """
-    return _window('ntile', args, partition_by, order_by, window_frame, null_treatment)
+    return _window(
+        'ntile', args, [], partition_by, order_by, window_frame, null_treatment
+    )
 
 
 def nullif(*args: ExprLike) -> Expr:
@@ -3299,7 +3313,9 @@ def percent_rank(
 
     SQL: ``percent_rank()``
     """
-    return _window('percent_rank', args, partition_by, order_by, window_frame, null_treatment)
+    return _window(
+        'percent_rank', args, [], partition_by, order_by, window_frame, null_treatment
+    )
 
 
 def percentile_cont(
@@ -3440,7 +3456,9 @@ def rank(
 
     SQL: ``rank()``
     """
-    return _window('rank', args, partition_by, order_by, window_frame, null_treatment)
+    return _window(
+        'rank', args, [], partition_by, order_by, window_frame, null_treatment
+    )
 
 
 def regexp_count(*args: ExprLike) -> Expr:
@@ -3766,7 +3784,9 @@ def row_number(
 
     SQL: ``row_number()``
     """
-    return _window('row_number', args, partition_by, order_by, window_frame, null_treatment)
+    return _window(
+        'row_number', args, [], partition_by, order_by, window_frame, null_treatment
+    )
 
 
 def rpad(*args: ExprLike) -> Expr:

@@ -41,6 +41,11 @@ Volatility = Literal["immutable", "stable", "volatile"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _is_types(value: Any) -> bool:
+    """Whether ``value`` is a type list, i.e. the first argument of the decorator forms."""
+    return isinstance(value, (pa.DataType, list, tuple))
+
+
 def _types(types: pa.DataType | Sequence[pa.DataType]) -> list[pa.DataType]:
     if isinstance(types, pa.DataType):
         return [types]
@@ -218,7 +223,7 @@ def udf(
 def udf(*args: Any, **kwargs: Any) -> Any:
     """A scalar UDF: ``udf(func, input_types, return_type, volatility, name=None)``, or as a decorator
     ``@udf(input_types, return_type, volatility, name=None)``."""
-    if args and callable(args[0]) and not isinstance(args[0], pa.DataType):
+    if args and not _is_types(args[0]):
         func, *rest = args
         return _scalar(func, *rest, **kwargs)
 
@@ -244,7 +249,7 @@ def udaf(*args: Any, **kwargs: Any) -> Any:
     """An aggregate UDF: ``udaf(accumulator, input_types, return_type, state_type, volatility,
     name=None)``, or as a class decorator ``@udaf(input_types, return_type, state_type, volatility)``.
     ``accumulator`` is an :class:`Accumulator` subclass or a function returning a new accumulator."""
-    if args and callable(args[0]) and not isinstance(args[0], pa.DataType):
+    if args and not _is_types(args[0]):
         accumulator, *rest = args
         return _aggregate(accumulator, *rest, **kwargs)
 
@@ -272,7 +277,7 @@ def _aggregate(
 def udwf(*args: Any, **kwargs: Any) -> Any:
     """A window UDF: ``udwf(evaluator, input_types, return_type, volatility, name=None)``, or as a
     class decorator ``@udwf(input_types, return_type, volatility)``."""
-    if args and callable(args[0]) and not isinstance(args[0], pa.DataType):
+    if args and not _is_types(args[0]):
         evaluator, *rest = args
         return _window(evaluator, *rest, **kwargs)
 

@@ -1,17 +1,18 @@
 //! `DataFrame`: a lazy plan bound to its session. Every transformation returns a new DataFrame; the
 //! methods that execute release the GIL through `wait_for_future`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arrow::compute::concat_batches;
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::pyarrow::{PyArrowType, ToPyArrow};
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
-use datafusion::common::{Column, JoinType, UnnestOptions};
+use datafusion::common::{Column, JoinType, TableReference, UnnestOptions};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::logical_expr::{cast, Expr};
 use datafusion::prelude::coalesce;
@@ -46,6 +47,14 @@ impl PyDataFrame {
 
     fn map(&self, f: impl FnOnce(DataFrame) -> datafusion::error::Result<DataFrame>) -> Result<Self> {
         Ok(f(self.df())?.into())
+    }
+
+    /// The schema of collected batches: theirs when there are any, else the plan's.
+    fn result_schema(&self, batches: &[RecordBatch]) -> SchemaRef {
+        match batches.first() {
+            Some(batch) => batch.schema(),
+            None => Arc::new(self.inner.schema().as_arrow().clone()),
+        }
     }
 
     fn collect_batches(&self, py: Python<'_>, df: DataFrame) -> Result<Vec<RecordBatch>> {
@@ -219,7 +228,8 @@ impl PyDataFrame {
         let right_schema = right.inner.schema().clone();
         let l: Vec<&str> = left_on.iter().map(String::as_str).collect();
         let r: Vec<&str> = right_on.iter().map(String::as_str).collect();
-        let joined = self.df().join(right.df(), join_type, &l, &r, None)?;
+        let right = disambiguate(&self.inner, right.df())?;
+        let joined = self.df().join(right, join_type, &l, &r, None)?;
         let keeps_both_sides =
             !matches!(join_type, JoinType::LeftSemi | JoinType::LeftAnti | JoinType::RightSemi | JoinType::RightAnti);
         if !coalesce_keys || !keeps_both_sides {
@@ -264,7 +274,8 @@ impl PyDataFrame {
 
     fn join_on(&self, right: PyDataFrame, on: Vec<PyExpr>, how: &str) -> Result<Self> {
         let join_type = parse_join_type(how)?;
-        self.map(|df| df.join_on(right.df(), join_type, exprs(on)))
+        let right = disambiguate(&self.inner, right.df())?;
+        self.map(|df| df.join_on(right, join_type, exprs(on)))
     }
 
     #[pyo3(signature = (other, distinct = false))]
@@ -280,12 +291,24 @@ impl PyDataFrame {
         self.map(|df| df.union_by_name(other.df()))
     }
 
-    fn intersect(&self, other: PyDataFrame) -> Result<Self> {
-        self.map(|df| df.intersect(other.df()))
+    /// Rows in both frames (`INTERSECT ALL`; `INTERSECT` with `distinct`).
+    #[pyo3(signature = (other, distinct = false))]
+    fn intersect(&self, other: PyDataFrame, distinct: bool) -> Result<Self> {
+        if distinct {
+            self.map(|df| df.intersect_distinct(other.df()))
+        } else {
+            self.map(|df| df.intersect(other.df()))
+        }
     }
 
-    fn except_all(&self, other: PyDataFrame) -> Result<Self> {
-        self.map(|df| df.except(other.df()))
+    /// Rows of this frame not in `other` (`EXCEPT ALL`; `EXCEPT` with `distinct`).
+    #[pyo3(signature = (other, distinct = false))]
+    fn except_all(&self, other: PyDataFrame, distinct: bool) -> Result<Self> {
+        if distinct {
+            self.map(|df| df.except_distinct(other.df()))
+        } else {
+            self.map(|df| df.except(other.df()))
+        }
     }
 
     fn distinct(&self) -> Result<Self> {
@@ -369,7 +392,8 @@ impl PyDataFrame {
     /// All rows as one pyarrow Table.
     fn to_arrow_table<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
         let batches = self.collect_batches(py, self.df())?;
-        let schema = Arc::new(self.inner.schema().as_arrow().clone());
+        // The batches' schema can be stricter than the plan's (nullability), so prefer it.
+        let schema = self.result_schema(&batches);
         let py_batches = batches_to_py(py, &batches)?;
         let pa = py.import("pyarrow")?;
         Ok(pa
@@ -412,7 +436,7 @@ impl PyDataFrame {
     #[pyo3(signature = (max_rows = 20))]
     fn preview_rows(&self, py: Python<'_>, max_rows: usize) -> Result<(Vec<Vec<String>>, bool)> {
         let batches = self.collect_batches(py, self.df().limit(0, Some(max_rows + 1))?)?;
-        let schema = Arc::new(self.inner.schema().as_arrow().clone());
+        let schema = self.result_schema(&batches);
         let all = concat_batches(&schema, &batches)?;
         let more = all.num_rows() > max_rows;
         let shown = all.slice(0, all.num_rows().min(max_rows));
@@ -497,6 +521,21 @@ impl PyDataFrame {
     fn __repr__(&self) -> String {
         format!("DataFrame({})", self.inner.logical_plan().display())
     }
+}
+
+static JOIN_ALIASES: AtomicUsize = AtomicUsize::new(0);
+
+/// Gives `right` a fresh alias when one of its columns has the same qualified name as one of
+/// `left`'s (two unnamed in-memory frames, or a self-join), which DataFusion would reject.
+fn disambiguate(left: &DataFrame, right: DataFrame) -> Result<DataFrame> {
+    let taken: HashSet<(Option<&TableReference>, &str)> =
+        left.schema().iter().map(|(q, f)| (q, f.name().as_str())).collect();
+    let clash = right.schema().iter().any(|(q, f)| taken.contains(&(q, f.name().as_str())));
+    if !clash {
+        return Ok(right);
+    }
+    let n = JOIN_ALIASES.fetch_add(1, Ordering::Relaxed);
+    Ok(right.alias(&format!("right_{n}"))?)
 }
 
 /// A path with a file extension is written as one file unless partitioned; anything else is a directory.

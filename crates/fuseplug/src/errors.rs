@@ -104,6 +104,9 @@ fn find_in_dyn<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a PyE
 fn class_name(err: &DataFusionError) -> &'static str {
     match err.find_root() {
         DataFusionError::SQL(..) => "SQLError",
+        // Listing a location that matches no file is reported as a planning error; to Python users
+        // it is a missing file.
+        DataFusionError::Plan(msg) if msg.starts_with("No files found at") => "InputOutputError",
         DataFusionError::Plan(_) | DataFusionError::Configuration(_) => "PlanError",
         DataFusionError::SchemaError(..) => "SchemaError",
         DataFusionError::ResourcesExhausted(_) => "ResourcesExhaustedError",

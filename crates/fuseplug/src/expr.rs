@@ -432,9 +432,14 @@ impl PyExpr {
         .into()
     }
 
-    /// Starts a modifier chain for an aggregate or window call: `.filter(...)`, `.order_by(...)`, ...
-    fn builder(&self) -> PyExprFuncBuilder {
-        ExprFuncBuilder::from(self.inner.clone().order_by(vec![])).into()
+    /// Starts a window modifier chain: `PARTITION BY`. An aggregate call becomes a window call.
+    fn partition_by(&self, partition_by: Vec<PyExpr>) -> PyExprFuncBuilder {
+        self.as_window_call().partition_by(exprs(partition_by)).into()
+    }
+
+    /// Starts a window modifier chain with a frame. An aggregate call becomes a window call.
+    fn window_frame(&self, frame: PyWindowFrame) -> PyExprFuncBuilder {
+        self.as_window_call().window_frame(frame.inner).into()
     }
 
     fn filter(&self, condition: PyExpr) -> PyExprFuncBuilder {
@@ -469,7 +474,10 @@ impl PyExpr {
                 self.inner.variant_name()
             )));
         }
-        let mut builder = call.partition_by(exprs(partition_by)).order_by(sort_exprs(order_by));
+        let mut builder = call.partition_by(exprs(partition_by));
+        if !order_by.is_empty() {
+            builder = builder.order_by(sort_exprs(order_by));
+        }
         if let Some(frame) = window_frame {
             builder = builder.window_frame(frame.inner);
         }
