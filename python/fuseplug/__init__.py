@@ -12,7 +12,7 @@ from fuseplug import exceptions, functions
 from fuseplug._internal import DATAFUSION_VERSION, __version__
 from fuseplug.catalog import Catalog, Schema, Table
 from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
-from fuseplug.dataframe import DataFrame, RecordBatchStream
+from fuseplug.dataframe import DataFrame, RecordBatch, RecordBatchStream
 from fuseplug.exceptions import DataFusionError, FuseplugError
 from fuseplug.expr import (
     CaseBuilder,
@@ -53,6 +53,7 @@ __all__ = [
     "ExprFuncBuilder",
     "FuseplugError",
     "LogicalPlan",
+    "RecordBatch",
     "RecordBatchStream",
     "RuntimeEnvBuilder",
     "ScalarUDF",

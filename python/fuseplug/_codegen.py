@@ -56,13 +56,13 @@ from fuseplug._functions_base import (
 from fuseplug.expr import Expr, WindowFrame
 '''
 
-SCALAR = '''
+SCALAR = """
 
 def {py}(*args: ExprLike) -> Expr:
-{doc}    return _scalar({name!r}, args)
-'''
+{doc}    return _scalar("{name}", args)
+"""
 
-AGGREGATE = '''
+AGGREGATE = """
 
 def {py}(
     *args: ExprLike,
@@ -71,10 +71,10 @@ def {py}(
     order_by: SortLike | Sequence[SortLike] | None = None,
     null_treatment: bool | None = None,
 ) -> Expr:
-{doc}    return _aggregate({name!r}, args, distinct, filter, order_by, null_treatment)
-'''
+{doc}    return _aggregate("{name}", args, distinct, filter, order_by, null_treatment)
+"""
 
-WINDOW = '''
+WINDOW = """
 
 def {py}(
     *args: ExprLike,{keywords}
@@ -84,9 +84,9 @@ def {py}(
     null_treatment: bool | None = None,
 ) -> Expr:
 {doc}    return _window(
-        {name!r}, args, [{extra}], partition_by, order_by, window_frame, null_treatment
+        "{name}", args, [{extra}], partition_by, order_by, window_frame, null_treatment
     )
-'''
+"""
 
 TEMPLATES = {"scalar": SCALAR, "aggregate": AGGREGATE, "window": WINDOW}
 

@@ -4,7 +4,7 @@ window modifiers, and the few helpers that are not registry functions (CASE, IN,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from fuseplug import _internal
 from fuseplug.expr import (
@@ -38,7 +38,7 @@ __all__ = [
     "when",
 ]
 
-SortLike = Union[SortExpr, Expr, str]
+SortLike: TypeAlias = SortExpr | Expr | str
 
 #: Arguments a call gets when it is given none (``f.count()`` counts rows, as ``count(*)``).
 _DEFAULT_ARGS: dict[str, tuple[Any, ...]] = {"count": (1,)}
@@ -90,9 +90,17 @@ def _window(
     given = [value for value, _ in extra]
     while given and given[-1] is None:
         given.pop()
-    filled = [standin if value is None else value for value, (_, standin) in zip(given, extra)]
+    filled = [
+        standin if value is None else value
+        for value, (_, standin) in zip(given, extra, strict=False)
+    ]
     expr = Expr(_internal.call_builtin(name, _args(name, [*args, *filled])))
-    if partition_by is None and order_by is None and window_frame is None and null_treatment is None:
+    if (
+        partition_by is None
+        and order_by is None
+        and window_frame is None
+        and null_treatment is None
+    ):
         return expr
     partitions = [col(p) if isinstance(p, str) else p for p in _flatten([partition_by])]
     return expr.over(Window(partitions, window_frame, order_by, null_treatment))
@@ -122,7 +130,5 @@ def count_star() -> Expr:
     return _scalar("count", ())
 
 
-def order_by(expr: Expr, ascending: bool = True, nulls_first: bool = True) -> SortExpr:
+def order_by(expr: Expr, ascending: bool = True, nulls_first: bool = False) -> SortExpr:
     return to_expr(expr).sort(ascending, nulls_first)
-
-

@@ -343,7 +343,7 @@ class SessionContext:
         return repr(self._inner)
 
 
-def _unwrap(obj: Any, cls: type) -> Any:
+def _unwrap(obj: object, cls: type[ScalarUDF | AggregateUDF | WindowUDF | TableFunction]) -> Any:
     if not isinstance(obj, cls):
         raise TypeError(f"expected a {cls.__name__}, got {type(obj).__name__}")
     return obj._inner

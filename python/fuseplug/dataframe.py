@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,12 +29,39 @@ if TYPE_CHECKING:
 
     from fuseplug.catalog import Table
 
-__all__ = ["DataFrame", "RecordBatchStream"]
+__all__ = ["DataFrame", "RecordBatch", "RecordBatchStream"]
 
 JoinHow = Literal["inner", "left", "right", "full", "semi", "anti", "right_semi", "right_anti"]
 
 #: How many rows ``repr()`` and the notebook display show.
 DISPLAY_ROWS = 10
+
+
+class RecordBatch:
+    """A batch from a :class:`RecordBatchStream`. ``to_pyarrow()`` returns the pyarrow RecordBatch (as in
+    the official bindings); pyarrow's attributes (``num_rows``, ``schema``, ``column()``, ...) and the Arrow
+    PyCapsule interface work on this object directly."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: pa.RecordBatch) -> None:
+        self._batch = batch
+
+    def to_pyarrow(self) -> pa.RecordBatch:
+        return self._batch
+
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]:
+        result: tuple[object, object] = self._batch.__arrow_c_array__(requested_schema)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._batch, name)
+
+    def __len__(self) -> int:
+        return int(self._batch.num_rows)
+
+    def __repr__(self) -> str:
+        return f"RecordBatch({self._batch.num_rows} rows: {self._batch.schema.names})"
 
 
 class RecordBatchStream:
@@ -47,27 +75,27 @@ class RecordBatchStream:
     def schema(self) -> pa.Schema:
         return self._inner.schema()
 
-    def next(self) -> pa.RecordBatch:
+    def next(self) -> RecordBatch:
         batch = self._inner.next()
         if batch is None:
             raise StopIteration
-        return batch
+        return RecordBatch(batch)
 
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
+    def __iter__(self) -> Iterator[RecordBatch]:
         return self
 
-    def __next__(self) -> pa.RecordBatch:
+    def __next__(self) -> RecordBatch:
         return self.next()
 
-    def __aiter__(self) -> AsyncIterator[pa.RecordBatch]:
+    def __aiter__(self) -> AsyncIterator[RecordBatch]:
         return self
 
-    async def __anext__(self) -> pa.RecordBatch:
+    async def __anext__(self) -> RecordBatch:
         # The blocking call releases the GIL, so a worker thread keeps the event loop free.
         batch = await asyncio.to_thread(self._inner.next)
         if batch is None:
             raise StopAsyncIteration
-        return batch
+        return RecordBatch(batch)
 
 
 class DataFrame:
@@ -236,10 +264,10 @@ class DataFrame:
     def execute_stream_partitioned(self) -> list[RecordBatchStream]:
         return [RecordBatchStream(s) for s in self._inner.execute_stream_partitioned()]
 
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
+    def __iter__(self) -> Iterator[RecordBatch]:
         return iter(self.execute_stream())
 
-    def __aiter__(self) -> AsyncIterator[pa.RecordBatch]:
+    def __aiter__(self) -> AsyncIterator[RecordBatch]:
         return self.execute_stream().__aiter__()
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
@@ -260,10 +288,12 @@ class DataFrame:
         return result
 
     def to_pylist(self) -> list[dict[str, Any]]:
-        return self.to_arrow_table().to_pylist()
+        rows: list[dict[str, Any]] = self.to_arrow_table().to_pylist()
+        return rows
 
     def to_pydict(self) -> dict[str, list[Any]]:
-        return self.to_arrow_table().to_pydict()
+        columns: dict[str, list[Any]] = self.to_arrow_table().to_pydict()
+        return columns
 
     def describe(self) -> DataFrame:
         """Summary statistics of every column."""
@@ -272,7 +302,7 @@ class DataFrame:
     def explain(self, verbose: bool = False, analyze: bool = False) -> None:
         """Prints the logical and physical plans (with ``analyze``, runs the query and shows metrics)."""
         plans = DataFrame(self._inner.explain(verbose, analyze)).to_pydict()
-        for plan_type, plan in zip(plans["plan_type"], plans["plan"]):
+        for plan_type, plan in zip(plans["plan_type"], plans["plan"], strict=True):
             print(f"{plan_type}:\n{plan}\n")
 
     def logical_plan(self) -> LogicalPlan:
@@ -291,7 +321,7 @@ class DataFrame:
     # writing ---------------------------------------------------------------------------------
     def write_parquet(
         self,
-        path: str | Any,
+        path: str | os.PathLike[str],
         compression: str = "zstd",
         compression_level: int | None = None,
         *,
@@ -305,7 +335,7 @@ class DataFrame:
 
     def write_csv(
         self,
-        path: str | Any,
+        path: str | os.PathLike[str],
         with_header: bool = False,
         *,
         delimiter: str = ",",
@@ -318,7 +348,7 @@ class DataFrame:
 
     def write_json(
         self,
-        path: str | Any,
+        path: str | os.PathLike[str],
         *,
         partition_by: Sequence[str] = (),
         single_file_output: bool | None = None,
@@ -357,9 +387,5 @@ def _df(value: Any) -> DataFrame:
     return value
 
 
-def _path(path: Any) -> str:
-    import os
-
+def _path(path: str | os.PathLike[str]) -> str:
     return os.fspath(path)
-
-

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 
@@ -153,7 +153,7 @@ class Expr:
         """Like :meth:`cast`, but a value that cannot be converted becomes null."""
         return Expr(self._inner.try_cast(_arrow_type(to)))
 
-    def sort(self, ascending: bool = True, nulls_first: bool = True) -> SortExpr:
+    def sort(self, ascending: bool = True, nulls_first: bool = False) -> SortExpr:
         """A sort key for :meth:`DataFrame.sort` and window ``order_by``."""
         return SortExpr(self._inner.sort(ascending, nulls_first))
 
@@ -219,7 +219,9 @@ class Expr:
 
     def partition_by(self, *exprs: Any) -> ExprFuncBuilder:
         """Starts a window call partitioned by ``exprs``; finish with ``.build()``."""
-        return ExprFuncBuilder(self._inner.partition_by([to_expr(e)._inner for e in _flatten(exprs)]))
+        return ExprFuncBuilder(
+            self._inner.partition_by([to_expr(e)._inner for e in _flatten(exprs)])
+        )
 
     def window_frame(self, frame: WindowFrame) -> ExprFuncBuilder:
         return ExprFuncBuilder(self._inner.window_frame(frame._inner))
@@ -264,7 +266,9 @@ class ExprFuncBuilder:
         return ExprFuncBuilder(self._inner.null_treatment(ignore_nulls))
 
     def partition_by(self, *exprs: Any) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.partition_by([to_expr(e)._inner for e in _flatten(exprs)]))
+        return ExprFuncBuilder(
+            self._inner.partition_by([to_expr(e)._inner for e in _flatten(exprs)])
+        )
 
     def window_frame(self, frame: WindowFrame) -> ExprFuncBuilder:
         return ExprFuncBuilder(self._inner.window_frame(frame._inner))
@@ -345,7 +349,7 @@ class Window:
         self.null_treatment = null_treatment
 
 
-ExprLike = Union[Expr, str, int, float, bool, bytes, None, pa.Scalar]
+ExprLike: TypeAlias = Expr | str | int | float | bool | bytes | pa.Scalar | None
 
 
 def col(name: str) -> Expr:
@@ -391,10 +395,11 @@ def to_column_or_expr(value: Any) -> Expr:
 
 
 def to_sort(value: Any) -> SortExpr:
-    """A :class:`SortExpr` as is; a column name or expression sorts ascending, nulls last."""
+    """A :class:`SortExpr` as is; a column name or expression sorts as ``.sort()`` does (ascending,
+    nulls last, the official bindings' default)."""
     if isinstance(value, SortExpr):
         return value
-    return to_column_or_expr(value).sort(ascending=True, nulls_first=False)
+    return to_column_or_expr(value).sort()
 
 
 def _flatten(values: Iterable[Any]) -> Iterable[Any]:
@@ -419,7 +424,9 @@ def _arrow_type(to: pa.DataType | type) -> pa.DataType:
         return to
     if isinstance(to, type) and to in _PYTHON_TYPES:
         return _PYTHON_TYPES[to]
-    raise TypeError(f"cast target must be a pyarrow DataType or int/float/str/bool/bytes, not {to!r}")
+    raise TypeError(
+        f"cast target must be a pyarrow DataType or int/float/str/bool/bytes, not {to!r}"
+    )
 
 
 def exprs_of(values: Sequence[Any]) -> list[_internal.Expr]:

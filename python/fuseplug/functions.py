@@ -47,7 +47,7 @@ def abs(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('abs', args)
+    return _scalar("abs", args)
 
 
 def acos(*args: ExprLike) -> Expr:
@@ -59,7 +59,7 @@ def acos(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('acos', args)
+    return _scalar("acos", args)
 
 
 def acosh(*args: ExprLike) -> Expr:
@@ -71,7 +71,7 @@ def acosh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('acosh', args)
+    return _scalar("acosh", args)
 
 
 def any_value(
@@ -89,7 +89,7 @@ def any_value(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('any_value', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("any_value", args, distinct, filter, order_by, null_treatment)
 
 
 def approx_distinct(
@@ -107,7 +107,7 @@ def approx_distinct(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('approx_distinct', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("approx_distinct", args, distinct, filter, order_by, null_treatment)
 
 
 def approx_median(
@@ -125,7 +125,7 @@ def approx_median(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('approx_median', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("approx_median", args, distinct, filter, order_by, null_treatment)
 
 
 def approx_percentile_cont(
@@ -145,7 +145,7 @@ def approx_percentile_cont(
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
         centroids: Number of centroids to use in the t-digest algorithm. _Default is 100_. A higher number results in more accurate approximation but requires more memory.
     """
-    return _aggregate('approx_percentile_cont', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("approx_percentile_cont", args, distinct, filter, order_by, null_treatment)
 
 
 def approx_percentile_cont_with_weight(
@@ -166,7 +166,7 @@ def approx_percentile_cont_with_weight(
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
         centroids: Number of centroids to use in the t-digest algorithm. _Default is 100_. A higher number results in more accurate approximation but requires more memory.
     """
-    return _aggregate('approx_percentile_cont_with_weight', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("approx_percentile_cont_with_weight", args, distinct, filter, order_by, null_treatment)
 
 
 def array_add(*args: ExprLike) -> Expr:
@@ -179,7 +179,7 @@ def array_add(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_add', args)
+    return _scalar("array_add", args)
 
 
 def list_add(*args: ExprLike) -> Expr:
@@ -194,7 +194,7 @@ def list_add(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_add', args)
+    return _scalar("list_add", args)
 
 
 def array_agg(
@@ -213,7 +213,7 @@ def array_agg(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('array_agg', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("array_agg", args, distinct, filter, order_by, null_treatment)
 
 
 def array_any_value(*args: ExprLike) -> Expr:
@@ -225,7 +225,7 @@ def array_any_value(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_any_value', args)
+    return _scalar("array_any_value", args)
 
 
 def list_any_value(*args: ExprLike) -> Expr:
@@ -239,7 +239,7 @@ def list_any_value(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_any_value', args)
+    return _scalar("list_any_value", args)
 
 
 def array_append(*args: ExprLike) -> Expr:
@@ -252,7 +252,7 @@ def array_append(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
     """
-    return _scalar('array_append', args)
+    return _scalar("array_append", args)
 
 
 def array_push_back(*args: ExprLike) -> Expr:
@@ -267,7 +267,7 @@ def array_push_back(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
     """
-    return _scalar('array_push_back', args)
+    return _scalar("array_push_back", args)
 
 
 def list_append(*args: ExprLike) -> Expr:
@@ -282,7 +282,7 @@ def list_append(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
     """
-    return _scalar('list_append', args)
+    return _scalar("list_append", args)
 
 
 def list_push_back(*args: ExprLike) -> Expr:
@@ -297,7 +297,7 @@ def list_push_back(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
     """
-    return _scalar('list_push_back', args)
+    return _scalar("list_push_back", args)
 
 
 def array_avg(*args: ExprLike) -> Expr:
@@ -309,7 +309,7 @@ def array_avg(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_avg', args)
+    return _scalar("array_avg", args)
 
 
 def list_avg(*args: ExprLike) -> Expr:
@@ -323,7 +323,7 @@ def list_avg(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_avg', args)
+    return _scalar("list_avg", args)
 
 
 def array_compact(*args: ExprLike) -> Expr:
@@ -335,7 +335,7 @@ def array_compact(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_compact', args)
+    return _scalar("array_compact", args)
 
 
 def list_compact(*args: ExprLike) -> Expr:
@@ -349,7 +349,7 @@ def list_compact(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_compact', args)
+    return _scalar("list_compact", args)
 
 
 def array_concat(*args: ExprLike) -> Expr:
@@ -362,7 +362,7 @@ def array_concat(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
     """
-    return _scalar('array_concat', args)
+    return _scalar("array_concat", args)
 
 
 def array_cat(*args: ExprLike) -> Expr:
@@ -377,7 +377,7 @@ def array_cat(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
     """
-    return _scalar('array_cat', args)
+    return _scalar("array_cat", args)
 
 
 def list_cat(*args: ExprLike) -> Expr:
@@ -392,7 +392,7 @@ def list_cat(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
     """
-    return _scalar('list_cat', args)
+    return _scalar("list_cat", args)
 
 
 def list_concat(*args: ExprLike) -> Expr:
@@ -407,7 +407,7 @@ def list_concat(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
     """
-    return _scalar('list_concat', args)
+    return _scalar("list_concat", args)
 
 
 def array_dims(*args: ExprLike) -> Expr:
@@ -419,7 +419,7 @@ def array_dims(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_dims', args)
+    return _scalar("array_dims", args)
 
 
 def list_dims(*args: ExprLike) -> Expr:
@@ -433,7 +433,7 @@ def list_dims(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_dims', args)
+    return _scalar("list_dims", args)
 
 
 def array_distance(*args: ExprLike) -> Expr:
@@ -446,7 +446,7 @@ def array_distance(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_distance', args)
+    return _scalar("array_distance", args)
 
 
 def list_distance(*args: ExprLike) -> Expr:
@@ -461,7 +461,7 @@ def list_distance(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_distance', args)
+    return _scalar("list_distance", args)
 
 
 def array_distinct(*args: ExprLike) -> Expr:
@@ -473,7 +473,7 @@ def array_distinct(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_distinct', args)
+    return _scalar("array_distinct", args)
 
 
 def list_distinct(*args: ExprLike) -> Expr:
@@ -487,7 +487,7 @@ def list_distinct(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_distinct', args)
+    return _scalar("list_distinct", args)
 
 
 def array_element(*args: ExprLike) -> Expr:
@@ -500,7 +500,7 @@ def array_element(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
     """
-    return _scalar('array_element', args)
+    return _scalar("array_element", args)
 
 
 def array_extract(*args: ExprLike) -> Expr:
@@ -515,7 +515,7 @@ def array_extract(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
     """
-    return _scalar('array_extract', args)
+    return _scalar("array_extract", args)
 
 
 def list_element(*args: ExprLike) -> Expr:
@@ -530,7 +530,7 @@ def list_element(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
     """
-    return _scalar('list_element', args)
+    return _scalar("list_element", args)
 
 
 def list_extract(*args: ExprLike) -> Expr:
@@ -545,7 +545,7 @@ def list_extract(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
     """
-    return _scalar('list_extract', args)
+    return _scalar("list_extract", args)
 
 
 def array_except(*args: ExprLike) -> Expr:
@@ -558,7 +558,7 @@ def array_except(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_except', args)
+    return _scalar("array_except", args)
 
 
 def list_except(*args: ExprLike) -> Expr:
@@ -573,7 +573,7 @@ def list_except(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_except', args)
+    return _scalar("list_except", args)
 
 
 def array_has(*args: ExprLike) -> Expr:
@@ -586,7 +586,7 @@ def array_has(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_has', args)
+    return _scalar("array_has", args)
 
 
 def array_contains(*args: ExprLike) -> Expr:
@@ -601,7 +601,7 @@ def array_contains(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_contains', args)
+    return _scalar("array_contains", args)
 
 
 def list_contains(*args: ExprLike) -> Expr:
@@ -616,7 +616,7 @@ def list_contains(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_contains', args)
+    return _scalar("list_contains", args)
 
 
 def list_has(*args: ExprLike) -> Expr:
@@ -631,7 +631,7 @@ def list_has(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_has', args)
+    return _scalar("list_has", args)
 
 
 def array_has_all(*args: ExprLike) -> Expr:
@@ -644,7 +644,7 @@ def array_has_all(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         sub_array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_has_all', args)
+    return _scalar("array_has_all", args)
 
 
 def list_has_all(*args: ExprLike) -> Expr:
@@ -659,7 +659,7 @@ def list_has_all(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         sub_array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_has_all', args)
+    return _scalar("list_has_all", args)
 
 
 def array_has_any(*args: ExprLike) -> Expr:
@@ -672,7 +672,7 @@ def array_has_any(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_has_any', args)
+    return _scalar("array_has_any", args)
 
 
 def arrays_overlap(*args: ExprLike) -> Expr:
@@ -687,7 +687,7 @@ def arrays_overlap(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('arrays_overlap', args)
+    return _scalar("arrays_overlap", args)
 
 
 def list_has_any(*args: ExprLike) -> Expr:
@@ -702,7 +702,7 @@ def list_has_any(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_has_any', args)
+    return _scalar("list_has_any", args)
 
 
 def array_intersect(*args: ExprLike) -> Expr:
@@ -715,7 +715,7 @@ def array_intersect(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_intersect', args)
+    return _scalar("array_intersect", args)
 
 
 def list_intersect(*args: ExprLike) -> Expr:
@@ -730,7 +730,7 @@ def list_intersect(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_intersect', args)
+    return _scalar("list_intersect", args)
 
 
 def array_length(*args: ExprLike) -> Expr:
@@ -743,7 +743,7 @@ def array_length(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         dimension: Array dimension. Default is 1
     """
-    return _scalar('array_length', args)
+    return _scalar("array_length", args)
 
 
 def list_length(*args: ExprLike) -> Expr:
@@ -758,7 +758,7 @@ def list_length(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         dimension: Array dimension. Default is 1
     """
-    return _scalar('list_length', args)
+    return _scalar("list_length", args)
 
 
 def array_max(*args: ExprLike) -> Expr:
@@ -770,7 +770,7 @@ def array_max(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_max', args)
+    return _scalar("array_max", args)
 
 
 def list_max(*args: ExprLike) -> Expr:
@@ -784,7 +784,7 @@ def list_max(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_max', args)
+    return _scalar("list_max", args)
 
 
 def array_min(*args: ExprLike) -> Expr:
@@ -796,7 +796,7 @@ def array_min(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_min', args)
+    return _scalar("array_min", args)
 
 
 def array_ndims(*args: ExprLike) -> Expr:
@@ -808,7 +808,7 @@ def array_ndims(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_ndims', args)
+    return _scalar("array_ndims", args)
 
 
 def list_ndims(*args: ExprLike) -> Expr:
@@ -822,7 +822,7 @@ def list_ndims(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_ndims', args)
+    return _scalar("list_ndims", args)
 
 
 def array_normalize(*args: ExprLike) -> Expr:
@@ -834,7 +834,7 @@ def array_normalize(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_normalize', args)
+    return _scalar("array_normalize", args)
 
 
 def list_normalize(*args: ExprLike) -> Expr:
@@ -848,7 +848,7 @@ def list_normalize(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_normalize', args)
+    return _scalar("list_normalize", args)
 
 
 def array_pop_back(*args: ExprLike) -> Expr:
@@ -860,7 +860,7 @@ def array_pop_back(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_pop_back', args)
+    return _scalar("array_pop_back", args)
 
 
 def list_pop_back(*args: ExprLike) -> Expr:
@@ -874,7 +874,7 @@ def list_pop_back(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_pop_back', args)
+    return _scalar("list_pop_back", args)
 
 
 def array_pop_front(*args: ExprLike) -> Expr:
@@ -886,7 +886,7 @@ def array_pop_front(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_pop_front', args)
+    return _scalar("array_pop_front", args)
 
 
 def list_pop_front(*args: ExprLike) -> Expr:
@@ -900,7 +900,7 @@ def list_pop_front(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_pop_front', args)
+    return _scalar("list_pop_front", args)
 
 
 def array_position(*args: ExprLike) -> Expr:
@@ -914,7 +914,7 @@ def array_position(*args: ExprLike) -> Expr:
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
     """
-    return _scalar('array_position', args)
+    return _scalar("array_position", args)
 
 
 def array_indexof(*args: ExprLike) -> Expr:
@@ -930,7 +930,7 @@ def array_indexof(*args: ExprLike) -> Expr:
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
     """
-    return _scalar('array_indexof', args)
+    return _scalar("array_indexof", args)
 
 
 def list_indexof(*args: ExprLike) -> Expr:
@@ -946,7 +946,7 @@ def list_indexof(*args: ExprLike) -> Expr:
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
     """
-    return _scalar('list_indexof', args)
+    return _scalar("list_indexof", args)
 
 
 def list_position(*args: ExprLike) -> Expr:
@@ -962,7 +962,7 @@ def list_position(*args: ExprLike) -> Expr:
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
     """
-    return _scalar('list_position', args)
+    return _scalar("list_position", args)
 
 
 def array_positions(*args: ExprLike) -> Expr:
@@ -975,7 +975,7 @@ def array_positions(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
     """
-    return _scalar('array_positions', args)
+    return _scalar("array_positions", args)
 
 
 def list_positions(*args: ExprLike) -> Expr:
@@ -990,7 +990,7 @@ def list_positions(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
     """
-    return _scalar('list_positions', args)
+    return _scalar("list_positions", args)
 
 
 def array_prepend(*args: ExprLike) -> Expr:
@@ -1003,7 +1003,7 @@ def array_prepend(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
     """
-    return _scalar('array_prepend', args)
+    return _scalar("array_prepend", args)
 
 
 def array_push_front(*args: ExprLike) -> Expr:
@@ -1018,7 +1018,7 @@ def array_push_front(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
     """
-    return _scalar('array_push_front', args)
+    return _scalar("array_push_front", args)
 
 
 def list_prepend(*args: ExprLike) -> Expr:
@@ -1033,7 +1033,7 @@ def list_prepend(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
     """
-    return _scalar('list_prepend', args)
+    return _scalar("list_prepend", args)
 
 
 def list_push_front(*args: ExprLike) -> Expr:
@@ -1048,7 +1048,7 @@ def list_push_front(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
     """
-    return _scalar('list_push_front', args)
+    return _scalar("list_push_front", args)
 
 
 def array_product(*args: ExprLike) -> Expr:
@@ -1060,7 +1060,7 @@ def array_product(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_product', args)
+    return _scalar("array_product", args)
 
 
 def list_product(*args: ExprLike) -> Expr:
@@ -1074,7 +1074,7 @@ def list_product(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_product', args)
+    return _scalar("list_product", args)
 
 
 def array_remove(*args: ExprLike) -> Expr:
@@ -1087,7 +1087,7 @@ def array_remove(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
     """
-    return _scalar('array_remove', args)
+    return _scalar("array_remove", args)
 
 
 def list_remove(*args: ExprLike) -> Expr:
@@ -1102,7 +1102,7 @@ def list_remove(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
     """
-    return _scalar('list_remove', args)
+    return _scalar("list_remove", args)
 
 
 def array_remove_all(*args: ExprLike) -> Expr:
@@ -1115,7 +1115,7 @@ def array_remove_all(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
     """
-    return _scalar('array_remove_all', args)
+    return _scalar("array_remove_all", args)
 
 
 def list_remove_all(*args: ExprLike) -> Expr:
@@ -1130,7 +1130,7 @@ def list_remove_all(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
     """
-    return _scalar('list_remove_all', args)
+    return _scalar("list_remove_all", args)
 
 
 def array_remove_n(*args: ExprLike) -> Expr:
@@ -1144,7 +1144,7 @@ def array_remove_n(*args: ExprLike) -> Expr:
         element: Element to be removed from the array.
         max: Number of first occurrences to remove.
     """
-    return _scalar('array_remove_n', args)
+    return _scalar("array_remove_n", args)
 
 
 def list_remove_n(*args: ExprLike) -> Expr:
@@ -1160,7 +1160,7 @@ def list_remove_n(*args: ExprLike) -> Expr:
         element: Element to be removed from the array.
         max: Number of first occurrences to remove.
     """
-    return _scalar('list_remove_n', args)
+    return _scalar("list_remove_n", args)
 
 
 def array_repeat(*args: ExprLike) -> Expr:
@@ -1173,7 +1173,7 @@ def array_repeat(*args: ExprLike) -> Expr:
         element: Element expression. Can be a constant, column, or function, and any combination of array operators.
         count: Value of how many times to repeat the element.
     """
-    return _scalar('array_repeat', args)
+    return _scalar("array_repeat", args)
 
 
 def list_repeat(*args: ExprLike) -> Expr:
@@ -1188,7 +1188,7 @@ def list_repeat(*args: ExprLike) -> Expr:
         element: Element expression. Can be a constant, column, or function, and any combination of array operators.
         count: Value of how many times to repeat the element.
     """
-    return _scalar('list_repeat', args)
+    return _scalar("list_repeat", args)
 
 
 def array_replace(*args: ExprLike) -> Expr:
@@ -1202,7 +1202,7 @@ def array_replace(*args: ExprLike) -> Expr:
         from: Initial element.
         to: Final element.
     """
-    return _scalar('array_replace', args)
+    return _scalar("array_replace", args)
 
 
 def list_replace(*args: ExprLike) -> Expr:
@@ -1218,7 +1218,7 @@ def list_replace(*args: ExprLike) -> Expr:
         from: Initial element.
         to: Final element.
     """
-    return _scalar('list_replace', args)
+    return _scalar("list_replace", args)
 
 
 def array_replace_all(*args: ExprLike) -> Expr:
@@ -1232,7 +1232,7 @@ def array_replace_all(*args: ExprLike) -> Expr:
         from: Initial element.
         to: Final element.
     """
-    return _scalar('array_replace_all', args)
+    return _scalar("array_replace_all", args)
 
 
 def list_replace_all(*args: ExprLike) -> Expr:
@@ -1248,7 +1248,7 @@ def list_replace_all(*args: ExprLike) -> Expr:
         from: Initial element.
         to: Final element.
     """
-    return _scalar('list_replace_all', args)
+    return _scalar("list_replace_all", args)
 
 
 def array_replace_n(*args: ExprLike) -> Expr:
@@ -1263,7 +1263,7 @@ def array_replace_n(*args: ExprLike) -> Expr:
         to: Final element.
         max: Number of first occurrences to replace.
     """
-    return _scalar('array_replace_n', args)
+    return _scalar("array_replace_n", args)
 
 
 def list_replace_n(*args: ExprLike) -> Expr:
@@ -1280,7 +1280,7 @@ def list_replace_n(*args: ExprLike) -> Expr:
         to: Final element.
         max: Number of first occurrences to replace.
     """
-    return _scalar('list_replace_n', args)
+    return _scalar("list_replace_n", args)
 
 
 def array_resize(*args: ExprLike) -> Expr:
@@ -1294,7 +1294,7 @@ def array_resize(*args: ExprLike) -> Expr:
         size: New size of given array.
         value: If expanding the array, defines the values to fill in. Defaults to null.
     """
-    return _scalar('array_resize', args)
+    return _scalar("array_resize", args)
 
 
 def list_resize(*args: ExprLike) -> Expr:
@@ -1310,7 +1310,7 @@ def list_resize(*args: ExprLike) -> Expr:
         size: New size of given array.
         value: If expanding the array, defines the values to fill in. Defaults to null.
     """
-    return _scalar('list_resize', args)
+    return _scalar("list_resize", args)
 
 
 def array_reverse(*args: ExprLike) -> Expr:
@@ -1322,7 +1322,7 @@ def array_reverse(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_reverse', args)
+    return _scalar("array_reverse", args)
 
 
 def list_reverse(*args: ExprLike) -> Expr:
@@ -1336,7 +1336,7 @@ def list_reverse(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_reverse', args)
+    return _scalar("list_reverse", args)
 
 
 def array_scale(*args: ExprLike) -> Expr:
@@ -1349,7 +1349,7 @@ def array_scale(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         scalar: Numeric scalar to multiply each element by. Can be a constant or column expression.
     """
-    return _scalar('array_scale', args)
+    return _scalar("array_scale", args)
 
 
 def list_scale(*args: ExprLike) -> Expr:
@@ -1364,7 +1364,7 @@ def list_scale(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         scalar: Numeric scalar to multiply each element by. Can be a constant or column expression.
     """
-    return _scalar('list_scale', args)
+    return _scalar("list_scale", args)
 
 
 def array_slice(*args: ExprLike) -> Expr:
@@ -1379,7 +1379,7 @@ def array_slice(*args: ExprLike) -> Expr:
         end: Index of the last element. If negative, it counts backward from the end of the array.
         stride: Stride of the array slice. The default is 1.
     """
-    return _scalar('array_slice', args)
+    return _scalar("array_slice", args)
 
 
 def list_slice(*args: ExprLike) -> Expr:
@@ -1396,7 +1396,7 @@ def list_slice(*args: ExprLike) -> Expr:
         end: Index of the last element. If negative, it counts backward from the end of the array.
         stride: Stride of the array slice. The default is 1.
     """
-    return _scalar('list_slice', args)
+    return _scalar("list_slice", args)
 
 
 def array_sort(*args: ExprLike) -> Expr:
@@ -1410,7 +1410,7 @@ def array_sort(*args: ExprLike) -> Expr:
         order: Whether to sort in ascending (`ASC`) or descending (`DESC`) order. The default is `ASC`.
         nulls_order: Whether to sort nulls first (`NULLS FIRST`) or last (`NULLS LAST`). The default is `NULLS FIRST`.
     """
-    return _scalar('array_sort', args)
+    return _scalar("array_sort", args)
 
 
 def list_sort(*args: ExprLike) -> Expr:
@@ -1426,7 +1426,7 @@ def list_sort(*args: ExprLike) -> Expr:
         order: Whether to sort in ascending (`ASC`) or descending (`DESC`) order. The default is `ASC`.
         nulls_order: Whether to sort nulls first (`NULLS FIRST`) or last (`NULLS LAST`). The default is `NULLS FIRST`.
     """
-    return _scalar('list_sort', args)
+    return _scalar("list_sort", args)
 
 
 def array_subtract(*args: ExprLike) -> Expr:
@@ -1439,7 +1439,7 @@ def array_subtract(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_subtract', args)
+    return _scalar("array_subtract", args)
 
 
 def list_subtract(*args: ExprLike) -> Expr:
@@ -1454,7 +1454,7 @@ def list_subtract(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_subtract', args)
+    return _scalar("list_subtract", args)
 
 
 def array_sum(*args: ExprLike) -> Expr:
@@ -1466,7 +1466,7 @@ def array_sum(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_sum', args)
+    return _scalar("array_sum", args)
 
 
 def list_sum(*args: ExprLike) -> Expr:
@@ -1480,7 +1480,7 @@ def list_sum(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_sum', args)
+    return _scalar("list_sum", args)
 
 
 def array_to_string(*args: ExprLike) -> Expr:
@@ -1494,7 +1494,7 @@ def array_to_string(*args: ExprLike) -> Expr:
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
     """
-    return _scalar('array_to_string', args)
+    return _scalar("array_to_string", args)
 
 
 def array_join(*args: ExprLike) -> Expr:
@@ -1510,7 +1510,7 @@ def array_join(*args: ExprLike) -> Expr:
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
     """
-    return _scalar('array_join', args)
+    return _scalar("array_join", args)
 
 
 def list_join(*args: ExprLike) -> Expr:
@@ -1526,7 +1526,7 @@ def list_join(*args: ExprLike) -> Expr:
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
     """
-    return _scalar('list_join', args)
+    return _scalar("list_join", args)
 
 
 def list_to_string(*args: ExprLike) -> Expr:
@@ -1542,7 +1542,7 @@ def list_to_string(*args: ExprLike) -> Expr:
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
     """
-    return _scalar('list_to_string', args)
+    return _scalar("list_to_string", args)
 
 
 def array_union(*args: ExprLike) -> Expr:
@@ -1555,7 +1555,7 @@ def array_union(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_union', args)
+    return _scalar("array_union", args)
 
 
 def list_union(*args: ExprLike) -> Expr:
@@ -1570,7 +1570,7 @@ def list_union(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_union', args)
+    return _scalar("list_union", args)
 
 
 def arrays_zip(*args: ExprLike) -> Expr:
@@ -1583,7 +1583,7 @@ def arrays_zip(*args: ExprLike) -> Expr:
         array1: First array expression.
         array_n: Optional additional array expressions.
     """
-    return _scalar('arrays_zip', args)
+    return _scalar("arrays_zip", args)
 
 
 def list_zip(*args: ExprLike) -> Expr:
@@ -1598,7 +1598,7 @@ def list_zip(*args: ExprLike) -> Expr:
         array1: First array expression.
         array_n: Optional additional array expressions.
     """
-    return _scalar('list_zip', args)
+    return _scalar("list_zip", args)
 
 
 def arrow_cast(*args: ExprLike) -> Expr:
@@ -1611,7 +1611,7 @@ def arrow_cast(*args: ExprLike) -> Expr:
         expression: Expression to cast. The expression can be a constant, column, or function, and any combination of operators.
         datatype: [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) name to cast to, as a string. The format is the same as that returned by [`arrow_typeof`]
     """
-    return _scalar('arrow_cast', args)
+    return _scalar("arrow_cast", args)
 
 
 def arrow_field(*args: ExprLike) -> Expr:
@@ -1623,7 +1623,7 @@ def arrow_field(*args: ExprLike) -> Expr:
     Arguments:
         expression: Expression to evaluate. The expression can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('arrow_field', args)
+    return _scalar("arrow_field", args)
 
 
 def arrow_metadata(*args: ExprLike) -> Expr:
@@ -1636,7 +1636,7 @@ def arrow_metadata(*args: ExprLike) -> Expr:
         expression: The expression to retrieve metadata from. Can be a column or other expression.
         key: Optional. The specific metadata key to retrieve.
     """
-    return _scalar('arrow_metadata', args)
+    return _scalar("arrow_metadata", args)
 
 
 def arrow_try_cast(*args: ExprLike) -> Expr:
@@ -1649,7 +1649,7 @@ def arrow_try_cast(*args: ExprLike) -> Expr:
         expression: Expression to cast. The expression can be a constant, column, or function, and any combination of operators.
         datatype: [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) name to cast to, as a string. The format is the same as that returned by [`arrow_typeof`]
     """
-    return _scalar('arrow_try_cast', args)
+    return _scalar("arrow_try_cast", args)
 
 
 def arrow_typeof(*args: ExprLike) -> Expr:
@@ -1661,7 +1661,7 @@ def arrow_typeof(*args: ExprLike) -> Expr:
     Arguments:
         expression: Expression to evaluate. The expression can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('arrow_typeof', args)
+    return _scalar("arrow_typeof", args)
 
 
 def ascii(*args: ExprLike) -> Expr:
@@ -1673,7 +1673,7 @@ def ascii(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('ascii', args)
+    return _scalar("ascii", args)
 
 
 def asin(*args: ExprLike) -> Expr:
@@ -1685,7 +1685,7 @@ def asin(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('asin', args)
+    return _scalar("asin", args)
 
 
 def asinh(*args: ExprLike) -> Expr:
@@ -1697,7 +1697,7 @@ def asinh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('asinh', args)
+    return _scalar("asinh", args)
 
 
 def atan(*args: ExprLike) -> Expr:
@@ -1709,7 +1709,7 @@ def atan(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('atan', args)
+    return _scalar("atan", args)
 
 
 def atan2(*args: ExprLike) -> Expr:
@@ -1722,7 +1722,7 @@ def atan2(*args: ExprLike) -> Expr:
         expression_y: First numeric expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         expression_x: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
     """
-    return _scalar('atan2', args)
+    return _scalar("atan2", args)
 
 
 def atanh(*args: ExprLike) -> Expr:
@@ -1734,7 +1734,7 @@ def atanh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('atanh', args)
+    return _scalar("atanh", args)
 
 
 def avg(
@@ -1752,7 +1752,7 @@ def avg(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('avg', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("avg", args, distinct, filter, order_by, null_treatment)
 
 
 def mean(
@@ -1772,7 +1772,7 @@ def mean(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('mean', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("mean", args, distinct, filter, order_by, null_treatment)
 
 
 def bit_and(
@@ -1790,7 +1790,7 @@ def bit_and(
     Arguments:
         expression: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('bit_and', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bit_and", args, distinct, filter, order_by, null_treatment)
 
 
 def bit_length(*args: ExprLike) -> Expr:
@@ -1802,7 +1802,7 @@ def bit_length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('bit_length', args)
+    return _scalar("bit_length", args)
 
 
 def bit_or(
@@ -1820,7 +1820,7 @@ def bit_or(
     Arguments:
         expression: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('bit_or', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bit_or", args, distinct, filter, order_by, null_treatment)
 
 
 def bit_xor(
@@ -1838,7 +1838,7 @@ def bit_xor(
     Arguments:
         expression: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('bit_xor', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bit_xor", args, distinct, filter, order_by, null_treatment)
 
 
 def bool_and(
@@ -1856,7 +1856,7 @@ def bool_and(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('bool_and', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bool_and", args, distinct, filter, order_by, null_treatment)
 
 
 def bool_or(
@@ -1874,7 +1874,7 @@ def bool_or(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('bool_or', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bool_or", args, distinct, filter, order_by, null_treatment)
 
 
 def btrim(*args: ExprLike) -> Expr:
@@ -1887,7 +1887,7 @@ def btrim(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to operate on. Can be a constant, column, or function, and any combination of operators. _Default is a space._
     """
-    return _scalar('btrim', args)
+    return _scalar("btrim", args)
 
 
 def trim(*args: ExprLike) -> Expr:
@@ -1902,7 +1902,7 @@ def trim(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to operate on. Can be a constant, column, or function, and any combination of operators. _Default is a space._
     """
-    return _scalar('trim', args)
+    return _scalar("trim", args)
 
 
 def cardinality(*args: ExprLike) -> Expr:
@@ -1914,7 +1914,7 @@ def cardinality(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('cardinality', args)
+    return _scalar("cardinality", args)
 
 
 def cast_to_type(*args: ExprLike) -> Expr:
@@ -1927,7 +1927,7 @@ def cast_to_type(*args: ExprLike) -> Expr:
         expression: The expression to cast. It can be a constant, column, or function, and any combination of operators.
         reference: Reference expression whose data type determines the target cast type. The value is ignored.
     """
-    return _scalar('cast_to_type', args)
+    return _scalar("cast_to_type", args)
 
 
 def cbrt(*args: ExprLike) -> Expr:
@@ -1939,7 +1939,7 @@ def cbrt(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('cbrt', args)
+    return _scalar("cbrt", args)
 
 
 def ceil(*args: ExprLike) -> Expr:
@@ -1951,7 +1951,7 @@ def ceil(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('ceil', args)
+    return _scalar("ceil", args)
 
 
 def character_length(*args: ExprLike) -> Expr:
@@ -1963,7 +1963,7 @@ def character_length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('character_length', args)
+    return _scalar("character_length", args)
 
 
 def char_length(*args: ExprLike) -> Expr:
@@ -1977,7 +1977,7 @@ def char_length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('char_length', args)
+    return _scalar("char_length", args)
 
 
 def length(*args: ExprLike) -> Expr:
@@ -1991,7 +1991,7 @@ def length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('length', args)
+    return _scalar("length", args)
 
 
 def chr(*args: ExprLike) -> Expr:
@@ -2003,7 +2003,7 @@ def chr(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('chr', args)
+    return _scalar("chr", args)
 
 
 def coalesce(*args: ExprLike) -> Expr:
@@ -2015,7 +2015,7 @@ def coalesce(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expression to use if previous expressions are _null_. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
     """
-    return _scalar('coalesce', args)
+    return _scalar("coalesce", args)
 
 
 def concat(*args: ExprLike) -> Expr:
@@ -2028,7 +2028,7 @@ def concat(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         str_n: Subsequent string expressions to concatenate.
     """
-    return _scalar('concat', args)
+    return _scalar("concat", args)
 
 
 def concat_ws(*args: ExprLike) -> Expr:
@@ -2042,7 +2042,7 @@ def concat_ws(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         str_n: Subsequent string expressions to concatenate.
     """
-    return _scalar('concat_ws', args)
+    return _scalar("concat_ws", args)
 
 
 def contains(*args: ExprLike) -> Expr:
@@ -2055,7 +2055,7 @@ def contains(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         search_str: The string to search for in str.
     """
-    return _scalar('contains', args)
+    return _scalar("contains", args)
 
 
 def corr(
@@ -2074,7 +2074,7 @@ def corr(
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('corr', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("corr", args, distinct, filter, order_by, null_treatment)
 
 
 def cos(*args: ExprLike) -> Expr:
@@ -2086,7 +2086,7 @@ def cos(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('cos', args)
+    return _scalar("cos", args)
 
 
 def cosh(*args: ExprLike) -> Expr:
@@ -2098,7 +2098,7 @@ def cosh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('cosh', args)
+    return _scalar("cosh", args)
 
 
 def cosine_distance(*args: ExprLike) -> Expr:
@@ -2111,7 +2111,7 @@ def cosine_distance(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('cosine_distance', args)
+    return _scalar("cosine_distance", args)
 
 
 def cot(*args: ExprLike) -> Expr:
@@ -2123,7 +2123,7 @@ def cot(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('cot', args)
+    return _scalar("cot", args)
 
 
 def count(
@@ -2141,7 +2141,7 @@ def count(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('count', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("count", args, distinct, filter, order_by, null_treatment)
 
 
 def covar_pop(
@@ -2160,7 +2160,7 @@ def covar_pop(
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('covar_pop', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("covar_pop", args, distinct, filter, order_by, null_treatment)
 
 
 def covar_samp(
@@ -2179,7 +2179,7 @@ def covar_samp(
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('covar_samp', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("covar_samp", args, distinct, filter, order_by, null_treatment)
 
 
 def covar(
@@ -2200,7 +2200,7 @@ def covar(
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('covar', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("covar", args, distinct, filter, order_by, null_treatment)
 
 
 def cume_dist(
@@ -2216,7 +2216,7 @@ def cume_dist(
     SQL: ``cume_dist()``
     """
     return _window(
-        'cume_dist', args, [], partition_by, order_by, window_frame, null_treatment
+        "cume_dist", args, [], partition_by, order_by, window_frame, null_treatment
     )
 
 
@@ -2228,7 +2228,7 @@ def current_date(*args: ExprLike) -> Expr:
 
     SQL: ``current_date()``
     """
-    return _scalar('current_date', args)
+    return _scalar("current_date", args)
 
 
 def today(*args: ExprLike) -> Expr:
@@ -2241,7 +2241,7 @@ def today(*args: ExprLike) -> Expr:
 
     SQL: ``current_date()``
     """
-    return _scalar('today', args)
+    return _scalar("today", args)
 
 
 def current_time(*args: ExprLike) -> Expr:
@@ -2254,7 +2254,7 @@ def current_time(*args: ExprLike) -> Expr:
 
     SQL: ``current_time()``
     """
-    return _scalar('current_time', args)
+    return _scalar("current_time", args)
 
 
 def date_bin(*args: ExprLike) -> Expr:
@@ -2270,7 +2270,7 @@ def date_bin(*args: ExprLike) -> Expr:
         expression: Time expression to operate on. Can be a constant, column, or function.
         origin_timestamp: Optional. Starting point used to determine bin boundaries. If not specified defaults 1970-01-01T00:00:00Z (the UNIX epoch in UTC). The following intervals are supported: - nanoseconds - microseconds - milliseconds - seconds - minutes - hours - days - weeks - months - years - century
     """
-    return _scalar('date_bin', args)
+    return _scalar("date_bin", args)
 
 
 def date_part(*args: ExprLike) -> Expr:
@@ -2283,7 +2283,7 @@ def date_part(*args: ExprLike) -> Expr:
         part: Part of the date to return. The following date parts are supported: - year - isoyear (ISO 8601 week-numbering year) - quarter (emits value in inclusive range [1, 4] based on which quartile of the year the date is in) - month - week (week of the year) - day (day of the month) - hour - minute - second - millisecond - microsecond - nanosecond - dow (day of the week where Sunday is 0) - doy (day of the year) - epoch (seconds since Unix epoch for timestamps/dates, total seconds for intervals) - isodow (ISO 8601 day of the week where Monday is 1 and Sunday is 7)
         expression: Time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar('date_part', args)
+    return _scalar("date_part", args)
 
 
 def datepart(*args: ExprLike) -> Expr:
@@ -2298,7 +2298,7 @@ def datepart(*args: ExprLike) -> Expr:
         part: Part of the date to return. The following date parts are supported: - year - isoyear (ISO 8601 week-numbering year) - quarter (emits value in inclusive range [1, 4] based on which quartile of the year the date is in) - month - week (week of the year) - day (day of the month) - hour - minute - second - millisecond - microsecond - nanosecond - dow (day of the week where Sunday is 0) - doy (day of the year) - epoch (seconds since Unix epoch for timestamps/dates, total seconds for intervals) - isodow (ISO 8601 day of the week where Monday is 1 and Sunday is 7)
         expression: Time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar('datepart', args)
+    return _scalar("datepart", args)
 
 
 def date_trunc(*args: ExprLike) -> Expr:
@@ -2311,7 +2311,7 @@ def date_trunc(*args: ExprLike) -> Expr:
         precision: Time precision to truncate to. The following precisions are supported: For Timestamp types: - year / YEAR - quarter / QUARTER - month / MONTH - week / WEEK - day / DAY - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND For Time types (hour, minute, second, millisecond, microsecond only): - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND
         expression: Timestamp or time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar('date_trunc', args)
+    return _scalar("date_trunc", args)
 
 
 def datetrunc(*args: ExprLike) -> Expr:
@@ -2326,7 +2326,7 @@ def datetrunc(*args: ExprLike) -> Expr:
         precision: Time precision to truncate to. The following precisions are supported: For Timestamp types: - year / YEAR - quarter / QUARTER - month / MONTH - week / WEEK - day / DAY - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND For Time types (hour, minute, second, millisecond, microsecond only): - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND
         expression: Timestamp or time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar('datetrunc', args)
+    return _scalar("datetrunc", args)
 
 
 def decode(*args: ExprLike) -> Expr:
@@ -2339,7 +2339,7 @@ def decode(*args: ExprLike) -> Expr:
         expression: Expression containing encoded string data
         format: Same arguments as [encode](#encode)
     """
-    return _scalar('decode', args)
+    return _scalar("decode", args)
 
 
 def degrees(*args: ExprLike) -> Expr:
@@ -2351,7 +2351,7 @@ def degrees(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('degrees', args)
+    return _scalar("degrees", args)
 
 
 def dense_rank(
@@ -2367,7 +2367,7 @@ def dense_rank(
     SQL: ``dense_rank()``
     """
     return _window(
-        'dense_rank', args, [], partition_by, order_by, window_frame, null_treatment
+        "dense_rank", args, [], partition_by, order_by, window_frame, null_treatment
     )
 
 
@@ -2381,7 +2381,7 @@ def digest(*args: ExprLike) -> Expr:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         algorithm: String expression specifying algorithm to use. Must be one of: - md5 - sha224 - sha256 - sha384 - sha512 - blake2s - blake2b - blake3
     """
-    return _scalar('digest', args)
+    return _scalar("digest", args)
 
 
 def empty(*args: ExprLike) -> Expr:
@@ -2393,7 +2393,7 @@ def empty(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('empty', args)
+    return _scalar("empty", args)
 
 
 def array_empty(*args: ExprLike) -> Expr:
@@ -2407,7 +2407,7 @@ def array_empty(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('array_empty', args)
+    return _scalar("array_empty", args)
 
 
 def list_empty(*args: ExprLike) -> Expr:
@@ -2421,7 +2421,7 @@ def list_empty(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('list_empty', args)
+    return _scalar("list_empty", args)
 
 
 def encode(*args: ExprLike) -> Expr:
@@ -2434,7 +2434,7 @@ def encode(*args: ExprLike) -> Expr:
         expression: Expression containing string or binary data
         format: Supported formats are: `base64`, `base64pad`, `hex`
     """
-    return _scalar('encode', args)
+    return _scalar("encode", args)
 
 
 def ends_with(*args: ExprLike) -> Expr:
@@ -2447,7 +2447,7 @@ def ends_with(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring to test for.
     """
-    return _scalar('ends_with', args)
+    return _scalar("ends_with", args)
 
 
 def exp(*args: ExprLike) -> Expr:
@@ -2459,7 +2459,7 @@ def exp(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('exp', args)
+    return _scalar("exp", args)
 
 
 def factorial(*args: ExprLike) -> Expr:
@@ -2471,7 +2471,7 @@ def factorial(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('factorial', args)
+    return _scalar("factorial", args)
 
 
 def file_row_index(*args: ExprLike) -> Expr:
@@ -2487,7 +2487,7 @@ def file_row_index(*args: ExprLike) -> Expr:
 
     SQL: ``file_row_index()``
     """
-    return _scalar('file_row_index', args)
+    return _scalar("file_row_index", args)
 
 
 def find_in_set(*args: ExprLike) -> Expr:
@@ -2500,7 +2500,7 @@ def find_in_set(*args: ExprLike) -> Expr:
         str: String expression to find in strlist.
         strlist: A string list is a string composed of substrings separated by , characters.
     """
-    return _scalar('find_in_set', args)
+    return _scalar("find_in_set", args)
 
 
 def first_value(
@@ -2518,7 +2518,7 @@ def first_value(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('first_value', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("first_value", args, distinct, filter, order_by, null_treatment)
 
 
 def flatten(*args: ExprLike) -> Expr:
@@ -2535,7 +2535,7 @@ def flatten(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('flatten', args)
+    return _scalar("flatten", args)
 
 
 def floor(*args: ExprLike) -> Expr:
@@ -2547,7 +2547,7 @@ def floor(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('floor', args)
+    return _scalar("floor", args)
 
 
 def from_unixtime(*args: ExprLike) -> Expr:
@@ -2560,7 +2560,7 @@ def from_unixtime(*args: ExprLike) -> Expr:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         timezone: Optional timezone to use when converting the integer to a timestamp. If not provided, the default timezone is UTC.
     """
-    return _scalar('from_unixtime', args)
+    return _scalar("from_unixtime", args)
 
 
 def gcd(*args: ExprLike) -> Expr:
@@ -2573,7 +2573,7 @@ def gcd(*args: ExprLike) -> Expr:
         expression_x: First numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_y: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('gcd', args)
+    return _scalar("gcd", args)
 
 
 def generate_series(*args: ExprLike) -> Expr:
@@ -2588,7 +2588,7 @@ generate_series(start, stop[, step])``
         end: End of the series (included). Type must be the same as start.
         step: Increase by step (can not be 0). Steps less than a day are supported only for timestamp ranges.
     """
-    return _scalar('generate_series', args)
+    return _scalar("generate_series", args)
 
 
 def get_field(*args: ExprLike) -> Expr:
@@ -2607,7 +2607,7 @@ def get_field(*args: ExprLike) -> Expr:
         expression: The map or struct to retrieve a field from.
         field_name: The field name(s) to access, in order for nested access. Must evaluate to strings.
     """
-    return _scalar('get_field', args)
+    return _scalar("get_field", args)
 
 
 def greatest(*args: ExprLike) -> Expr:
@@ -2619,7 +2619,7 @@ def greatest(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expressions to compare and return the greatest value.. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
     """
-    return _scalar('greatest', args)
+    return _scalar("greatest", args)
 
 
 def grouping(
@@ -2637,7 +2637,7 @@ def grouping(
     Arguments:
         expression: Expression to evaluate whether data is aggregated across the specified column. Can be a constant, column, or function.
     """
-    return _aggregate('grouping', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("grouping", args, distinct, filter, order_by, null_treatment)
 
 
 def initcap(*args: ExprLike) -> Expr:
@@ -2649,7 +2649,7 @@ def initcap(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('initcap', args)
+    return _scalar("initcap", args)
 
 
 def inner_product(*args: ExprLike) -> Expr:
@@ -2662,7 +2662,7 @@ def inner_product(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('inner_product', args)
+    return _scalar("inner_product", args)
 
 
 def dot_product(*args: ExprLike) -> Expr:
@@ -2677,7 +2677,7 @@ def dot_product(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar('dot_product', args)
+    return _scalar("dot_product", args)
 
 
 def input_file_name(*args: ExprLike) -> Expr:
@@ -2692,7 +2692,7 @@ def input_file_name(*args: ExprLike) -> Expr:
 
     SQL: ``input_file_name()``
     """
-    return _scalar('input_file_name', args)
+    return _scalar("input_file_name", args)
 
 
 def isnan(*args: ExprLike) -> Expr:
@@ -2704,7 +2704,7 @@ def isnan(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('isnan', args)
+    return _scalar("isnan", args)
 
 
 def iszero(*args: ExprLike) -> Expr:
@@ -2716,7 +2716,7 @@ def iszero(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('iszero', args)
+    return _scalar("iszero", args)
 
 
 def lag(
@@ -2739,7 +2739,7 @@ def lag(
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
     """
     return _window(
-        'lag', args, [(shift_offset, 1), (default_value, None)], partition_by, order_by, window_frame, null_treatment
+        "lag", args, [(shift_offset, 1), (default_value, None)], partition_by, order_by, window_frame, null_treatment
     )
 
 
@@ -2758,7 +2758,7 @@ def last_value(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('last_value', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("last_value", args, distinct, filter, order_by, null_treatment)
 
 
 def lcm(*args: ExprLike) -> Expr:
@@ -2771,7 +2771,7 @@ def lcm(*args: ExprLike) -> Expr:
         expression_x: First numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_y: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('lcm', args)
+    return _scalar("lcm", args)
 
 
 def lead(
@@ -2794,7 +2794,7 @@ def lead(
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
     """
     return _window(
-        'lead', args, [(shift_offset, 1), (default_value, None)], partition_by, order_by, window_frame, null_treatment
+        "lead", args, [(shift_offset, 1), (default_value, None)], partition_by, order_by, window_frame, null_treatment
     )
 
 
@@ -2807,7 +2807,7 @@ def least(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expressions to compare and return the smallest value. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
     """
-    return _scalar('least', args)
+    return _scalar("least", args)
 
 
 def left(*args: ExprLike) -> Expr:
@@ -2820,7 +2820,7 @@ def left(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of characters to return.
     """
-    return _scalar('left', args)
+    return _scalar("left", args)
 
 
 def levenshtein(*args: ExprLike) -> Expr:
@@ -2833,7 +2833,7 @@ def levenshtein(*args: ExprLike) -> Expr:
         str1: String expression to compute Levenshtein distance with str2.
         str2: String expression to compute Levenshtein distance with str1.
     """
-    return _scalar('levenshtein', args)
+    return _scalar("levenshtein", args)
 
 
 def ln(*args: ExprLike) -> Expr:
@@ -2845,7 +2845,7 @@ def ln(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('ln', args)
+    return _scalar("ln", args)
 
 
 def log(*args: ExprLike) -> Expr:
@@ -2859,7 +2859,7 @@ log(numeric_expression)``
         base: Base numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('log', args)
+    return _scalar("log", args)
 
 
 def log10(*args: ExprLike) -> Expr:
@@ -2871,7 +2871,7 @@ def log10(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('log10', args)
+    return _scalar("log10", args)
 
 
 def log2(*args: ExprLike) -> Expr:
@@ -2883,7 +2883,7 @@ def log2(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('log2', args)
+    return _scalar("log2", args)
 
 
 def lower(*args: ExprLike) -> Expr:
@@ -2895,7 +2895,7 @@ def lower(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('lower', args)
+    return _scalar("lower", args)
 
 
 def lpad(*args: ExprLike) -> Expr:
@@ -2909,7 +2909,7 @@ def lpad(*args: ExprLike) -> Expr:
         n: String length to pad to. If the input string is longer than this length, it is truncated (on the right).
         padding_str: Optional string expression to pad with. Can be a constant, column, or function, and any combination of string operators. _Default is a space._
     """
-    return _scalar('lpad', args)
+    return _scalar("lpad", args)
 
 
 def ltrim(*args: ExprLike) -> Expr:
@@ -2922,7 +2922,7 @@ def ltrim(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to trim from the beginning of the input string. Can be a constant, column, or function, and any combination of arithmetic operators. _Default is a space._
     """
-    return _scalar('ltrim', args)
+    return _scalar("ltrim", args)
 
 
 def make_array(*args: ExprLike) -> Expr:
@@ -2934,7 +2934,7 @@ def make_array(*args: ExprLike) -> Expr:
     Arguments:
         expression_n: Expression to include in the output array. Can be a constant, column, or function, and any combination of arithmetic or string operators.
     """
-    return _scalar('make_array', args)
+    return _scalar("make_array", args)
 
 
 def make_list(*args: ExprLike) -> Expr:
@@ -2948,7 +2948,7 @@ def make_list(*args: ExprLike) -> Expr:
     Arguments:
         expression_n: Expression to include in the output array. Can be a constant, column, or function, and any combination of arithmetic or string operators.
     """
-    return _scalar('make_list', args)
+    return _scalar("make_list", args)
 
 
 def make_date(*args: ExprLike) -> Expr:
@@ -2962,7 +2962,7 @@ def make_date(*args: ExprLike) -> Expr:
         month: Month to use when making the date. Can be a constant, column or function, and any combination of arithmetic operators.
         day: Day to use when making the date. Can be a constant, column or function, and any combination of arithmetic operators.
     """
-    return _scalar('make_date', args)
+    return _scalar("make_date", args)
 
 
 def make_time(*args: ExprLike) -> Expr:
@@ -2976,7 +2976,7 @@ def make_time(*args: ExprLike) -> Expr:
         minute: Minute to use when making the time. Can be a constant, column or function, and any combination of arithmetic operators.
         second: Second to use when making the time. Can be a constant, column or function, and any combination of arithmetic operators.
     """
-    return _scalar('make_time', args)
+    return _scalar("make_time", args)
 
 
 def map(*args: ExprLike) -> Expr:
@@ -2993,7 +2993,7 @@ make_map(['key1', 'key2'], ['value1', 'value2'])``
         key: For `map`: Expression to be used for key. Can be a constant, column, function, or any combination of arithmetic or string operators. For `make_map`: The list of keys to be used in the map. Each key must be unique and non-null.
         value: For `map`: Expression to be used for value. Can be a constant, column, function, or any combination of arithmetic or string operators. For `make_map`: The list of values to be mapped to the corresponding keys.
     """
-    return _scalar('map', args)
+    return _scalar("map", args)
 
 
 def map_entries(*args: ExprLike) -> Expr:
@@ -3005,7 +3005,7 @@ def map_entries(*args: ExprLike) -> Expr:
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
     """
-    return _scalar('map_entries', args)
+    return _scalar("map_entries", args)
 
 
 def map_extract(*args: ExprLike) -> Expr:
@@ -3018,7 +3018,7 @@ def map_extract(*args: ExprLike) -> Expr:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
         key: Key to extract from the map. Can be a constant, column, or function, any combination of arithmetic or string operators, or a named expression of the previously listed.
     """
-    return _scalar('map_extract', args)
+    return _scalar("map_extract", args)
 
 
 def element_at(*args: ExprLike) -> Expr:
@@ -3033,7 +3033,7 @@ def element_at(*args: ExprLike) -> Expr:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
         key: Key to extract from the map. Can be a constant, column, or function, any combination of arithmetic or string operators, or a named expression of the previously listed.
     """
-    return _scalar('element_at', args)
+    return _scalar("element_at", args)
 
 
 def map_keys(*args: ExprLike) -> Expr:
@@ -3045,7 +3045,7 @@ def map_keys(*args: ExprLike) -> Expr:
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
     """
-    return _scalar('map_keys', args)
+    return _scalar("map_keys", args)
 
 
 def map_values(*args: ExprLike) -> Expr:
@@ -3057,7 +3057,7 @@ def map_values(*args: ExprLike) -> Expr:
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
     """
-    return _scalar('map_values', args)
+    return _scalar("map_values", args)
 
 
 def max(
@@ -3075,7 +3075,7 @@ def max(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('max', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("max", args, distinct, filter, order_by, null_treatment)
 
 
 def md5(*args: ExprLike) -> Expr:
@@ -3087,7 +3087,7 @@ def md5(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('md5', args)
+    return _scalar("md5", args)
 
 
 def median(
@@ -3105,7 +3105,7 @@ def median(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('median', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("median", args, distinct, filter, order_by, null_treatment)
 
 
 def min(
@@ -3123,7 +3123,7 @@ def min(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('min', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("min", args, distinct, filter, order_by, null_treatment)
 
 
 def named_struct(*args: ExprLike) -> Expr:
@@ -3138,7 +3138,7 @@ def named_struct(*args: ExprLike) -> Expr:
         expression_n_name: Name of the column field. Must be a constant string.
         expression_n_input: Expression to include in the output struct. Can be a constant, column, or function, and any combination of arithmetic or string operators.
     """
-    return _scalar('named_struct', args)
+    return _scalar("named_struct", args)
 
 
 def nanvl(*args: ExprLike) -> Expr:
@@ -3152,7 +3152,7 @@ def nanvl(*args: ExprLike) -> Expr:
         expression_x: Numeric expression to return if it's not _NaN_. Can be a constant, column, or function, and any combination of arithmetic operators.
         expression_y: Numeric expression to return if the first expression is _NaN_. Can be a constant, column, or function, and any combination of arithmetic operators.
     """
-    return _scalar('nanvl', args)
+    return _scalar("nanvl", args)
 
 
 def now(*args: ExprLike) -> Expr:
@@ -3163,7 +3163,7 @@ def now(*args: ExprLike) -> Expr:
 
     SQL: ``now()``
     """
-    return _scalar('now', args)
+    return _scalar("now", args)
 
 
 def current_timestamp(*args: ExprLike) -> Expr:
@@ -3176,7 +3176,7 @@ def current_timestamp(*args: ExprLike) -> Expr:
 
     SQL: ``now()``
     """
-    return _scalar('current_timestamp', args)
+    return _scalar("current_timestamp", args)
 
 
 def nth_value(
@@ -3195,7 +3195,7 @@ def nth_value(
         expression: The column or expression to retrieve the nth value from.
         n: The position (nth) of the value to retrieve, based on the ordering.
     """
-    return _aggregate('nth_value', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("nth_value", args, distinct, filter, order_by, null_treatment)
 
 
 def ntile(
@@ -3214,7 +3214,7 @@ def ntile(
         expression: An integer describing the number groups the partition should be split into
     """
     return _window(
-        'ntile', args, [], partition_by, order_by, window_frame, null_treatment
+        "ntile", args, [], partition_by, order_by, window_frame, null_treatment
     )
 
 
@@ -3229,7 +3229,7 @@ def nullif(*args: ExprLike) -> Expr:
         expression1: Expression to compare and return if equal to expression2. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to compare to expression1. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('nullif', args)
+    return _scalar("nullif", args)
 
 
 def nvl(*args: ExprLike) -> Expr:
@@ -3242,7 +3242,7 @@ def nvl(*args: ExprLike) -> Expr:
         expression1: Expression to return if not null. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('nvl', args)
+    return _scalar("nvl", args)
 
 
 def ifnull(*args: ExprLike) -> Expr:
@@ -3257,7 +3257,7 @@ def ifnull(*args: ExprLike) -> Expr:
         expression1: Expression to return if not null. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('ifnull', args)
+    return _scalar("ifnull", args)
 
 
 def nvl2(*args: ExprLike) -> Expr:
@@ -3271,7 +3271,7 @@ def nvl2(*args: ExprLike) -> Expr:
         expression2: Expression to return if expr1 is not null. Can be a constant, column, or function, and any combination of operators.
         expression3: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('nvl2', args)
+    return _scalar("nvl2", args)
 
 
 def octet_length(*args: ExprLike) -> Expr:
@@ -3283,7 +3283,7 @@ def octet_length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('octet_length', args)
+    return _scalar("octet_length", args)
 
 
 def overlay(*args: ExprLike) -> Expr:
@@ -3298,7 +3298,7 @@ def overlay(*args: ExprLike) -> Expr:
         pos: The start position to start the replace in str.
         count: The count of characters to be replaced from start position of str. If not specified, will use substr length instead.
     """
-    return _scalar('overlay', args)
+    return _scalar("overlay", args)
 
 
 def percent_rank(
@@ -3314,7 +3314,7 @@ def percent_rank(
     SQL: ``percent_rank()``
     """
     return _window(
-        'percent_rank', args, [], partition_by, order_by, window_frame, null_treatment
+        "percent_rank", args, [], partition_by, order_by, window_frame, null_treatment
     )
 
 
@@ -3334,7 +3334,7 @@ def percentile_cont(
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
     """
-    return _aggregate('percentile_cont', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("percentile_cont", args, distinct, filter, order_by, null_treatment)
 
 
 def quantile_cont(
@@ -3355,7 +3355,7 @@ def quantile_cont(
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
     """
-    return _aggregate('quantile_cont', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("quantile_cont", args, distinct, filter, order_by, null_treatment)
 
 
 def pi(*args: ExprLike) -> Expr:
@@ -3364,7 +3364,7 @@ def pi(*args: ExprLike) -> Expr:
 
     SQL: ``pi()``
     """
-    return _scalar('pi', args)
+    return _scalar("pi", args)
 
 
 def power(*args: ExprLike) -> Expr:
@@ -3377,7 +3377,7 @@ def power(*args: ExprLike) -> Expr:
         base: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         exponent: Exponent numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('power', args)
+    return _scalar("power", args)
 
 
 def pow(*args: ExprLike) -> Expr:
@@ -3392,7 +3392,7 @@ def pow(*args: ExprLike) -> Expr:
         base: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         exponent: Exponent numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('pow', args)
+    return _scalar("pow", args)
 
 
 def radians(*args: ExprLike) -> Expr:
@@ -3404,7 +3404,7 @@ def radians(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('radians', args)
+    return _scalar("radians", args)
 
 
 def random(*args: ExprLike) -> Expr:
@@ -3414,7 +3414,7 @@ def random(*args: ExprLike) -> Expr:
 
     SQL: ``random()``
     """
-    return _scalar('random', args)
+    return _scalar("random", args)
 
 
 def rand(*args: ExprLike) -> Expr:
@@ -3426,7 +3426,7 @@ def rand(*args: ExprLike) -> Expr:
 
     SQL: ``random()``
     """
-    return _scalar('rand', args)
+    return _scalar("rand", args)
 
 
 def range(*args: ExprLike) -> Expr:
@@ -3441,7 +3441,7 @@ range(start, stop[, step])``
         end: End of the range (not included). Type must be the same as start.
         step: Increase by step (cannot be 0). Steps less than a day are supported only for timestamp ranges.
     """
-    return _scalar('range', args)
+    return _scalar("range", args)
 
 
 def rank(
@@ -3457,7 +3457,7 @@ def rank(
     SQL: ``rank()``
     """
     return _window(
-        'rank', args, [], partition_by, order_by, window_frame, null_treatment
+        "rank", args, [], partition_by, order_by, window_frame, null_treatment
     )
 
 
@@ -3473,7 +3473,7 @@ def regexp_count(*args: ExprLike) -> Expr:
         start: Optional start position (the first position is 1) to search for the regular expression. Can be a constant, column, or function.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
     """
-    return _scalar('regexp_count', args)
+    return _scalar("regexp_count", args)
 
 
 def regexp_instr(*args: ExprLike) -> Expr:
@@ -3490,7 +3490,7 @@ def regexp_instr(*args: ExprLike) -> Expr:
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
         subexpr: Optional Specifies which capture group (subexpression) to return the position for. Defaults to 0, which returns the position of the entire match.
     """
-    return _scalar('regexp_instr', args)
+    return _scalar("regexp_instr", args)
 
 
 def regexp_like(*args: ExprLike) -> Expr:
@@ -3504,7 +3504,7 @@ def regexp_like(*args: ExprLike) -> Expr:
         regexp: Regular expression to operate on. Can be a constant, column, or function, and any combination of operators.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
     """
-    return _scalar('regexp_like', args)
+    return _scalar("regexp_like", args)
 
 
 def regexp_match(*args: ExprLike) -> Expr:
@@ -3518,7 +3518,7 @@ def regexp_match(*args: ExprLike) -> Expr:
         regexp: Regular expression to match against. Can be a constant, column, or function.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
     """
-    return _scalar('regexp_match', args)
+    return _scalar("regexp_match", args)
 
 
 def regexp_replace(*args: ExprLike) -> Expr:
@@ -3533,7 +3533,7 @@ def regexp_replace(*args: ExprLike) -> Expr:
         replacement: Replacement string expression to operate on. Can be a constant, column, or function, and any combination of operators.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
     """
-    return _scalar('regexp_replace', args)
+    return _scalar("regexp_replace", args)
 
 
 def regr_avgx(
@@ -3552,7 +3552,7 @@ def regr_avgx(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_avgx', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_avgx", args, distinct, filter, order_by, null_treatment)
 
 
 def regr_avgy(
@@ -3571,7 +3571,7 @@ def regr_avgy(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_avgy', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_avgy", args, distinct, filter, order_by, null_treatment)
 
 
 def regr_count(
@@ -3590,7 +3590,7 @@ def regr_count(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_count', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_count", args, distinct, filter, order_by, null_treatment)
 
 
 def regr_intercept(
@@ -3609,7 +3609,7 @@ def regr_intercept(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_intercept', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_intercept", args, distinct, filter, order_by, null_treatment)
 
 
 def regr_r2(
@@ -3628,7 +3628,7 @@ def regr_r2(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_r2', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_r2", args, distinct, filter, order_by, null_treatment)
 
 
 def regr_slope(
@@ -3647,7 +3647,7 @@ def regr_slope(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_slope', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_slope", args, distinct, filter, order_by, null_treatment)
 
 
 def regr_sxx(
@@ -3666,7 +3666,7 @@ def regr_sxx(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_sxx', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_sxx", args, distinct, filter, order_by, null_treatment)
 
 
 def regr_sxy(
@@ -3685,7 +3685,7 @@ def regr_sxy(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_sxy', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_sxy", args, distinct, filter, order_by, null_treatment)
 
 
 def regr_syy(
@@ -3704,7 +3704,7 @@ def regr_syy(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('regr_syy', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_syy", args, distinct, filter, order_by, null_treatment)
 
 
 def repeat(*args: ExprLike) -> Expr:
@@ -3717,7 +3717,7 @@ def repeat(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of times to repeat the input string.
     """
-    return _scalar('repeat', args)
+    return _scalar("repeat", args)
 
 
 def replace(*args: ExprLike) -> Expr:
@@ -3731,7 +3731,7 @@ def replace(*args: ExprLike) -> Expr:
         substr: Substring expression to replace in the input string. Substring expression to operate on. Can be a constant, column, or function, and any combination of operators.
         replacement: Replacement substring expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('replace', args)
+    return _scalar("replace", args)
 
 
 def reverse(*args: ExprLike) -> Expr:
@@ -3743,7 +3743,7 @@ def reverse(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('reverse', args)
+    return _scalar("reverse", args)
 
 
 def right(*args: ExprLike) -> Expr:
@@ -3756,7 +3756,7 @@ def right(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of characters to return.
     """
-    return _scalar('right', args)
+    return _scalar("right", args)
 
 
 def round(*args: ExprLike) -> Expr:
@@ -3769,7 +3769,7 @@ def round(*args: ExprLike) -> Expr:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         decimal_places: Optional. The number of decimal places to round to. Defaults to 0.
     """
-    return _scalar('round', args)
+    return _scalar("round", args)
 
 
 def row_number(
@@ -3785,7 +3785,7 @@ def row_number(
     SQL: ``row_number()``
     """
     return _window(
-        'row_number', args, [], partition_by, order_by, window_frame, null_treatment
+        "row_number", args, [], partition_by, order_by, window_frame, null_treatment
     )
 
 
@@ -3800,7 +3800,7 @@ def rpad(*args: ExprLike) -> Expr:
         n: String length to pad to. If the input string is longer than this length, it is truncated.
         padding_str: String expression to pad with. Can be a constant, column, or function, and any combination of string operators. _Default is a space._
     """
-    return _scalar('rpad', args)
+    return _scalar("rpad", args)
 
 
 def rtrim(*args: ExprLike) -> Expr:
@@ -3813,7 +3813,7 @@ def rtrim(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to trim from the end of the input string. Can be a constant, column, or function, and any combination of arithmetic operators. _Default is a space._
     """
-    return _scalar('rtrim', args)
+    return _scalar("rtrim", args)
 
 
 def sha224(*args: ExprLike) -> Expr:
@@ -3825,7 +3825,7 @@ def sha224(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('sha224', args)
+    return _scalar("sha224", args)
 
 
 def sha256(*args: ExprLike) -> Expr:
@@ -3837,7 +3837,7 @@ def sha256(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('sha256', args)
+    return _scalar("sha256", args)
 
 
 def sha384(*args: ExprLike) -> Expr:
@@ -3849,7 +3849,7 @@ def sha384(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('sha384', args)
+    return _scalar("sha384", args)
 
 
 def sha512(*args: ExprLike) -> Expr:
@@ -3861,7 +3861,7 @@ def sha512(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('sha512', args)
+    return _scalar("sha512", args)
 
 
 def signum(*args: ExprLike) -> Expr:
@@ -3875,7 +3875,7 @@ def signum(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('signum', args)
+    return _scalar("signum", args)
 
 
 def sin(*args: ExprLike) -> Expr:
@@ -3887,7 +3887,7 @@ def sin(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('sin', args)
+    return _scalar("sin", args)
 
 
 def sinh(*args: ExprLike) -> Expr:
@@ -3899,7 +3899,7 @@ def sinh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('sinh', args)
+    return _scalar("sinh", args)
 
 
 def split_part(*args: ExprLike) -> Expr:
@@ -3913,7 +3913,7 @@ def split_part(*args: ExprLike) -> Expr:
         delimiter: String or character to split on.
         pos: Position of the part to return (counting from 1). Negative values count backward from the end of the string.
     """
-    return _scalar('split_part', args)
+    return _scalar("split_part", args)
 
 
 def sqrt(*args: ExprLike) -> Expr:
@@ -3925,7 +3925,7 @@ def sqrt(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('sqrt', args)
+    return _scalar("sqrt", args)
 
 
 def starts_with(*args: ExprLike) -> Expr:
@@ -3938,7 +3938,7 @@ def starts_with(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring to test for.
     """
-    return _scalar('starts_with', args)
+    return _scalar("starts_with", args)
 
 
 def stddev(
@@ -3956,7 +3956,7 @@ def stddev(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('stddev', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("stddev", args, distinct, filter, order_by, null_treatment)
 
 
 def stddev_samp(
@@ -3976,7 +3976,7 @@ def stddev_samp(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('stddev_samp', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("stddev_samp", args, distinct, filter, order_by, null_treatment)
 
 
 def stddev_pop(
@@ -3994,7 +3994,7 @@ def stddev_pop(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('stddev_pop', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("stddev_pop", args, distinct, filter, order_by, null_treatment)
 
 
 def string_agg(
@@ -4013,7 +4013,7 @@ def string_agg(
         expression: The string expression to concatenate. Can be a column or any valid string expression.
         delimiter: A literal string used as a separator between the concatenated values.
     """
-    return _aggregate('string_agg', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("string_agg", args, distinct, filter, order_by, null_treatment)
 
 
 def string_to_array(*args: ExprLike) -> Expr:
@@ -4027,7 +4027,7 @@ def string_to_array(*args: ExprLike) -> Expr:
         delimiter: Delimiter string to split on.
         null_str: Substring values to be replaced with `NULL`.
     """
-    return _scalar('string_to_array', args)
+    return _scalar("string_to_array", args)
 
 
 def string_to_list(*args: ExprLike) -> Expr:
@@ -4043,7 +4043,7 @@ def string_to_list(*args: ExprLike) -> Expr:
         delimiter: Delimiter string to split on.
         null_str: Substring values to be replaced with `NULL`.
     """
-    return _scalar('string_to_list', args)
+    return _scalar("string_to_list", args)
 
 
 def strpos(*args: ExprLike) -> Expr:
@@ -4056,7 +4056,7 @@ def strpos(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to search for.
     """
-    return _scalar('strpos', args)
+    return _scalar("strpos", args)
 
 
 def instr(*args: ExprLike) -> Expr:
@@ -4071,7 +4071,7 @@ def instr(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to search for.
     """
-    return _scalar('instr', args)
+    return _scalar("instr", args)
 
 
 def position(*args: ExprLike) -> Expr:
@@ -4086,7 +4086,7 @@ def position(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to search for.
     """
-    return _scalar('position', args)
+    return _scalar("position", args)
 
 
 def struct(*args: ExprLike) -> Expr:
@@ -4102,7 +4102,7 @@ def struct(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expression to include in the output struct. Can be a constant, column, or function, any combination of arithmetic or string operators.
     """
-    return _scalar('struct', args)
+    return _scalar("struct", args)
 
 
 def row(*args: ExprLike) -> Expr:
@@ -4120,7 +4120,7 @@ def row(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expression to include in the output struct. Can be a constant, column, or function, any combination of arithmetic or string operators.
     """
-    return _scalar('row', args)
+    return _scalar("row", args)
 
 
 def substr(*args: ExprLike) -> Expr:
@@ -4134,7 +4134,7 @@ def substr(*args: ExprLike) -> Expr:
         start_pos: Character position to start the substring at. The first character in the string has a position of 1. If the start position is less than 1, it is treated as if it is before the start of the string and the (absolute) number of characters before position 1 is subtracted from `length` (if given). For example, `substr('abc', -3, 6)` returns `'ab'`.
         length: Number of characters to extract. If not specified, returns the rest of the string after the start position.
     """
-    return _scalar('substr', args)
+    return _scalar("substr", args)
 
 
 def substring(*args: ExprLike) -> Expr:
@@ -4150,7 +4150,7 @@ def substring(*args: ExprLike) -> Expr:
         start_pos: Character position to start the substring at. The first character in the string has a position of 1. If the start position is less than 1, it is treated as if it is before the start of the string and the (absolute) number of characters before position 1 is subtracted from `length` (if given). For example, `substr('abc', -3, 6)` returns `'ab'`.
         length: Number of characters to extract. If not specified, returns the rest of the string after the start position.
     """
-    return _scalar('substring', args)
+    return _scalar("substring", args)
 
 
 def substr_index(*args: ExprLike) -> Expr:
@@ -4166,7 +4166,7 @@ def substr_index(*args: ExprLike) -> Expr:
         delim: The string to find in str to split str.
         count: The number of times to search for the delimiter. Can be either a positive or negative number.
     """
-    return _scalar('substr_index', args)
+    return _scalar("substr_index", args)
 
 
 def substring_index(*args: ExprLike) -> Expr:
@@ -4184,7 +4184,7 @@ def substring_index(*args: ExprLike) -> Expr:
         delim: The string to find in str to split str.
         count: The number of times to search for the delimiter. Can be either a positive or negative number.
     """
-    return _scalar('substring_index', args)
+    return _scalar("substring_index", args)
 
 
 def sum(
@@ -4202,7 +4202,7 @@ def sum(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('sum', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("sum", args, distinct, filter, order_by, null_treatment)
 
 
 def tan(*args: ExprLike) -> Expr:
@@ -4214,7 +4214,7 @@ def tan(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('tan', args)
+    return _scalar("tan", args)
 
 
 def tanh(*args: ExprLike) -> Expr:
@@ -4226,7 +4226,7 @@ def tanh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('tanh', args)
+    return _scalar("tanh", args)
 
 
 def to_char(*args: ExprLike) -> Expr:
@@ -4239,7 +4239,7 @@ def to_char(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function that results in a date, time, timestamp or duration.
         format: A [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) string to use to convert the expression.
     """
-    return _scalar('to_char', args)
+    return _scalar("to_char", args)
 
 
 def date_format(*args: ExprLike) -> Expr:
@@ -4254,7 +4254,7 @@ def date_format(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function that results in a date, time, timestamp or duration.
         format: A [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) string to use to convert the expression.
     """
-    return _scalar('date_format', args)
+    return _scalar("date_format", args)
 
 
 def to_date(*args: ExprLike) -> Expr:
@@ -4273,7 +4273,7 @@ def to_date(*args: ExprLike) -> Expr:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL.
     """
-    return _scalar('to_date', args)
+    return _scalar("to_date", args)
 
 
 def to_hex(*args: ExprLike) -> Expr:
@@ -4285,7 +4285,7 @@ def to_hex(*args: ExprLike) -> Expr:
     Arguments:
         int: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('to_hex', args)
+    return _scalar("to_hex", args)
 
 
 def to_local_time(*args: ExprLike) -> Expr:
@@ -4297,7 +4297,7 @@ def to_local_time(*args: ExprLike) -> Expr:
     Arguments:
         expression: Time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar('to_local_time', args)
+    return _scalar("to_local_time", args)
 
 
 def to_time(*args: ExprLike) -> Expr:
@@ -4316,7 +4316,7 @@ def to_time(*args: ExprLike) -> Expr:
         expression: String or Timestamp expression to operate on. Can be a constant, column, or function, and any combination of operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned.
     """
-    return _scalar('to_time', args)
+    return _scalar("to_time", args)
 
 
 def to_timestamp(*args: ExprLike) -> Expr:
@@ -4342,7 +4342,7 @@ def to_timestamp(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar('to_timestamp', args)
+    return _scalar("to_timestamp", args)
 
 
 def to_timestamp_micros(*args: ExprLike) -> Expr:
@@ -4363,7 +4363,7 @@ def to_timestamp_micros(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar('to_timestamp_micros', args)
+    return _scalar("to_timestamp_micros", args)
 
 
 def to_timestamp_millis(*args: ExprLike) -> Expr:
@@ -4384,7 +4384,7 @@ def to_timestamp_millis(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar('to_timestamp_millis', args)
+    return _scalar("to_timestamp_millis", args)
 
 
 def to_timestamp_nanos(*args: ExprLike) -> Expr:
@@ -4404,7 +4404,7 @@ def to_timestamp_nanos(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar('to_timestamp_nanos', args)
+    return _scalar("to_timestamp_nanos", args)
 
 
 def to_timestamp_seconds(*args: ExprLike) -> Expr:
@@ -4425,7 +4425,7 @@ def to_timestamp_seconds(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar('to_timestamp_seconds', args)
+    return _scalar("to_timestamp_seconds", args)
 
 
 def to_unixtime(*args: ExprLike) -> Expr:
@@ -4442,7 +4442,7 @@ def to_unixtime(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL.
     """
-    return _scalar('to_unixtime', args)
+    return _scalar("to_unixtime", args)
 
 
 def translate(*args: ExprLike) -> Expr:
@@ -4456,7 +4456,7 @@ def translate(*args: ExprLike) -> Expr:
         from: The characters to be replaced.
         to: The characters to replace them with. Each character in **from** that is found in **str** is replaced by the character at the same index in **to**. Any characters in **from** that don't have a corresponding character in **to** are removed. If a character appears more than once in **from**, the first occurrence determines the mapping.
     """
-    return _scalar('translate', args)
+    return _scalar("translate", args)
 
 
 def trunc(*args: ExprLike) -> Expr:
@@ -4469,7 +4469,7 @@ def trunc(*args: ExprLike) -> Expr:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         decimal_places: Optional. The number of decimal places to truncate to. Defaults to 0 (truncate to a whole number). If `decimal_places` is a positive integer, truncates digits to the right of the decimal point. If `decimal_places` is a negative integer, replaces digits to the left of the decimal point with `0`.
     """
-    return _scalar('trunc', args)
+    return _scalar("trunc", args)
 
 
 def try_cast_to_type(*args: ExprLike) -> Expr:
@@ -4482,7 +4482,7 @@ def try_cast_to_type(*args: ExprLike) -> Expr:
         expression: The expression to cast. It can be a constant, column, or function, and any combination of operators.
         reference: Reference expression whose data type determines the target cast type. The value is ignored.
     """
-    return _scalar('try_cast_to_type', args)
+    return _scalar("try_cast_to_type", args)
 
 
 def union_extract(*args: ExprLike) -> Expr:
@@ -4495,7 +4495,7 @@ def union_extract(*args: ExprLike) -> Expr:
         union: Union expression to operate on. Can be a constant, column, or function, and any combination of operators.
         field_name: String expression to operate on. Must be a constant.
     """
-    return _scalar('union_extract', args)
+    return _scalar("union_extract", args)
 
 
 def union_tag(*args: ExprLike) -> Expr:
@@ -4507,7 +4507,7 @@ def union_tag(*args: ExprLike) -> Expr:
     Arguments:
         union: Union expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('union_tag', args)
+    return _scalar("union_tag", args)
 
 
 def upper(*args: ExprLike) -> Expr:
@@ -4519,7 +4519,7 @@ def upper(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar('upper', args)
+    return _scalar("upper", args)
 
 
 def uuid(*args: ExprLike) -> Expr:
@@ -4528,7 +4528,7 @@ def uuid(*args: ExprLike) -> Expr:
 
     SQL: ``uuid()``
     """
-    return _scalar('uuid', args)
+    return _scalar("uuid", args)
 
 
 def var(
@@ -4546,7 +4546,7 @@ def var(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('var', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var", args, distinct, filter, order_by, null_treatment)
 
 
 def var_samp(
@@ -4566,7 +4566,7 @@ def var_samp(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('var_samp', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var_samp", args, distinct, filter, order_by, null_treatment)
 
 
 def var_sample(
@@ -4586,7 +4586,7 @@ def var_sample(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('var_sample', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var_sample", args, distinct, filter, order_by, null_treatment)
 
 
 def var_pop(
@@ -4604,7 +4604,7 @@ def var_pop(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('var_pop', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var_pop", args, distinct, filter, order_by, null_treatment)
 
 
 def var_population(
@@ -4624,7 +4624,7 @@ def var_population(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate('var_population', args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var_population", args, distinct, filter, order_by, null_treatment)
 
 
 def version(*args: ExprLike) -> Expr:
@@ -4633,7 +4633,7 @@ def version(*args: ExprLike) -> Expr:
 
     SQL: ``version()``
     """
-    return _scalar('version', args)
+    return _scalar("version", args)
 
 
 def with_metadata(*args: ExprLike) -> Expr:
@@ -4647,7 +4647,7 @@ def with_metadata(*args: ExprLike) -> Expr:
         key: Metadata key. Must be a non-empty constant string literal.
         value: Metadata value. Must be a constant string literal (may be empty).
     """
-    return _scalar('with_metadata', args)
+    return _scalar("with_metadata", args)
 
 
 __all__ = [

@@ -154,9 +154,13 @@ class WindowEvaluator:
         """The value for one row, given the rows ``[start, end)`` of its frame."""
         raise NotImplementedError(f"{type(self).__name__} does not implement evaluate")
 
-    def evaluate_all_with_rank(self, num_rows: int, ranks_in_partition: list[tuple[int, int]]) -> pa.Array:
+    def evaluate_all_with_rank(
+        self, num_rows: int, ranks_in_partition: list[tuple[int, int]]
+    ) -> pa.Array:
         """One value per row, given the row ranges of peers (equal ORDER BY values)."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement evaluate_all_with_rank")
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement evaluate_all_with_rank"
+        )
 
 
 class WindowUDF(_Callable):
@@ -170,7 +174,9 @@ class WindowUDF(_Callable):
         return_type: pa.DataType,
         volatility: Volatility = "immutable",
     ) -> None:
-        self._inner = _internal.WindowUDF(name, evaluator, _types(input_types), return_type, volatility)
+        self._inner = _internal.WindowUDF(
+            name, evaluator, _types(input_types), return_type, volatility
+        )
 
 
 def _to_table(result: Any) -> _internal.Table:
@@ -268,7 +274,9 @@ def _aggregate(
     name: str | None = None,
 ) -> AggregateUDF:
     if not callable(accumulator):
-        raise TypeError(f"udaf needs an Accumulator class or factory, got {type(accumulator).__name__}")
+        raise TypeError(
+            f"udaf needs an Accumulator class or factory, got {type(accumulator).__name__}"
+        )
     return AggregateUDF(
         _name_of(accumulator, name), accumulator, input_types, return_type, state_type, volatility
     )
@@ -295,7 +303,9 @@ def _window(
     name: str | None = None,
 ) -> WindowUDF:
     if not callable(evaluator):
-        raise TypeError(f"udwf needs a WindowEvaluator class or factory, got {type(evaluator).__name__}")
+        raise TypeError(
+            f"udwf needs a WindowEvaluator class or factory, got {type(evaluator).__name__}"
+        )
     return WindowUDF(_name_of(evaluator, name), evaluator, input_types, return_type, volatility)
 
 

@@ -13,7 +13,6 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
 from fuseplug import SessionConfig, SessionContext
@@ -59,25 +58,6 @@ def ctx() -> SessionContext:
 def info_ctx() -> SessionContext:
     """A session with ``information_schema`` on, so SHOW and SET work."""
     return SessionContext(SessionConfig().with_information_schema(True))
-
-
-@pytest.fixture
-def people() -> pa.Table:
-    """A small table with ints, floats, strings and nulls."""
-    return pa.table(
-        {
-            "id": pa.array([1, 2, 3, 4, 5], pa.int64()),
-            "name": pa.array(["ann", "bob", "cy", "dee", None], pa.string()),
-            "dept": pa.array(["eng", "eng", "ops", "ops", "eng"], pa.string()),
-            "salary": pa.array([100.0, 80.0, None, 70.0, 90.0], pa.float64()),
-        }
-    )
-
-
-@pytest.fixture
-def people_df(ctx: SessionContext, people: pa.Table):
-    """``people`` as a DataFrame in ``ctx``."""
-    return ctx.from_arrow(people)
 
 
 @pytest.fixture

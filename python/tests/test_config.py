@@ -105,6 +105,26 @@ def test_with_default_catalog_and_schema() -> None:
     assert ctx.sql("SELECT id FROM shop.sales.orders").to_pydict() == {"id": [1]}
 
 
+def test_set_unknown_key_is_plan_error() -> None:
+    with pytest.raises(PlanError, match="no_such_option"):
+        SessionConfig().set("datafusion.execution.no_such_option", "1")
+
+
+def test_set_statement_with_unknown_key_is_plan_error(ctx: SessionContext) -> None:
+    with pytest.raises(PlanError, match="no_such_option"):
+        ctx.sql("SET datafusion.execution.no_such_option = 1").collect()
+
+
+def test_with_batch_size_zero_is_value_error() -> None:
+    with pytest.raises(ValueError, match="batch size"):
+        SessionConfig().with_batch_size(0)
+
+
+def test_memory_pool_of_zero_bytes_is_value_error() -> None:
+    with pytest.raises(ValueError, match="pool"):
+        RuntimeEnvBuilder().with_fair_spill_pool(0)
+
+
 def test_with_batch_size_rejects_wrong_type() -> None:
     with pytest.raises(TypeError):
         SessionConfig().with_batch_size("ten")  # type: ignore[arg-type]

@@ -38,6 +38,13 @@ def test_context_none_arguments_mean_defaults() -> None:
     assert ctx.sql("SELECT 40 + 2 AS x").to_pydict() == {"x": [42]}
 
 
+def test_default_context_has_information_schema_like_official(ctx: SessionContext) -> None:
+    # The official bindings turn information_schema on when no config is given.
+    ctx.sql("CREATE TABLE listed AS SELECT 1 AS x")
+    assert "listed" in ctx.sql("SHOW TABLES").to_pydict()["table_name"]
+    assert ctx.sql("SHOW datafusion.execution.batch_size").to_pydict()["value"] == ["8192"]
+
+
 def test_contexts_do_not_share_tables() -> None:
     a, b = SessionContext(), SessionContext()
     a.sql("CREATE TABLE only_in_a AS SELECT 1 AS x")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 
 import pyarrow as pa
 import pytest
@@ -136,6 +137,34 @@ def test_expr_names(nums: DataFrame) -> None:
     assert nums.select(expr).schema().names[0].endswith("a + Int64(1)")
 
 
+def test_negation(nums: DataFrame) -> None:
+    assert values(nums, -col("b")) == [-7, -5, -3, -1, -9]
+
+
+def test_getitem_struct_field_and_list_element(ctx: SessionContext) -> None:
+    df = ctx.from_pydict({"s": [{"x": 1, "y": "p"}, {"x": 2, "y": "q"}], "l": [[10, 20], [30]]})
+    assert values(df, col("s")["y"]) == ["p", "q"]
+    # Official bindings: an int index is 0-based.
+    assert values(df, col("l")[0]) == [10, 30]
+    assert values(df, col("l")[1]) == [20, None]
+
+
+@pytest.mark.parametrize(
+    ("value", "arrow_type"),
+    [
+        (decimal.Decimal("1.25"), pa.decimal128(3, 2)),
+        (b"ab", pa.binary()),
+        (dt.datetime(2024, 1, 1, 5), pa.timestamp("us")),
+    ],
+)
+def test_lit_more_python_values(
+    ctx: SessionContext, value: object, arrow_type: pa.DataType
+) -> None:
+    df = ctx.from_pydict({"one": [1]}).select(lit(value).alias("v"))
+    assert df.schema().field("v").type == arrow_type
+    assert df.to_pydict() == {"v": [value]}
+
+
 # Casts
 
 
@@ -154,6 +183,28 @@ def test_try_cast_bad_string_is_null(ctx: SessionContext) -> None:
 
 
 # Predicates
+
+
+def test_sort_keys(ctx: SessionContext) -> None:
+    df = ctx.from_pydict({"a": [3, None, 1]})
+    key = col("a").sort(ascending=False, nulls_first=True)
+    assert key.ascending() is False
+    assert key.nulls_first() is True
+    assert df.sort(key).to_pydict() == {"a": [None, 3, 1]}
+    assert df.sort(col("a").sort(ascending=True, nulls_first=True)).to_pydict() == {
+        "a": [None, 1, 3]
+    }
+    assert df.sort(col("a").sort(ascending=False, nulls_first=False)).to_pydict() == {
+        "a": [3, 1, None]
+    }
+
+
+def test_sort_default_puts_nulls_last_like_official(ctx: SessionContext) -> None:
+    # The official bindings default to nulls_first=False in both directions.
+    df = ctx.from_pydict({"a": [3, None, 1]})
+    assert df.sort(col("a").sort()).to_pydict() == {"a": [1, 3, None]}
+    assert df.sort(col("a").sort(ascending=False)).to_pydict() == {"a": [3, 1, None]}
+    assert df.sort("a").to_pydict() == {"a": [1, 3, None]}
 
 
 def test_is_null_and_is_not_null(nums: DataFrame) -> None:

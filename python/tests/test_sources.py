@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fuseplug import DataFrame, SessionContext, col, lit
+from fuseplug import functions as f
 from fuseplug.exceptions import InputOutputError
 
 
@@ -166,6 +167,16 @@ def test_read_csv_list_of_paths(ctx: SessionContext, data_dir: Path) -> None:
         paths.append(str(path))
     df = ctx.read_csv([paths[0], paths[2]])
     assert sorted_pydict(df, "n") == {"n": [0, 20]}
+
+
+def test_read_csv_partition_cols(ctx: SessionContext, data_dir: Path) -> None:
+    for day, amount in (("mon", 5), ("tue", 7)):
+        part = data_dir / f"day={day}"
+        part.mkdir()
+        (part / "data.csv").write_text(f"amount\n{amount}\n{amount * 10}\n")
+    df = ctx.read_csv(str(data_dir), table_partition_cols=[("day", pa.string())])
+    out = df.aggregate([col("day")], [f.sum(col("amount")).alias("total")])
+    assert sorted_pydict(out, "day") == {"day": ["mon", "tue"], "total": [55, 77]}
 
 
 def test_register_csv_then_sql(ctx: SessionContext, data_dir: Path) -> None:

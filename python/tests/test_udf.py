@@ -299,8 +299,7 @@ def test_udwf_with_frame_evaluate(ctx: SessionContext) -> None:
 
 def test_udtf_from_sql(ctx: SessionContext) -> None:
     def numbers(n: int) -> pa.Table:
-        count = n.python_value() if hasattr(n, "python_value") else n
-        return pa.table({"n": list(range(int(count)))})
+        return pa.table({"n": list(range(n))})
 
     ctx.register_udtf(udtf(numbers, name="numbers"))
     out = ctx.sql("SELECT sum(n) AS s, count(*) AS c FROM numbers(5)").to_pydict()
@@ -401,6 +400,78 @@ def test_udf_wrong_return_length_is_an_error(ctx: SessionContext) -> None:
     df = ctx.from_pydict({"x": [1, 2, 3]}).select(fn(col("x")))
     with pytest.raises(ExecutionError, match=r"too_short|length|rows"):
         df.collect()
+
+
+def test_udf_returning_none_is_type_error(ctx: SessionContext) -> None:
+    fn = udf(lambda v: None, [pa.int64()], pa.int64(), "volatile", name="gives_none")
+    with pytest.raises(TypeError):
+        ctx.from_pydict({"x": [1]}).select(fn(col("x"))).collect()
+
+
+def test_udf_returning_python_list_is_converted(ctx: SessionContext) -> None:
+    fn = udf(
+        lambda v: [n * 3 for n in v.to_pylist()], [pa.int64()], pa.int64(), "volatile", name="l3"
+    )
+    out = ctx.from_pydict({"x": [1, 2]}).select(fn(col("x")).alias("o")).to_pydict()
+    assert out == {"o": [3, 6]}
+
+
+def test_udf_returning_wrong_type_is_an_error(run_python) -> None:
+    # Declared Int64, returns strings: must fail loudly; neither crash nor turn values into nulls.
+    result = run_python(
+        """
+        import pyarrow as pa
+        import fuseplug
+        from fuseplug import col
+        from fuseplug.exceptions import ExecutionError
+
+        fn = fuseplug.udf(
+            lambda v: pa.array(["a", "b", "c"]), [pa.int64()], pa.int64(), "volatile", name="wt"
+        )
+        df = fuseplug.SessionContext().from_pydict({"x": [1, 2, 3]})
+        try:
+            print("result", df.select(fn(col("x")).alias("o")).to_pydict())
+        except (ExecutionError, TypeError) as e:
+            print("refused", type(e).__name__, e)
+        """
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "refused" in result.stdout, result.stdout
+
+
+def test_udwf_returning_wrong_length_is_execution_error(ctx: SessionContext) -> None:
+    class Short(WindowEvaluator):
+        def evaluate_all(self, values: list[pa.Array], num_rows: int) -> pa.Array:
+            return pa.array([1], pa.int64())
+
+    short = udwf(Short, [pa.int64()], pa.int64(), "immutable", name="short")
+    df = ctx.from_pydict({"x": [1, 2, 3]})
+    with pytest.raises(ExecutionError):
+        df.select(short(col("x")).over(Window(order_by=[col("x")]))).collect()
+
+
+def test_udf_called_with_wrong_argument_count_is_plan_error(ctx: SessionContext) -> None:
+    fn = udf(double_array, [pa.int64()], pa.int64(), "immutable", name="one_arg")
+    df = ctx.from_pydict({"x": [1]})
+    with pytest.raises(PlanError, match="one_arg"):
+        df.select(fn(col("x"), col("x"))).collect()
+
+
+def test_udf_called_with_wrong_argument_type_in_sql_is_plan_error(ctx: SessionContext) -> None:
+    ctx.register_udf(udf(double_array, [pa.int64()], pa.int64(), "immutable", name="ints_only"))
+    with pytest.raises(PlanError, match="ints_only"):
+        ctx.sql("SELECT ints_only('abc')").collect()
+
+
+def test_udaf_and_udwf_are_per_context() -> None:
+    first, second = SessionContext(), SessionContext()
+    first.register_udaf(sum_of_squares_udaf())
+    first.register_udwf(running_count_udwf())
+    assert first.sql("SELECT sumsq(3.0) AS s").to_pydict() == {"s": [9.0]}
+    with pytest.raises(PlanError, match="sumsq"):
+        second.sql("SELECT sumsq(3.0) AS s").collect()
+    with pytest.raises(PlanError, match="running_count"):
+        second.sql("SELECT running_count(1) OVER () AS r").collect()
 
 
 def test_udf_rejects_non_callable() -> None:

@@ -10,7 +10,7 @@ use datafusion::datasource::TableProvider;
 use fuseplug_capsule::runtime::wait_for_future;
 use pyo3::prelude::*;
 
-use crate::errors::{fuseplug_exception, Error, Result};
+use crate::errors::{Error, Result, fuseplug_exception};
 
 #[pyclass(frozen, name = "Catalog", module = "fuseplug._internal")]
 pub struct PyCatalog {
@@ -35,7 +35,9 @@ impl PyCatalog {
     fn schema(&self, py: Python<'_>, name: &str) -> Result<PySchema> {
         match self.inner.schema(name) {
             Some(inner) => Ok(PySchema { inner }),
-            None => Err(fuseplug_exception(py, "PlanError", format!("no schema named {name:?}")).into()),
+            None => {
+                Err(fuseplug_exception(py, "PlanError", format!("no schema named {name:?}")).into())
+            }
         }
     }
 
@@ -68,7 +70,9 @@ impl PySchema {
         let found = wait_for_future(py, async move { schema.table(name).await })??;
         match found {
             Some(inner) => Ok(PyTable { inner }),
-            None => Err(fuseplug_exception(py, "PlanError", format!("no table named {name:?}")).into()),
+            None => {
+                Err(fuseplug_exception(py, "PlanError", format!("no table named {name:?}")).into())
+            }
         }
     }
 

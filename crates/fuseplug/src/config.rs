@@ -18,9 +18,16 @@ use crate::errors::{Error, Result};
 const TOP_CONSUMERS: usize = 5;
 
 #[pyclass(frozen, name = "SessionConfig", module = "fuseplug._internal", from_py_object)]
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct PySessionConfig {
     pub inner: SessionConfig,
+}
+
+/// DataFusion's defaults, with `information_schema` on so that `SHOW` and `SET` work out of the box.
+impl Default for PySessionConfig {
+    fn default() -> Self {
+        SessionConfig::new().with_information_schema(true).into()
+    }
 }
 
 impl From<SessionConfig> for PySessionConfig {
@@ -46,11 +53,11 @@ impl PySessionConfig {
     #[new]
     #[pyo3(signature = (options = None))]
     fn new(options: Option<HashMap<String, String>>) -> Result<Self> {
-        let inner = match options {
-            Some(options) => SessionConfig::from_string_hash_map(&options)?,
-            None => SessionConfig::new(),
-        };
-        Ok(inner.into())
+        let mut config = Self::default();
+        for (key, value) in options.unwrap_or_default() {
+            config.inner.options_mut().set(&key, &value)?;
+        }
+        Ok(config)
     }
 
     /// Sets any option by its full key, e.g. `datafusion.execution.batch_size`.
@@ -78,12 +85,7 @@ impl PySessionConfig {
 
     /// Every option as a `{key: value}` dict.
     fn options(&self) -> HashMap<String, Option<String>> {
-        self.inner
-            .options()
-            .entries()
-            .into_iter()
-            .map(|entry| (entry.key, entry.value))
-            .collect()
+        self.inner.options().entries().into_iter().map(|entry| (entry.key, entry.value)).collect()
     }
 
     fn with_batch_size(&self, size: usize) -> Result<Self> {
@@ -207,11 +209,7 @@ impl PyRuntimeEnvBuilder {
 }
 
 fn positive(size: usize, what: &str) -> Result<usize> {
-    if size == 0 {
-        Err(Error::Value(format!("{what} must be positive")))
-    } else {
-        Ok(size)
-    }
+    if size == 0 { Err(Error::Value(format!("{what} must be positive"))) } else { Ok(size) }
 }
 
 #[pymethods]

@@ -8,8 +8,8 @@ use arrow::datatypes::{DataType, Schema};
 use arrow::pyarrow::PyArrowType;
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
-use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::logical_expr::SortExpr;
 use datafusion::prelude::{
     AvroReadOptions, CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext,
@@ -19,9 +19,9 @@ use pyo3::prelude::*;
 
 use crate::catalog::{PyCatalog, PyTable};
 use crate::config::{PyRuntimeEnvBuilder, PySessionConfig};
-use crate::dataframe::{single_byte, PyDataFrame};
-use crate::errors::{fuseplug_exception, Error, Result};
-use crate::expr::{sort_exprs, PySortExpr};
+use crate::dataframe::{PyDataFrame, single_byte};
+use crate::errors::{Error, Result, fuseplug_exception};
+use crate::expr::{PySortExpr, sort_exprs};
 use crate::udf::{PyAggregateUDF, PyScalarUDF, PyTableFunction, PyWindowUDF};
 
 #[pyclass(frozen, name = "SessionContext", module = "fuseplug._internal", skip_from_py_object)]
@@ -227,6 +227,7 @@ impl PySessionContext {
     }
 
     #[pyo3(signature = (path, schema = None, schema_infer_max_records = 1000, file_extension = ".json", file_compression_type = None, table_partition_cols = None))]
+    #[allow(clippy::too_many_arguments)]
     fn read_json(
         &self,
         py: Python<'_>,
@@ -256,8 +257,8 @@ impl PySessionContext {
         file_extension: &str,
         table_partition_cols: Option<PartitionCols>,
     ) -> Result<()> {
-        let mut options = AvroReadOptions::default()
-            .table_partition_cols(partition_cols(table_partition_cols));
+        let mut options =
+            AvroReadOptions::default().table_partition_cols(partition_cols(table_partition_cols));
         options.file_extension = file_extension;
         options.schema = schema.as_ref().map(|s| &s.0);
         wait_for_future(py, self.ctx.register_avro(name, path, options))??;
@@ -273,8 +274,8 @@ impl PySessionContext {
         file_extension: &str,
         table_partition_cols: Option<PartitionCols>,
     ) -> Result<PyDataFrame> {
-        let mut options = AvroReadOptions::default()
-            .table_partition_cols(partition_cols(table_partition_cols));
+        let mut options =
+            AvroReadOptions::default().table_partition_cols(partition_cols(table_partition_cols));
         options.file_extension = file_extension;
         options.schema = schema.as_ref().map(|s| &s.0);
         Ok(wait_for_future(py, self.ctx.read_avro(path.into_vec(), options))??.into())
@@ -288,12 +289,10 @@ impl PySessionContext {
     ) -> Result<()> {
         let partitions: Vec<Vec<RecordBatch>> =
             partitions.into_iter().map(|p| p.into_iter().map(|b| b.0).collect()).collect();
-        let schema = partitions
-            .iter()
-            .flatten()
-            .next()
-            .map(RecordBatch::schema)
-            .ok_or_else(|| Error::Value("register_record_batches needs at least one batch".into()))?;
+        let schema =
+            partitions.iter().flatten().next().map(RecordBatch::schema).ok_or_else(|| {
+                Error::Value("register_record_batches needs at least one batch".into())
+            })?;
         self.ctx.register_table(name, Arc::new(MemTable::try_new(schema, partitions)?))?;
         Ok(())
     }
@@ -301,6 +300,7 @@ impl PySessionContext {
     /// Reads any object exporting `__arrow_c_stream__` or `__arrow_c_array__` into memory; registers
     /// it as `name` when one is given.
     #[pyo3(signature = (data, name = None))]
+    #[allow(clippy::wrong_self_convention, reason = "the Python API name of the official bindings")]
     fn from_arrow(&self, data: &Bound<'_, PyAny>, name: Option<&str>) -> Result<PyDataFrame> {
         let table = PyTable::from_arrow(data, self.target_partitions())?;
         self.provide(name, table.inner)
@@ -344,7 +344,10 @@ impl PySessionContext {
     fn catalog(&self, py: Python<'_>, name: &str) -> Result<PyCatalog> {
         match self.ctx.catalog(name) {
             Some(inner) => Ok(PyCatalog { inner }),
-            None => Err(fuseplug_exception(py, "PlanError", format!("no catalog named {name:?}")).into()),
+            None => {
+                Err(fuseplug_exception(py, "PlanError", format!("no catalog named {name:?}"))
+                    .into())
+            }
         }
     }
 

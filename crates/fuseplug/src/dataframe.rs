@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, SchemaRef};
@@ -14,16 +14,16 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
 use datafusion::common::{Column, JoinType, TableReference, UnnestOptions};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
-use datafusion::logical_expr::{cast, Expr};
+use datafusion::logical_expr::{Expr, cast};
 use datafusion::prelude::coalesce;
 use fuseplug_capsule::runtime::wait_for_future;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
 use crate::errors::{Error, Result};
-use crate::expr::{exprs, py_to_scalar, sort_exprs, PyExpr, PySortExpr};
+use crate::expr::{PyExpr, PySortExpr, exprs, py_to_scalar, sort_exprs};
 use crate::plan::{PyExecutionPlan, PyLogicalPlan};
-use crate::stream::{batch_reader, PyRecordBatchStream};
+use crate::stream::{PyRecordBatchStream, batch_reader};
 
 /// The longest cell the text rendering prints before cutting it with `…`.
 const MAX_CELL_WIDTH: usize = 40;
@@ -45,7 +45,10 @@ impl PyDataFrame {
         self.inner.as_ref().clone()
     }
 
-    fn map(&self, f: impl FnOnce(DataFrame) -> datafusion::error::Result<DataFrame>) -> Result<Self> {
+    fn map(
+        &self,
+        f: impl FnOnce(DataFrame) -> datafusion::error::Result<DataFrame>,
+    ) -> Result<Self> {
         Ok(f(self.df())?.into())
     }
 
@@ -86,7 +89,10 @@ fn batches_to_py(py: Python<'_>, batches: &[RecordBatch]) -> Result<Vec<Py<PyAny
 }
 
 /// Formats `batches` as a bordered text table, cutting long cells.
-fn render_table(batches: &[RecordBatch], schema: &arrow::datatypes::Schema) -> Result<Vec<Vec<String>>> {
+fn render_table(
+    batches: &[RecordBatch],
+    schema: &arrow::datatypes::Schema,
+) -> Result<Vec<Vec<String>>> {
     let options = FormatOptions::default().with_null("NULL");
     let mut rows: Vec<Vec<String>> =
         vec![schema.fields().iter().map(|f| f.name().clone()).collect()];
@@ -124,10 +130,8 @@ fn format_grid(rows: &[Vec<String>], more: bool) -> String {
     let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
-    let rule = format!(
-        "+{}+",
-        widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+")
-    );
+    let rule =
+        format!("+{}+", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+"));
     let line = |row: &Vec<String>| {
         let cells: Vec<String> = row
             .iter()
@@ -230,8 +234,10 @@ impl PyDataFrame {
         let r: Vec<&str> = right_on.iter().map(String::as_str).collect();
         let right = disambiguate(&self.inner, right.df())?;
         let joined = self.df().join(right, join_type, &l, &r, None)?;
-        let keeps_both_sides =
-            !matches!(join_type, JoinType::LeftSemi | JoinType::LeftAnti | JoinType::RightSemi | JoinType::RightAnti);
+        let keeps_both_sides = !matches!(
+            join_type,
+            JoinType::LeftSemi | JoinType::LeftAnti | JoinType::RightSemi | JoinType::RightAnti
+        );
         if !coalesce_keys || !keeps_both_sides {
             return Ok(joined.into());
         }
@@ -471,7 +477,7 @@ impl PyDataFrame {
         Ok(())
     }
 
-    #[pyo3(signature = (path, with_header = true, delimiter = ",", partition_by = vec![], single_file_output = None))]
+    #[pyo3(signature = (path, with_header = false, delimiter = ",", partition_by = vec![], single_file_output = None))]
     fn write_csv(
         &self,
         py: Python<'_>,
@@ -502,6 +508,7 @@ impl PyDataFrame {
     }
 
     /// This frame as a view, for registering or passing where a table is expected.
+    #[allow(clippy::wrong_self_convention, reason = "the Python API name of the official bindings")]
     fn into_view(&self) -> crate::catalog::PyTable {
         crate::catalog::PyTable { inner: self.df().into_view() }
     }
@@ -539,12 +546,14 @@ fn disambiguate(left: &DataFrame, right: DataFrame) -> Result<DataFrame> {
 }
 
 /// A path with a file extension is written as one file unless partitioned; anything else is a directory.
-fn write_options(path: &str, partition_by: Vec<String>, single: Option<bool>) -> DataFrameWriteOptions {
+fn write_options(
+    path: &str,
+    partition_by: Vec<String>,
+    single: Option<bool>,
+) -> DataFrameWriteOptions {
     let looks_like_file = Path::new(path).extension().is_some() && !path.ends_with('/');
     let single = single.unwrap_or(looks_like_file && partition_by.is_empty());
-    DataFrameWriteOptions::new()
-        .with_single_file_output(single)
-        .with_partition_by(partition_by)
+    DataFrameWriteOptions::new().with_single_file_output(single).with_partition_by(partition_by)
 }
 
 /// A one-byte option such as a CSV delimiter.

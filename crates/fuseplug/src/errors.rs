@@ -134,9 +134,8 @@ static EXCEPTIONS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 /// Builds an instance of `fuseplug.exceptions.<name>` with `message`.
 pub fn fuseplug_exception(py: Python<'_>, name: &str, message: String) -> PyErr {
-    let module = EXCEPTIONS.get_or_try_init(py, || {
-        py.import("fuseplug.exceptions").map(Bound::unbind)
-    });
+    let module =
+        EXCEPTIONS.get_or_try_init(py, || py.import("fuseplug.exceptions").map(Bound::unbind));
     match module.and_then(|m| m.bind(py).getattr(name)) {
         Ok(cls) => match cls.cast_into::<PyType>() {
             Ok(cls) => PyErr::from_type(cls, message),

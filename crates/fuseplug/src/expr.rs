@@ -1,13 +1,13 @@
 //! `Expr`, `SortExpr`, the CASE builder, window frames and the aggregate / window modifier builder.
 
-use arrow::array::{make_array, ArrayData};
+use arrow::array::{ArrayData, make_array};
 use arrow::datatypes::DataType;
 use arrow::pyarrow::{FromPyArrow, PyArrowType, ToPyArrow};
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::expr::{Case, Like, NullTreatment, WindowFunction};
 use datafusion::logical_expr::{
-    cast, lit, try_cast, Between, BinaryExpr, Expr, ExprFunctionExt, ExprFuncBuilder, Operator,
-    SortExpr, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition,
+    Between, BinaryExpr, Expr, ExprFuncBuilder, ExprFunctionExt, Operator, SortExpr, WindowFrame,
+    WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition, cast, lit, try_cast,
 };
 use datafusion::prelude::{col, ident};
 use pyo3::basic::CompareOp;
@@ -117,11 +117,13 @@ fn frame_bound(bound: Option<&Bound<'_, PyAny>>, start: bool) -> Result<WindowFr
     let scalar = py_to_scalar(bound)?;
     let offset = match &scalar {
         ScalarValue::Int64(Some(v)) => *v,
-        _ => return Ok(if start {
-            WindowFrameBound::Preceding(scalar)
-        } else {
-            WindowFrameBound::Following(scalar)
-        }),
+        _ => {
+            return Ok(if start {
+                WindowFrameBound::Preceding(scalar)
+            } else {
+                WindowFrameBound::Following(scalar)
+            });
+        }
     };
     if offset == 0 {
         return Ok(WindowFrameBound::CurrentRow);
@@ -170,7 +172,7 @@ pub struct PySortExpr {
 #[pymethods]
 impl PySortExpr {
     #[new]
-    #[pyo3(signature = (expr, ascending = true, nulls_first = true))]
+    #[pyo3(signature = (expr, ascending = true, nulls_first = false))]
     fn new(expr: PyExpr, ascending: bool, nulls_first: bool) -> Self {
         Self { inner: expr.inner.sort(ascending, nulls_first) }
     }
@@ -385,7 +387,7 @@ impl PyExpr {
         try_cast(self.inner.clone(), to.0).into()
     }
 
-    #[pyo3(signature = (ascending = true, nulls_first = true))]
+    #[pyo3(signature = (ascending = true, nulls_first = false))]
     fn sort(&self, ascending: bool, nulls_first: bool) -> PySortExpr {
         PySortExpr { inner: self.inner.clone().sort(ascending, nulls_first) }
     }

@@ -8,8 +8,8 @@ use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::Documentation;
 use pyo3::prelude::*;
 
-use crate::errors::{fuseplug_exception, Result};
-use crate::expr::{exprs, PyExpr};
+use crate::errors::{Result, fuseplug_exception};
+use crate::expr::{PyExpr, exprs};
 
 static DEFAULT_STATE: LazyLock<SessionState> =
     LazyLock::new(|| SessionStateBuilder::new().with_default_features().build());
@@ -32,7 +32,12 @@ impl PyFunctionInfo {
     }
 }
 
-fn info(name: &str, kind: &'static str, aliases: &[String], doc: Option<&Documentation>) -> PyFunctionInfo {
+fn info(
+    name: &str,
+    kind: &'static str,
+    aliases: &[String],
+    doc: Option<&Documentation>,
+) -> PyFunctionInfo {
     PyFunctionInfo {
         name: name.to_string(),
         kind,
@@ -54,9 +59,9 @@ pub fn builtin_functions() -> Vec<PyFunctionInfo> {
             .or_insert_with(|| info(udf.name(), "scalar", udf.aliases(), udf.documentation()));
     }
     for udaf in state.aggregate_functions().values() {
-        by_name
-            .entry(udaf.name().to_string())
-            .or_insert_with(|| info(udaf.name(), "aggregate", udaf.aliases(), udaf.documentation()));
+        by_name.entry(udaf.name().to_string()).or_insert_with(|| {
+            info(udaf.name(), "aggregate", udaf.aliases(), udaf.documentation())
+        });
     }
     for udwf in state.window_functions().values() {
         by_name

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::{displayable, ExecutionPlan};
+use datafusion::physical_plan::{ExecutionPlan, displayable};
 use pyo3::prelude::*;
 
 #[pyclass(frozen, name = "LogicalPlan", module = "fuseplug._internal", skip_from_py_object)]

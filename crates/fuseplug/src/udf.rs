@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::sync::Arc;
 
-use arrow::array::{make_array, Array, ArrayData, ArrayRef};
+use arrow::array::{Array, ArrayData, ArrayRef, make_array};
 use arrow::datatypes::{DataType, Field, FieldRef};
 use arrow::pyarrow::{FromPyArrow, PyArrowType, ToPyArrow};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl};
@@ -16,15 +16,15 @@ use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::{
-    create_udaf, create_udf, Accumulator, ColumnarValue, Expr, PartitionEvaluator, ScalarUDF,
-    Signature, Volatility, WindowUDF, WindowUDFImpl,
+    Accumulator, ColumnarValue, Expr, PartitionEvaluator, ScalarUDF, Signature, Volatility,
+    WindowUDF, WindowUDFImpl, create_udaf, create_udf,
 };
 use datafusion::logical_expr::{AggregateUDF, TypeSignature};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::errors::{py_to_datafusion, Error, Result};
-use crate::expr::{exprs, py_to_scalar, scalar_to_pyarrow, PyExpr};
+use crate::errors::{Error, Result, py_to_datafusion};
+use crate::expr::{PyExpr, exprs, py_to_scalar, scalar_to_pyarrow};
 
 pub fn parse_volatility(volatility: &str) -> Result<Volatility> {
     match volatility.to_ascii_lowercase().as_str() {
@@ -62,7 +62,9 @@ fn py_to_array(value: &Bound<'_, PyAny>, expected: &DataType) -> PyResult<ArrayR
     if array.data_type() == expected {
         return Ok(array);
     }
-    arrow::compute::cast(&array, expected).map_err(|e| {
+    // Strict cast: a value that does not convert is an error, never a silent null.
+    let options = arrow::compute::CastOptions { safe: false, ..Default::default() };
+    arrow::compute::cast_with_options(&array, expected, &options).map_err(|e| {
         pyo3::exceptions::PyTypeError::new_err(format!(
             "function returned {} but declared {expected}: {e}",
             array.data_type()
@@ -73,11 +75,8 @@ fn py_to_array(value: &Bound<'_, PyAny>, expected: &DataType) -> PyResult<ArrayR
 /// Converts a Python value or pyarrow scalar into a scalar of the declared type.
 fn py_to_typed_scalar(value: &Bound<'_, PyAny>, expected: &DataType) -> PyResult<ScalarValue> {
     let scalar = py_to_scalar(value).map_err(PyErr::from)?;
-    let scalar = if scalar.is_null() {
-        ScalarValue::try_from(expected)
-    } else {
-        scalar.cast_to(expected)
-    };
+    let scalar =
+        if scalar.is_null() { ScalarValue::try_from(expected) } else { scalar.cast_to(expected) };
     scalar.map_err(crate::errors::to_py_err)
 }
 
@@ -177,7 +176,11 @@ impl Accumulator for PythonAccumulator {
                     self.state_types.len()
                 )));
             }
-            values.iter().zip(self.state_types.iter()).map(|(v, t)| py_to_typed_scalar(v, t)).collect()
+            values
+                .iter()
+                .zip(self.state_types.iter())
+                .map(|(v, t)| py_to_typed_scalar(v, t))
+                .collect()
         })
     }
 
@@ -423,9 +426,9 @@ impl TableFunctionImpl for PythonTableFunction {
             let mut values = Vec::with_capacity(args.exprs().len());
             for expr in args.exprs() {
                 values.push(match expr {
-                    Expr::Literal(scalar, _) => scalar_to_pyarrow(py, scalar)
-                        .map_err(PyErr::from)?
-                        .call_method0("as_py")?,
+                    Expr::Literal(scalar, _) => {
+                        scalar_to_pyarrow(py, scalar).map_err(PyErr::from)?.call_method0("as_py")?
+                    }
                     other => PyExpr::from(other.clone()).into_pyobject(py)?.into_any(),
                 });
             }
