@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import fastavro
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -245,6 +246,47 @@ def test_register_json_then_sql(ctx: SessionContext, data_dir: Path) -> None:
 
 
 # Avro: no Avro writer is installed, so only the error path is covered here.
+
+
+AVRO_SCHEMA = {
+    "type": "record",
+    "name": "city",
+    "fields": [
+        {"name": "name", "type": "string"},
+        {"name": "pop", "type": "long"},
+        {"name": "area", "type": ["null", "double"]},
+    ],
+}
+AVRO_ROWS = [
+    {"name": "Oslo", "pop": 709000, "area": 454.0},
+    {"name": "Bergen", "pop": 291000, "area": None},
+    {"name": "Tromso", "pop": 77000, "area": 2521.0},
+]
+
+
+def write_avro(path: Path, rows: list[dict[str, object]]) -> None:
+    with path.open("wb") as out:
+        fastavro.writer(out, fastavro.parse_schema(AVRO_SCHEMA), rows)
+
+
+def test_register_avro_reads_real_file(ctx: SessionContext, tmp_path: Path) -> None:
+    write_avro(tmp_path / "cities.avro", AVRO_ROWS)
+    ctx.register_avro("cities", str(tmp_path / "cities.avro"))
+    out = ctx.sql("SELECT name, pop, area FROM cities ORDER BY pop DESC").to_pydict()
+    assert out == {
+        "name": ["Oslo", "Bergen", "Tromso"],
+        "pop": [709000, 291000, 77000],
+        "area": [454.0, None, 2521.0],
+    }
+
+
+def test_read_avro_directory_and_filter(ctx: SessionContext, tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    write_avro(tmp_path / "d" / "a.avro", AVRO_ROWS[:2])
+    write_avro(tmp_path / "d" / "b.avro", AVRO_ROWS[2:])
+    df = ctx.read_avro(str(tmp_path / "d"))
+    assert df.count() == 3
+    assert sorted(df.filter(col("pop") > lit(100000)).to_pydict()["name"]) == ["Bergen", "Oslo"]
 
 
 def test_register_avro_missing_path(ctx: SessionContext, tmp_path: Path) -> None:
