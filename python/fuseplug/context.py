@@ -290,12 +290,16 @@ class SessionContext:
         self._inner.register_view(name, df._inner)
 
     def register_table(self, name: str, table: Any) -> None:
-        """Registers a table: a DataFrame (as a view), a :class:`Table`, or Arrow data
-        (anything exporting ``__arrow_c_stream__`` / ``__arrow_c_array__``, read into memory)."""
+        """Registers a table: a DataFrame (as a view), a :class:`Table`, a plugin's table provider
+        (an object with ``__datafusion_table_provider__(session)``, e.g. a ``deltalake.DeltaTable``, or
+        the ``datafusion_table_provider`` capsule itself), or Arrow data (anything exporting
+        ``__arrow_c_stream__`` / ``__arrow_c_array__``, read into memory)."""
         if isinstance(table, DataFrame):
             self._inner.register_view(name, table._inner)
         elif isinstance(table, Table):
             self._inner.register_table(name, table)
+        elif _is_capsule(table) or hasattr(table, "__datafusion_table_provider__"):
+            self._inner.register_table_provider(name, table, self)
         elif hasattr(table, "__arrow_c_stream__") or hasattr(table, "__arrow_c_array__"):
             self._inner.from_arrow(table, name)
         else:
@@ -304,8 +308,11 @@ class SessionContext:
                 f"got {type(table).__name__}"
             )
 
-    def read_table(self, table: Table) -> DataFrame:
-        return DataFrame(self._inner.read_table(table))
+    def read_table(self, table: Any) -> DataFrame:
+        """A DataFrame over a :class:`Table` or a plugin's table provider, without registering it."""
+        if isinstance(table, Table):
+            return DataFrame(self._inner.read_table(table))
+        return DataFrame(self._inner.read_table_provider(table, self))
 
     def deregister_table(self, name: str) -> None:
         self._inner.deregister_table(name)
@@ -324,14 +331,28 @@ class SessionContext:
         return self._inner.catalog(name)
 
     # functions ---------------------------------------------------------------------------------
-    def register_udf(self, udf: ScalarUDF) -> None:
-        self._inner.register_udf(_unwrap(udf, ScalarUDF))
+    def register_udf(self, udf: Any) -> None:
+        """Registers a :class:`ScalarUDF`, or a plugin's (``__datafusion_scalar_udf__()`` or its capsule)."""
+        if isinstance(udf, ScalarUDF):
+            self._inner.register_udf(udf._inner)
+        else:
+            self._inner.register_foreign_udf("scalar", _plugin(udf, "__datafusion_scalar_udf__"))
 
-    def register_udaf(self, udaf: AggregateUDF) -> None:
-        self._inner.register_udaf(_unwrap(udaf, AggregateUDF))
+    def register_udaf(self, udaf: Any) -> None:
+        """Registers an :class:`AggregateUDF`, or a plugin's (``__datafusion_aggregate_udf__()``)."""
+        if isinstance(udaf, AggregateUDF):
+            self._inner.register_udaf(udaf._inner)
+        else:
+            self._inner.register_foreign_udf(
+                "aggregate", _plugin(udaf, "__datafusion_aggregate_udf__")
+            )
 
-    def register_udwf(self, udwf: WindowUDF) -> None:
-        self._inner.register_udwf(_unwrap(udwf, WindowUDF))
+    def register_udwf(self, udwf: Any) -> None:
+        """Registers a :class:`WindowUDF`, or a plugin's (``__datafusion_window_udf__()``)."""
+        if isinstance(udwf, WindowUDF):
+            self._inner.register_udwf(udwf._inner)
+        else:
+            self._inner.register_foreign_udf("window", _plugin(udwf, "__datafusion_window_udf__"))
 
     def register_udtf(self, udtf: TableFunction) -> None:
         self._inner.register_udtf(_unwrap(udtf, TableFunction))
@@ -339,8 +360,33 @@ class SessionContext:
     def deregister_udf(self, name: str) -> None:
         self._inner.deregister_udf(name)
 
+    # capsules out: what plugins call on the session object they are handed ----------------------
+    def __datafusion_task_context_provider__(self) -> object:
+        """A ``datafusion_task_context_provider`` capsule bound to this live session."""
+        return self._inner.__datafusion_task_context_provider__()
+
+    def __datafusion_logical_extension_codec__(self, session: object | None = None) -> object:
+        """A ``datafusion_logical_extension_codec`` capsule; ``session`` is accepted and ignored."""
+        return self._inner.__datafusion_logical_extension_codec__(session)
+
+    def __datafusion_physical_extension_codec__(self, session: object | None = None) -> object:
+        """A ``datafusion_physical_extension_codec`` capsule; ``session`` is accepted and ignored."""
+        return self._inner.__datafusion_physical_extension_codec__(session)
+
     def __repr__(self) -> str:
         return repr(self._inner)
+
+
+def _is_capsule(obj: object) -> bool:
+    return type(obj).__name__ == "PyCapsule"
+
+
+def _plugin(obj: object, dunder: str) -> object:
+    if _is_capsule(obj) or hasattr(obj, dunder):
+        return obj
+    raise TypeError(
+        f"expected a fuseplug UDF, a capsule or an object with {dunder}, got {type(obj).__name__}"
+    )
 
 
 def _unwrap(obj: object, cls: type[ScalarUDF | AggregateUDF | WindowUDF | TableFunction]) -> Any:

@@ -314,6 +314,11 @@ class DataFrame:
     def execution_plan(self) -> ExecutionPlan:
         return self._inner.execution_plan()
 
+    def __datafusion_table_provider__(self, session: object) -> object:
+        """Lets another DataFusion host of the same major (the official ``datafusion`` wheel, say)
+        register this frame as a table: ``their_ctx.register_table("t", df)``."""
+        return self._inner.__datafusion_table_provider__(session)
+
     def into_view(self) -> Table:
         """This query as a view, to register or hand to anything that takes a table."""
         return self._inner.into_view()

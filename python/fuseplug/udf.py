@@ -41,6 +41,11 @@ Volatility = Literal["immutable", "stable", "volatile"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _exports(value: Any, dunder: str) -> bool:
+    """Whether ``value`` is a plugin's UDF: a capsule or an object with ``dunder``."""
+    return type(value).__name__ == "PyCapsule" or hasattr(value, dunder)
+
+
 def _is_types(value: Any) -> bool:
     """Whether ``value`` is a type list, i.e. the first argument of the decorator forms."""
     return isinstance(value, (pa.DataType, list, tuple))
@@ -84,6 +89,13 @@ class _Callable:
 class ScalarUDF(_Callable):
     """A scalar function: pyarrow arrays in, one pyarrow array of the same length out."""
 
+    @classmethod
+    def from_pycapsule(cls, obj: Any) -> ScalarUDF:
+        """A plugin's scalar UDF: an object with ``__datafusion_scalar_udf__()`` or its capsule."""
+        udf = cls.__new__(cls)
+        udf._inner = _internal.ScalarUDF.from_pycapsule(obj)
+        return udf
+
     def __init__(
         self,
         name: str,
@@ -117,6 +129,13 @@ class Accumulator(ABC):
 
 class AggregateUDF(_Callable):
     """An aggregate function backed by an :class:`Accumulator` class or factory."""
+
+    @classmethod
+    def from_pycapsule(cls, obj: Any) -> AggregateUDF:
+        """A plugin's aggregate UDF: an object with ``__datafusion_aggregate_udf__()`` or its capsule."""
+        udaf = cls.__new__(cls)
+        udaf._inner = _internal.AggregateUDF.from_pycapsule(obj)
+        return udaf
 
     def __init__(
         self,
@@ -165,6 +184,13 @@ class WindowEvaluator:
 
 class WindowUDF(_Callable):
     """A window function backed by a :class:`WindowEvaluator` class or factory."""
+
+    @classmethod
+    def from_pycapsule(cls, obj: Any) -> WindowUDF:
+        """A plugin's window UDF: an object with ``__datafusion_window_udf__()`` or its capsule."""
+        udwf = cls.__new__(cls)
+        udwf._inner = _internal.WindowUDF.from_pycapsule(obj)
+        return udwf
 
     def __init__(
         self,
@@ -228,7 +254,10 @@ def udf(
 ) -> Callable[[Callable[..., Any]], ScalarUDF]: ...
 def udf(*args: Any, **kwargs: Any) -> Any:
     """A scalar UDF: ``udf(func, input_types, return_type, volatility, name=None)``, or as a decorator
-    ``@udf(input_types, return_type, volatility, name=None)``."""
+    ``@udf(input_types, return_type, volatility, name=None)``. ``udf(plugin_object)`` wraps a plugin's
+    scalar UDF (an object with ``__datafusion_scalar_udf__``)."""
+    if len(args) == 1 and not kwargs and _exports(args[0], "__datafusion_scalar_udf__"):
+        return ScalarUDF.from_pycapsule(args[0])
     if args and not _is_types(args[0]):
         func, *rest = args
         return _scalar(func, *rest, **kwargs)
@@ -254,7 +283,10 @@ def _scalar(
 def udaf(*args: Any, **kwargs: Any) -> Any:
     """An aggregate UDF: ``udaf(accumulator, input_types, return_type, state_type, volatility,
     name=None)``, or as a class decorator ``@udaf(input_types, return_type, state_type, volatility)``.
-    ``accumulator`` is an :class:`Accumulator` subclass or a function returning a new accumulator."""
+    ``accumulator`` is an :class:`Accumulator` subclass or a function returning a new accumulator.
+    ``udaf(plugin_object)`` wraps a plugin's aggregate UDF (``__datafusion_aggregate_udf__``)."""
+    if len(args) == 1 and not kwargs and _exports(args[0], "__datafusion_aggregate_udf__"):
+        return AggregateUDF.from_pycapsule(args[0])
     if args and not _is_types(args[0]):
         accumulator, *rest = args
         return _aggregate(accumulator, *rest, **kwargs)
@@ -284,7 +316,10 @@ def _aggregate(
 
 def udwf(*args: Any, **kwargs: Any) -> Any:
     """A window UDF: ``udwf(evaluator, input_types, return_type, volatility, name=None)``, or as a
-    class decorator ``@udwf(input_types, return_type, volatility)``."""
+    class decorator ``@udwf(input_types, return_type, volatility)``. ``udwf(plugin_object)`` wraps a
+    plugin's window UDF (``__datafusion_window_udf__``)."""
+    if len(args) == 1 and not kwargs and _exports(args[0], "__datafusion_window_udf__"):
+        return WindowUDF.from_pycapsule(args[0])
     if args and not _is_types(args[0]):
         evaluator, *rest = args
         return _window(evaluator, *rest, **kwargs)

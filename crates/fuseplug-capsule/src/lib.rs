@@ -3,5 +3,6 @@
 //!
 //! A plugin links its own copy of this crate (never the host crate), so each cdylib gets its own runtime.
 
+pub mod guard;
 pub mod runtime;
 pub mod version;

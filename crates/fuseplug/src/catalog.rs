@@ -132,6 +132,15 @@ impl PyTable {
         Ok(self.inner.schema().to_pyarrow(py)?)
     }
 
+    /// Exports this table to another DataFusion host of the same major.
+    fn __datafusion_table_provider__<'py>(
+        &self,
+        py: Python<'py>,
+        session: &Bound<'py, PyAny>,
+    ) -> Result<Bound<'py, pyo3::types::PyCapsule>> {
+        crate::capsule::export_table_provider(py, Arc::clone(&self.inner), session)
+    }
+
     /// `"base"`, `"view"` or `"temporary"`.
     #[getter]
     fn kind(&self) -> String {

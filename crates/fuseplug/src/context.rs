@@ -16,6 +16,9 @@ use datafusion::prelude::{
 };
 use fuseplug_capsule::runtime::wait_for_future;
 use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+
+use crate::capsule::{self, SessionTasks};
 
 use crate::catalog::{PyCatalog, PyTable};
 use crate::config::{PyRuntimeEnvBuilder, PySessionConfig};
@@ -28,6 +31,8 @@ use crate::udf::{PyAggregateUDF, PyScalarUDF, PyTableFunction, PyWindowUDF};
 #[derive(Clone)]
 pub struct PySessionContext {
     pub ctx: Arc<SessionContext>,
+    /// What exported capsules hold (weakly): lives as long as this context.
+    pub tasks: SessionTasks,
 }
 
 /// Either one path or a list of paths.
@@ -64,6 +69,12 @@ fn sort_order(order: Option<Vec<Vec<PySortExpr>>>) -> Vec<Vec<SortExpr>> {
 }
 
 impl PySessionContext {
+    pub fn from_context(ctx: SessionContext) -> Self {
+        let ctx = Arc::new(ctx);
+        let tasks = SessionTasks::new(Arc::clone(&ctx));
+        Self { ctx, tasks }
+    }
+
     fn target_partitions(&self) -> usize {
         self.ctx.copied_config().target_partitions()
     }
@@ -86,12 +97,12 @@ impl PySessionContext {
     fn new(config: Option<PySessionConfig>, runtime: Option<PyRuntimeEnvBuilder>) -> Result<Self> {
         let config = config.unwrap_or_default().inner;
         let runtime = runtime.unwrap_or_default().build()?;
-        Ok(Self { ctx: Arc::new(SessionContext::new_with_config_rt(config, runtime)) })
+        Ok(Self::from_context(SessionContext::new_with_config_rt(config, runtime)))
     }
 
     /// A new context over the same session state that also resolves file paths used as table names.
     fn enable_url_table(&self) -> Self {
-        Self { ctx: Arc::new(self.ctx.as_ref().clone().enable_url_table()) }
+        Self::from_context(self.ctx.as_ref().clone().enable_url_table())
     }
 
     fn session_id(&self) -> String {
@@ -314,6 +325,66 @@ impl PySessionContext {
     fn register_table(&self, name: &str, table: PyTable) -> Result<()> {
         self.ctx.register_table(name, table.inner)?;
         Ok(())
+    }
+
+    /// Registers a plugin's table: a `datafusion_table_provider` capsule or an object whose
+    /// `__datafusion_table_provider__(session)` returns one. `session` is what the plugin is handed.
+    fn register_table_provider(
+        &self,
+        name: &str,
+        provider: &Bound<'_, PyAny>,
+        session: &Bound<'_, PyAny>,
+    ) -> Result<()> {
+        self.ctx.register_table(name, capsule::table_provider(provider, session)?)?;
+        Ok(())
+    }
+
+    fn read_table_provider(
+        &self,
+        provider: &Bound<'_, PyAny>,
+        session: &Bound<'_, PyAny>,
+    ) -> Result<PyDataFrame> {
+        Ok(self.ctx.read_table(capsule::table_provider(provider, session)?)?.into())
+    }
+
+    /// Registers a plugin's scalar, aggregate or window UDF (a capsule, or an object exporting one).
+    fn register_foreign_udf(&self, kind: &str, udf: &Bound<'_, PyAny>) -> Result<()> {
+        match kind {
+            "scalar" => self.ctx.register_udf(capsule::scalar_udf(udf)?),
+            "aggregate" => self.ctx.register_udaf(capsule::aggregate_udf(udf)?),
+            "window" => self.ctx.register_udwf(capsule::window_udf(udf)?),
+            other => return Err(Error::Value(format!("unknown UDF kind {other:?}"))),
+        }
+        Ok(())
+    }
+
+    fn __datafusion_task_context_provider__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Result<Bound<'py, PyCapsule>> {
+        capsule::export_task_context_provider(py, &self.tasks)
+    }
+
+    /// The session's logical codec. `session` is accepted (and ignored) so that a context answers the
+    /// same call a plugin's codec object does.
+    #[pyo3(signature = (session = None))]
+    fn __datafusion_logical_extension_codec__<'py>(
+        &self,
+        py: Python<'py>,
+        session: Option<&Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyCapsule>> {
+        let _ = session;
+        capsule::export_logical_codec(py, &self.tasks)
+    }
+
+    #[pyo3(signature = (session = None))]
+    fn __datafusion_physical_extension_codec__<'py>(
+        &self,
+        py: Python<'py>,
+        session: Option<&Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyCapsule>> {
+        let _ = session;
+        capsule::export_physical_codec(py, &self.tasks)
     }
 
     fn read_table(&self, table: PyTable) -> Result<PyDataFrame> {

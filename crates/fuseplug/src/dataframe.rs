@@ -507,6 +507,17 @@ impl PyDataFrame {
         Ok(())
     }
 
+    /// Exports this frame (as a view) to another DataFusion host of the same major, e.g. the official
+    /// `datafusion` wheel: `their_ctx.register_table("t", fuseplug_df)`.
+    fn __datafusion_table_provider__<'py>(
+        &self,
+        py: Python<'py>,
+        session: &Bound<'py, PyAny>,
+    ) -> Result<Bound<'py, PyCapsule>> {
+        let table = Arc::new(crate::export::LocalPlanTable::new(self.df()));
+        crate::capsule::export_table_provider(py, table, session)
+    }
+
     /// This frame as a view, for registering or passing where a table is expected.
     #[allow(clippy::wrong_self_convention, reason = "the Python API name of the official bindings")]
     fn into_view(&self) -> crate::catalog::PyTable {

@@ -3,11 +3,13 @@
 
 use pyo3::prelude::*;
 
+pub mod capsule;
 pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod dataframe;
 pub mod errors;
+pub mod export;
 pub mod expr;
 pub mod functions;
 pub mod plan;
@@ -40,5 +42,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<functions::PyFunctionInfo>()?;
     m.add_function(wrap_pyfunction!(functions::builtin_functions, m)?)?;
     m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
+    m.add_function(wrap_pyfunction!(capsule::datafusion_majors_of, m)?)?;
+    m.add_function(wrap_pyfunction!(capsule::host_datafusion_major, m)?)?;
     Ok(())
 }

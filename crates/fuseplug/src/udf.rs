@@ -89,6 +89,12 @@ pub struct PyScalarUDF {
 
 #[pymethods]
 impl PyScalarUDF {
+    /// A plugin's scalar UDF: its capsule, or an object exporting one.
+    #[staticmethod]
+    fn from_pycapsule(obj: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self { inner: crate::capsule::scalar_udf(obj)? })
+    }
+
     #[new]
     fn new(
         name: &str,
@@ -205,6 +211,12 @@ pub struct PyAggregateUDF {
 
 #[pymethods]
 impl PyAggregateUDF {
+    /// A plugin's aggregate UDF: its capsule, or an object exporting one.
+    #[staticmethod]
+    fn from_pycapsule(obj: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self { inner: crate::capsule::aggregate_udf(obj)? })
+    }
+
     #[new]
     fn new(
         name: &str,
@@ -378,6 +390,12 @@ pub struct PyWindowUDF {
 
 #[pymethods]
 impl PyWindowUDF {
+    /// A plugin's window UDF: its capsule, or an object exporting one.
+    #[staticmethod]
+    fn from_pycapsule(obj: &Bound<'_, PyAny>) -> Result<Self> {
+        Ok(Self { inner: crate::capsule::window_udf(obj)? })
+    }
+
     #[new]
     fn new(
         name: &str,

@@ -1,0 +1,273 @@
+//! Objects that cross a wheel boundary as named PyCapsules: importing plugins' table providers and
+//! UDFs, and exporting this session's task-context provider and extension codecs.
+//!
+//! Every import goes through [`fuseplug_capsule::guard::checked_pointer`], which refuses a capsule of the
+//! wrong name or from another DataFusion major before anything reads the struct inside.
+
+use std::ffi::CStr;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use datafusion::datasource::TableProvider;
+use datafusion::execution::{TaskContext, TaskContextProvider};
+use datafusion::logical_expr::{
+    AggregateUDF, AggregateUDFImpl, ScalarUDF, ScalarUDFImpl, WindowUDF, WindowUDFImpl,
+};
+use datafusion::prelude::SessionContext;
+use datafusion_ffi::execution::FFI_TaskContextProvider;
+use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
+use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
+use datafusion_ffi::table_provider::FFI_TableProvider;
+use datafusion_ffi::udaf::FFI_AggregateUDF;
+use datafusion_ffi::udf::FFI_ScalarUDF;
+use datafusion_ffi::udwf::FFI_WindowUDF;
+use datafusion_proto::logical_plan::DefaultLogicalExtensionCodec;
+use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
+use fuseplug_capsule::guard::{CapsuleError, checked_pointer};
+use fuseplug_capsule::runtime::handle;
+use fuseplug_capsule::version::datafusion_major;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+
+use crate::errors::{Error, Result, fuseplug_exception};
+
+pub const TABLE_PROVIDER: &CStr = c"datafusion_table_provider";
+pub const SCALAR_UDF: &CStr = c"datafusion_scalar_udf";
+pub const AGGREGATE_UDF: &CStr = c"datafusion_aggregate_udf";
+pub const WINDOW_UDF: &CStr = c"datafusion_window_udf";
+pub const TASK_CONTEXT_PROVIDER: &CStr = c"datafusion_task_context_provider";
+pub const LOGICAL_CODEC: &CStr = c"datafusion_logical_extension_codec";
+pub const PHYSICAL_CODEC: &CStr = c"datafusion_physical_extension_codec";
+
+/// Hands plugins the live session's task context, so functions registered later are visible.
+struct LiveSession(Arc<SessionContext>);
+
+impl TaskContextProvider for LiveSession {
+    fn task_ctx(&self) -> Arc<TaskContext> {
+        self.0.task_ctx()
+    }
+}
+
+/// The provider exported capsules point to (they hold it weakly, so its owner keeps it alive).
+///
+/// datafusion-ffi takes an `Arc<dyn TaskContextProvider>` without `Send + Sync` bounds; the only value
+/// ever stored here is a [`LiveSession`], which is both.
+#[derive(Clone)]
+pub struct SessionTasks(Arc<dyn TaskContextProvider>);
+
+// SAFETY: constructed only from `LiveSession` (an `Arc<SessionContext>`, which is Send + Sync).
+unsafe impl Send for SessionTasks {}
+// SAFETY: as above.
+unsafe impl Sync for SessionTasks {}
+
+impl SessionTasks {
+    pub fn new(ctx: Arc<SessionContext>) -> Self {
+        Self(Arc::new(LiveSession(ctx)))
+    }
+}
+
+fn plugin_error(py: Python<'_>, err: CapsuleError) -> Error {
+    let class = match err {
+        CapsuleError::IncompatibleMajor { .. } => "IncompatiblePluginError",
+        CapsuleError::WrongName { .. } | CapsuleError::NullPointer { .. } => "PluginError",
+    };
+    Error::Python(fuseplug_exception(py, class, err.to_string()))
+}
+
+/// The capsule `obj` stands for: `obj` itself, or what its `dunder` returns when called with `args`.
+/// A dunder that raises becomes a `PluginError` whose `__cause__` is the plugin's exception.
+fn capsule_of<'py>(
+    obj: &Bound<'py, PyAny>,
+    dunder: &str,
+    session: Option<&Bound<'py, PyAny>>,
+) -> Result<Bound<'py, PyCapsule>> {
+    let py = obj.py();
+    if let Ok(capsule) = obj.cast::<PyCapsule>() {
+        return Ok(capsule.clone());
+    }
+    let Ok(method) = obj.getattr(dunder) else {
+        return Err(Error::Type(format!(
+            "{} has no {dunder} method and is not a capsule",
+            obj.get_type().name()?
+        )));
+    };
+    let produced = match session {
+        Some(session) => method.call1((session,)).map_err(|e| {
+            // A pre-52 style dunder takes no session: say what to upgrade rather than pass on a
+            // confusing TypeError from inside the plugin.
+            if e.is_instance_of::<PyTypeError>(py) && method.call0().is_ok() {
+                Error::Python(fuseplug_exception(
+                    py,
+                    "IncompatiblePluginError",
+                    format!(
+                        "{dunder} of {} takes no session argument: the plugin was written for \
+                         DataFusion < 52; upgrade it to a release built on DataFusion {}",
+                        obj.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+                        datafusion_major()
+                    ),
+                ))
+            } else {
+                chained(py, format!("{dunder} raised {}", describe(py, &e)), e)
+            }
+        }),
+        None => method
+            .call0()
+            .map_err(|e| chained(py, format!("{dunder} raised {}", describe(py, &e)), e)),
+    }?;
+    produced.cast_into::<PyCapsule>().map_err(|e| {
+        let got = e.into_inner();
+        let type_name = got.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        Error::Python(fuseplug_exception(
+            py,
+            "PluginError",
+            format!("{dunder} returned a {type_name}, not a PyCapsule"),
+        ))
+    })
+}
+
+fn describe(py: Python<'_>, err: &PyErr) -> String {
+    let name = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_default();
+    format!("{name}: {}", err.value(py))
+}
+
+fn chained(py: Python<'_>, message: String, cause: PyErr) -> Error {
+    let err = fuseplug_exception(py, "PluginError", message);
+    err.set_cause(py, Some(cause));
+    Error::Python(err)
+}
+
+fn pointer<T>(capsule: &Bound<'_, PyCapsule>, name: &CStr) -> Result<NonNull<T>> {
+    checked_pointer::<T>(capsule, name).map_err(|e| plugin_error(capsule.py(), e))
+}
+
+/// Refuses a struct whose own `version` function names another major. Only called once the producer's
+/// library is known to be ours or of unknown major, so the field is where our layout says.
+fn check_version(py: Python<'_>, kind: &str, version: unsafe extern "C" fn() -> u64) -> Result<()> {
+    // SAFETY: the guard found no sign of another major; the function pointer is the producer's.
+    let theirs = unsafe { version() };
+    let ours = datafusion_major();
+    if theirs != ours {
+        let message = format!(
+            "the {kind} reports DataFusion {theirs}, but this host is built on DataFusion {ours}"
+        );
+        return Err(Error::Python(fuseplug_exception(py, "IncompatiblePluginError", message)));
+    }
+    Ok(())
+}
+
+/// A plugin's table provider, from a capsule or an object with `__datafusion_table_provider__`.
+pub fn table_provider(
+    obj: &Bound<'_, PyAny>,
+    session: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn TableProvider>> {
+    let capsule = capsule_of(obj, "__datafusion_table_provider__", Some(session))?;
+    let ffi = pointer::<FFI_TableProvider>(&capsule, TABLE_PROVIDER)?;
+    // SAFETY: checked name and major; the capsule keeps the struct alive while we clone it.
+    let ffi = unsafe { ffi.as_ref() };
+    check_version(obj.py(), "table provider", ffi.version)?;
+    Ok(ffi.into())
+}
+
+/// A plugin's scalar UDF, from a capsule or an object with `__datafusion_scalar_udf__`.
+pub fn scalar_udf(obj: &Bound<'_, PyAny>) -> Result<ScalarUDF> {
+    let capsule = capsule_of(obj, "__datafusion_scalar_udf__", None)?;
+    let ffi = pointer::<FFI_ScalarUDF>(&capsule, SCALAR_UDF)?;
+    // SAFETY: checked name and major.
+    let inner: Arc<dyn ScalarUDFImpl> = unsafe { ffi.as_ref() }.into();
+    Ok(ScalarUDF::new_from_shared_impl(inner))
+}
+
+/// A plugin's aggregate UDF, from a capsule or an object with `__datafusion_aggregate_udf__`.
+pub fn aggregate_udf(obj: &Bound<'_, PyAny>) -> Result<AggregateUDF> {
+    let capsule = capsule_of(obj, "__datafusion_aggregate_udf__", None)?;
+    let ffi = pointer::<FFI_AggregateUDF>(&capsule, AGGREGATE_UDF)?;
+    // SAFETY: checked name and major.
+    let inner: Arc<dyn AggregateUDFImpl> = unsafe { ffi.as_ref() }.into();
+    Ok(AggregateUDF::new_from_shared_impl(inner))
+}
+
+/// A plugin's window UDF, from a capsule or an object with `__datafusion_window_udf__`.
+pub fn window_udf(obj: &Bound<'_, PyAny>) -> Result<WindowUDF> {
+    let capsule = capsule_of(obj, "__datafusion_window_udf__", None)?;
+    let ffi = pointer::<FFI_WindowUDF>(&capsule, WINDOW_UDF)?;
+    // SAFETY: checked name and major.
+    let inner: Arc<dyn WindowUDFImpl> = unsafe { ffi.as_ref() }.into();
+    Ok(WindowUDF::new_from_shared_impl(inner))
+}
+
+/// The task-context provider of the host that is asking for one of our tables: from its
+/// `__datafusion_task_context_provider__()`, or its capsule. Expressions it sends (filters) are
+/// decoded against its functions.
+fn consumer_task_provider(session: &Bound<'_, PyAny>) -> Result<FFI_TaskContextProvider> {
+    let capsule = capsule_of(session, "__datafusion_task_context_provider__", None)?;
+    let ffi = pointer::<FFI_TaskContextProvider>(&capsule, TASK_CONTEXT_PROVIDER)?;
+    // SAFETY: checked name and major; cloning runs the producer's clone function.
+    Ok(unsafe { ffi.as_ref() }.clone())
+}
+
+/// Exports one of our tables (a DataFrame's view, a registered table) to another host, which calls
+/// `__datafusion_table_provider__(session)` with its session object.
+pub fn export_table_provider<'py>(
+    py: Python<'py>,
+    provider: Arc<dyn TableProvider>,
+    session: &Bound<'py, PyAny>,
+) -> Result<Bound<'py, PyCapsule>> {
+    if session.is_none() {
+        return Err(Error::Type(
+            "__datafusion_table_provider__ needs the calling host's session (an object with \
+             __datafusion_task_context_provider__)"
+                .into(),
+        ));
+    }
+    let tasks = consumer_task_provider(session)?;
+    let ffi = FFI_TableProvider::new(provider, true, Some(handle()), tasks, None);
+    Ok(PyCapsule::new_with_value(py, ffi, TABLE_PROVIDER)?)
+}
+
+/// The session's task-context provider, for plugins that decode expressions or plans.
+pub fn export_task_context_provider<'py>(
+    py: Python<'py>,
+    tasks: &SessionTasks,
+) -> Result<Bound<'py, PyCapsule>> {
+    let ffi = FFI_TaskContextProvider::from(&tasks.0);
+    Ok(PyCapsule::new_with_value(py, ffi, TASK_CONTEXT_PROVIDER)?)
+}
+
+/// The session's logical extension codec, carrying the host runtime so foreign futures have a reactor.
+pub fn export_logical_codec<'py>(
+    py: Python<'py>,
+    tasks: &SessionTasks,
+) -> Result<Bound<'py, PyCapsule>> {
+    let ffi = FFI_LogicalExtensionCodec::new(
+        Arc::new(DefaultLogicalExtensionCodec {}),
+        Some(handle()),
+        &tasks.0,
+    );
+    Ok(PyCapsule::new_with_value(py, ffi, LOGICAL_CODEC)?)
+}
+
+/// The session's physical extension codec.
+pub fn export_physical_codec<'py>(
+    py: Python<'py>,
+    tasks: &SessionTasks,
+) -> Result<Bound<'py, PyCapsule>> {
+    let ffi = FFI_PhysicalExtensionCodec::new(
+        Arc::new(DefaultPhysicalExtensionCodec {}),
+        Some(handle()),
+        &tasks.0,
+    );
+    Ok(PyCapsule::new_with_value(py, ffi, PHYSICAL_CODEC)?)
+}
+
+/// The DataFusion majors a plugin library was compiled against (read from its file; usually one).
+#[pyfunction]
+pub fn datafusion_majors_of(path: std::path::PathBuf) -> Vec<u64> {
+    fuseplug_capsule::guard::library_majors(&path).into_iter().collect()
+}
+
+/// The DataFusion major of this host.
+#[pyfunction]
+pub fn host_datafusion_major() -> u64 {
+    datafusion_major()
+}

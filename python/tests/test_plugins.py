@@ -1,0 +1,309 @@
+"""Plugging in other wheels: table providers and UDFs arriving as datafusion-ffi PyCapsules, the
+session's own capsules going out, and the version guard that refuses a capsule from another DataFusion
+major. Everything that hands fuseplug a foreign capsule runs in a subprocess, so a crash is a failed
+test rather than a dead test run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fuseplug import SessionContext
+
+RunPython = Callable[..., Any]
+
+
+def child(run_python: RunPython, code: str, timeout: float = 120) -> dict[str, Any]:
+    """Runs ``code`` in a fresh interpreter; its last stdout line is a JSON result."""
+    proc = run_python(code, timeout=timeout)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_session_exports_its_capsules() -> None:
+    ctx = SessionContext()
+    names = {
+        "__datafusion_task_context_provider__": "datafusion_task_context_provider",
+        "__datafusion_logical_extension_codec__": "datafusion_logical_extension_codec",
+        "__datafusion_physical_extension_codec__": "datafusion_physical_extension_codec",
+    }
+    for dunder, name in names.items():
+        capsule = getattr(ctx, dunder)()
+        assert type(capsule).__name__ == "PyCapsule"
+        assert f'"{name}"' in repr(capsule)
+
+
+def test_deltalake_table_end_to_end(run_python: RunPython, tmp_path: Path) -> None:
+    result = child(
+        run_python,
+        f"""
+        import json
+        import pyarrow as pa
+        from deltalake import DeltaTable, write_deltalake
+        import fuseplug
+        from fuseplug import col, lit, functions as f
+
+        path = {str(tmp_path / "delta")!r}
+        write_deltalake(path, pa.table({{
+            "id": list(range(100)),
+            "g": ["a", "b", "c", "d"] * 25,
+            "v": [float(i) / 2 for i in range(100)],
+        }}))
+        write_deltalake(path, pa.table({{"id": [100], "g": ["a"], "v": [1000.0]}}), mode="append")
+        ctx = fuseplug.SessionContext()
+        ctx.register_table("delta", DeltaTable(path))
+        sql = ctx.sql(
+            "SELECT g, count(*) AS n, sum(v) AS s FROM delta WHERE id >= 50 GROUP BY g ORDER BY g"
+        ).to_pydict()
+        df = ctx.table("delta").filter(col("g") == lit("a")).select(col("id"), (col("v") * lit(2)).alias("w"))
+        top = df.sort(col("id").sort(ascending=False)).limit(2).to_pydict()
+        read = ctx.read_table(DeltaTable(path)).aggregate([], [f.count(col("id")).alias("n")]).to_pydict()
+        print(json.dumps({{"sql": sql, "top": top, "read": read}}))
+        """,
+    )
+    ids = range(50, 100)
+    expected = {
+        g: (
+            sum(1 for i in ids if "abcd"[i % 4] == g),
+            sum(i / 2 for i in ids if "abcd"[i % 4] == g),
+        )
+        for g in "abcd"
+    }
+    expected["a"] = (expected["a"][0] + 1, expected["a"][1] + 1000.0)
+    assert result["sql"] == {
+        "g": list("abcd"),
+        "n": [expected[g][0] for g in "abcd"],
+        "s": [expected[g][1] for g in "abcd"],
+    }
+    assert result["top"] == {"id": [100, 96], "w": [2000.0, 96.0]}
+    assert result["read"] == {"n": [101]}
+
+
+def test_datafusion_extra_functions_in_sql(run_python: RunPython) -> None:
+    result = child(
+        run_python,
+        """
+        import json
+        import datafusion_extra_functions as extra
+        import fuseplug
+
+        ctx = fuseplug.SessionContext()
+        for name in ["mode", "skewness", "kurtosis"]:
+            ctx.register_udaf(extra.udaf_by_name(name))
+        ctx.from_pydict({"v": [1.0, 2.0, 2.0, 3.0, 9.0], "g": ["x"] * 5}, name="t")
+        out = ctx.sql("SELECT mode(v) AS m, skewness(v) AS s, kurtosis(v) AS k FROM t").to_pydict()
+        print(json.dumps(out))
+        """,
+    )
+    values = [1.0, 2.0, 2.0, 3.0, 9.0]
+    n = len(values)
+    mean = sum(values) / n
+    m2 = sum((x - mean) ** 2 for x in values) / n
+    m3 = sum((x - mean) ** 3 for x in values) / n
+    s2 = sum((x - mean) ** 2 for x in values) / (n - 1)
+    m4 = sum((x - mean) ** 4 for x in values)
+    # sample skewness (adjusted Fisher-Pearson) and sample excess kurtosis
+    skew = (n * (n - 1)) ** 0.5 / (n - 2) * m3 / m2**1.5
+    kurt = (n * (n + 1) * m4 / ((n - 1) * (n - 2) * (n - 3) * s2**2)) - 3 * (n - 1) ** 2 / (
+        (n - 2) * (n - 3)
+    )
+    assert result["m"] == [2.0]
+    assert result["s"][0] == pytest.approx(skew)
+    assert result["k"][0] == pytest.approx(kurt)
+
+
+def test_geodatafusion_functions_and_extent(run_python: RunPython) -> None:
+    result = child(
+        run_python,
+        """
+        import json
+        from geodatafusion import geo, native
+        import fuseplug
+
+        ctx = fuseplug.SessionContext()
+        for f in [native.GeomFromText(), native.AsText(), native.X(), native.Y(), geo.Area(),
+                  geo.Distance()]:
+            ctx.register_udf(fuseplug.udf(f))       # the udf(obj) helper form
+        ctx.register_udaf(native.Extent())           # the object itself
+        points = ctx.sql(
+            "SELECT ST_X(ST_GeomFromText('POINT(1 2)')) AS x, ST_Y(ST_GeomFromText('POINT(1 2)')) AS y, "
+            "ST_Area(ST_GeomFromText('POLYGON((0 0,4 0,4 3,0 3,0 0))')) AS a, "
+            "ST_Distance(ST_GeomFromText('POINT(0 0)'), ST_GeomFromText('POINT(3 4)')) AS d"
+        ).to_pydict()
+        extent = ctx.sql(
+            "SELECT ST_AsText(ST_Extent(ST_GeomFromText(w))) AS e "
+            "FROM (VALUES ('POINT(1 2)'), ('POINT(3 5)'), ('POINT(-1 0)')) AS t(w)"
+        ).to_pydict()
+        print(json.dumps({"points": points, "extent": extent}))
+        """,
+    )
+    assert result["points"] == {"x": [1.0], "y": [2.0], "a": [12.0], "d": [5.0]}
+    assert result["extent"] == {"e": ["POLYGON((-1 0,-1 5,3 5,3 0,-1 0))"]}
+
+
+def test_udaf_from_datafusion_54_wheel_is_refused(run_python: RunPython) -> None:
+    result = child(
+        run_python,
+        """
+        import json
+        import datafusion_extra_functions_ffi as built_on_54
+        import fuseplug
+        from fuseplug.exceptions import IncompatiblePluginError
+
+        ctx = fuseplug.SessionContext()
+        errors = []
+        for attempt in [
+            lambda: ctx.register_udaf(built_on_54.udaf_by_name("mode")),
+            lambda: ctx.register_udaf(built_on_54.udaf_by_name("mode").__datafusion_aggregate_udf__()),
+            lambda: fuseplug.udaf(built_on_54.udaf_by_name("skewness")),
+        ]:
+            try:
+                attempt()
+                errors.append(None)
+            except IncompatiblePluginError as e:
+                errors.append(str(e))
+        # the session is unharmed
+        print(json.dumps({"errors": errors, "after": ctx.sql("SELECT 1 AS one").to_pydict()}))
+        """,
+    )
+    assert all(e is not None for e in result["errors"]), result
+    for message in result["errors"]:
+        assert "DataFusion 54" in message and "DataFusion 55" in message
+        assert "datafusion_extra_functions_ffi" in message
+    assert result["after"] == {"one": [1]}
+
+
+BAD_CAPSULES = """
+import ctypes, json
+import fuseplug
+from fuseplug.exceptions import PluginError, IncompatiblePluginError
+
+ctx = fuseplug.SessionContext()
+make = ctypes.pythonapi.PyCapsule_New
+make.restype = ctypes.py_object
+make.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+buffer = ctypes.create_string_buffer(4096)
+
+class Raises:
+    def __datafusion_table_provider__(self, session):
+        raise ValueError("plugin broke")
+
+class NotACapsule:
+    def __datafusion_table_provider__(self, session):
+        return 42
+
+class OldStyle:
+    def __datafusion_table_provider__(self):
+        return ctx.__datafusion_task_context_provider__()
+
+cases = {
+    "wrong name": lambda: ctx.register_table("t", make(ctypes.addressof(buffer), b"something_else", None)),
+    "other kind": lambda: ctx.register_table("t", ctx.__datafusion_logical_extension_codec__()),
+    "udf of other kind": lambda: ctx.register_udf(ctx.__datafusion_task_context_provider__()),
+    "dunder raises": lambda: ctx.register_table("t", Raises()),
+    "non-capsule": lambda: ctx.register_table("t", NotACapsule()),
+    "pre-52 dunder": lambda: ctx.register_table("t", OldStyle()),
+}
+out = {}
+for name, case in cases.items():
+    try:
+        case()
+        out[name] = None
+    except Exception as e:
+        cause = type(e.__cause__).__name__ if e.__cause__ is not None else None
+        out[name] = [type(e).__name__, str(e), cause]
+out["after"] = ctx.sql("SELECT 2 AS two").to_pydict()
+print(json.dumps(out))
+"""
+
+
+def test_bad_capsules_are_refused_not_crashed(run_python: RunPython) -> None:
+    result = child(run_python, BAD_CAPSULES)
+    kind, message, _ = result["wrong name"]
+    assert kind == "PluginError"
+    assert "datafusion_table_provider" in message and "something_else" in message
+    kind, message, _ = result["other kind"]
+    assert kind == "PluginError" and "datafusion_logical_extension_codec" in message
+    kind, message, _ = result["udf of other kind"]
+    assert kind == "PluginError" and "datafusion_scalar_udf" in message
+    kind, message, cause = result["dunder raises"]
+    assert kind == "PluginError" and "plugin broke" in message and cause == "ValueError"
+    kind, message, _ = result["non-capsule"]
+    assert kind == "PluginError" and "returned a int" in message
+    kind, message, _ = result["pre-52 dunder"]
+    assert kind == "IncompatiblePluginError" and "takes no session" in message
+    assert result["after"] == {"two": [2]}
+
+
+def test_non_plugin_objects_get_type_errors() -> None:
+    ctx = SessionContext()
+    with pytest.raises(TypeError, match="register_table needs"):
+        ctx.register_table("t", object())
+    with pytest.raises(TypeError, match="__datafusion_scalar_udf__"):
+        ctx.register_udf(object())
+    with pytest.raises(TypeError, match="__datafusion_aggregate_udf__"):
+        ctx.register_udaf(42)
+
+
+def test_official_datafusion_host_reads_fuseplug_frames(run_python: RunPython) -> None:
+    # One of our DataFrames (with a Python UDF in its plan) and one of our tables, registered in the
+    # official datafusion 55 wheel and queried there.
+    result = child(
+        run_python,
+        """
+        import json
+        import datafusion
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import fuseplug
+        from fuseplug import col, lit
+
+        ours = fuseplug.SessionContext()
+        shout = fuseplug.udf(lambda s: pc.utf8_upper(s), [pa.string()], pa.string(), name="shout")
+        frame = ours.from_pydict({"a": [1, 2, 3, 4], "b": ["w", "x", "y", "z"]})
+        frame = frame.filter(col("a") > lit(1)).with_column("loud", shout(col("b")))
+        ours.from_pydict({"q": [7, 8]}, name="qq")
+
+        theirs = datafusion.SessionContext()
+        theirs.register_table("fp", frame)
+        theirs.register_table("qq", ours.catalog().schema().table("qq"))
+        rows = theirs.sql("SELECT loud, a * 10 AS a10 FROM fp WHERE a < 4 ORDER BY a").to_pydict()
+        count = theirs.sql("SELECT count(*) AS c FROM fp").to_pydict()
+        table = theirs.sql("SELECT sum(q) AS s FROM qq").to_pydict()
+        print(json.dumps({"rows": rows, "count": count, "table": table}))
+        """,
+    )
+    assert result["rows"] == {"loud": ["X", "Y"], "a10": [20, 30]}
+    assert result["count"] == {"c": [3]}
+    assert result["table"] == {"s": [15]}
+
+
+def test_exporting_a_table_needs_the_callers_session() -> None:
+    df = SessionContext().from_pydict({"a": [1]})
+    with pytest.raises(TypeError, match="__datafusion_task_context_provider__"):
+        df.__datafusion_table_provider__(object())
+
+
+def test_datafusion_majors_of_real_and_handmade_libraries(tmp_path: Path) -> None:
+    from importlib.util import find_spec
+
+    from fuseplug import plugins
+
+    def library(package: str) -> Path:
+        spec = find_spec(package)
+        assert spec is not None and spec.origin is not None
+        return next(Path(spec.origin).parent.glob("*.so"))
+
+    assert plugins.HOST_DATAFUSION_MAJOR == 55
+    assert plugins.datafusion_majors_of(library("datafusion_extra_functions_ffi")) == [54]
+    assert plugins.datafusion_majors_of(library("datafusion_extra_functions")) == [55]
+    assert plugins.datafusion_majors_of(library("deltalake")) == [55]
+    fake = tmp_path / "fake.so"
+    fake.write_bytes(b"\0src/datafusion-ffi-53.0.1/src/lib.rs\0datafusion-ffi-x.1\0datafusion-ffi-")
+    assert plugins.datafusion_majors_of(fake) == [53]
+    assert plugins.datafusion_majors_of(tmp_path / "missing.so") == []
