@@ -292,15 +292,19 @@ class SessionContext:
     def register_table(self, name: str, table: Any) -> None:
         """Registers a table: a DataFrame (as a view), a :class:`Table`, a plugin's table provider
         (an object with ``__datafusion_table_provider__(session)``, e.g. a ``deltalake.DeltaTable``, or
-        the ``datafusion_table_provider`` capsule itself), or Arrow data (anything exporting
-        ``__arrow_c_stream__`` / ``__arrow_c_array__``, read into memory)."""
+        the ``datafusion_table_provider`` capsule itself), an Arrow stream (anything exporting
+        ``__arrow_c_stream__``: a DuckDB relation, a polars or pyarrow frame, a reader), read again
+        on every scan, or an Arrow array (``__arrow_c_array__``), read into memory now."""
         if isinstance(table, DataFrame):
             self._inner.register_view(name, table._inner)
         elif isinstance(table, Table):
             self._inner.register_table(name, table)
         elif _is_capsule(table) or hasattr(table, "__datafusion_table_provider__"):
             self._inner.register_table_provider(name, table, self)
-        elif hasattr(table, "__arrow_c_stream__") or hasattr(table, "__arrow_c_array__"):
+        elif hasattr(table, "__arrow_c_stream__"):
+            one_shot = isinstance(table, pa.RecordBatchReader)
+            self._inner.register_table(name, Table.from_arrow_stream(table, one_shot))
+        elif hasattr(table, "__arrow_c_array__"):
             self._inner.from_arrow(table, name)
         else:
             raise TypeError(

@@ -104,6 +104,14 @@ fn partition_batches(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<Re
 
 #[pymethods]
 impl PyTable {
+    /// A table that reads `source.__arrow_c_stream__()` on every scan (see `arrow_stream.rs`).
+    #[staticmethod]
+    #[pyo3(signature = (source, single_shot = false))]
+    pub fn from_arrow_stream(source: &Bound<'_, PyAny>, single_shot: bool) -> Result<Self> {
+        let table = crate::arrow_stream::arrow_stream_table(source, single_shot)?;
+        Ok(Self { inner: Arc::new(table) })
+    }
+
     /// Reads any object exporting `__arrow_c_stream__` or `__arrow_c_array__` into an in-memory table
     /// split into at most `partitions` partitions.
     #[staticmethod]

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+pub mod arrow_stream;
 pub mod capsule;
 pub mod catalog;
 pub mod config;
