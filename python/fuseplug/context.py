@@ -59,7 +59,7 @@ class SessionContext:
     """The entry point: holds registered tables and functions, the configuration and the runtime
     (memory pool, spill directory)."""
 
-    __slots__ = ("_inner",)
+    __slots__ = ("__weakref__", "_inner")
 
     def __init__(
         self, config: SessionConfig | None = None, runtime: RuntimeEnvBuilder | None = None

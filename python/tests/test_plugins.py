@@ -307,3 +307,36 @@ def test_datafusion_majors_of_real_and_handmade_libraries(tmp_path: Path) -> Non
     fake.write_bytes(b"\0src/datafusion-ffi-53.0.1/src/lib.rs\0datafusion-ffi-x.1\0datafusion-ffi-")
     assert plugins.datafusion_majors_of(fake) == [53]
     assert plugins.datafusion_majors_of(tmp_path / "missing.so") == []
+
+
+def test_plugin_table_outlives_its_session_object(run_python: RunPython, tmp_path: Path) -> None:
+    # The deltalake provider holds the session's task-context provider weakly; the DataFrame must
+    # keep it alive after every other reference to the SessionContext is gone.
+    result = child(
+        run_python,
+        f"""
+        import gc, json, weakref
+        import pyarrow as pa
+        from deltalake import DeltaTable, write_deltalake
+        import fuseplug
+        from fuseplug import col, lit
+
+        path = {str(tmp_path / "delta")!r}
+        write_deltalake(path, pa.table({{"x": [1, 2, 3, 4]}}))
+
+        def frames():
+            ctx = fuseplug.SessionContext()
+            ctx.register_table("d", DeltaTable(path))
+            gone = weakref.ref(ctx)
+            return gone, ctx.table("d").filter(col("x") > lit(1)), ctx.read_table(DeltaTable(path))
+
+        gone, filtered, read = frames()
+        gc.collect()
+        print(json.dumps({{
+            "ctx_collected": gone() is None,
+            "filtered": filtered.to_pydict(),
+            "count": read.count(),
+        }}))
+        """,
+    )
+    assert result == {"ctx_collected": True, "filtered": {"x": [2, 3, 4]}, "count": 4}

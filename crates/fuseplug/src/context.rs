@@ -8,6 +8,7 @@ use arrow::datatypes::{DataType, Schema};
 use arrow::pyarrow::PyArrowType;
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
+use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::logical_expr::SortExpr;
@@ -75,6 +76,11 @@ impl PySessionContext {
         Self { ctx, tasks }
     }
 
+    /// A DataFrame of this session (it keeps the session's plugin callbacks alive).
+    fn frame(&self, df: DataFrame) -> PyDataFrame {
+        PyDataFrame::new(df, self.tasks.clone())
+    }
+
     fn target_partitions(&self) -> usize {
         self.ctx.copied_config().target_partitions()
     }
@@ -85,7 +91,7 @@ impl PySessionContext {
                 self.ctx.register_table(name, Arc::clone(&provider))?;
                 Python::attach(|py| self.table(py, name))
             }
-            None => Ok(self.ctx.read_table(provider)?.into()),
+            None => Ok(self.frame(self.ctx.read_table(provider)?)),
         }
     }
 }
@@ -111,7 +117,7 @@ impl PySessionContext {
 
     fn sql(&self, py: Python<'_>, query: &str) -> Result<PyDataFrame> {
         let ctx = Arc::clone(&self.ctx);
-        Ok(wait_for_future(py, async move { ctx.sql(query).await })??.into())
+        Ok(self.frame(wait_for_future(py, async move { ctx.sql(query).await })??))
     }
 
     #[pyo3(signature = (name, path, table_partition_cols = None, parquet_pruning = true, file_extension = ".parquet", skip_metadata = true, schema = None, file_sort_order = None))]
@@ -159,7 +165,7 @@ impl PySessionContext {
         options.file_extension = file_extension;
         options.schema = schema.as_ref().map(|s| &s.0);
         options.file_sort_order = sort_order(file_sort_order);
-        Ok(wait_for_future(py, self.ctx.read_parquet(path.into_vec(), options))??.into())
+        Ok(self.frame(wait_for_future(py, self.ctx.read_parquet(path.into_vec(), options))??))
     }
 
     #[pyo3(signature = (name, path, schema = None, has_header = true, delimiter = ",", schema_infer_max_records = 1000, file_extension = ".csv", file_compression_type = None, table_partition_cols = None))]
@@ -211,7 +217,7 @@ impl PySessionContext {
             .file_compression_type(compression(file_compression_type)?)
             .table_partition_cols(partition_cols(table_partition_cols));
         options.schema = schema.as_ref().map(|s| &s.0);
-        Ok(wait_for_future(py, self.ctx.read_csv(path.into_vec(), options))??.into())
+        Ok(self.frame(wait_for_future(py, self.ctx.read_csv(path.into_vec(), options))??))
     }
 
     #[pyo3(signature = (name, path, schema = None, schema_infer_max_records = 1000, file_extension = ".json", file_compression_type = None, table_partition_cols = None))]
@@ -255,7 +261,7 @@ impl PySessionContext {
             .file_compression_type(compression(file_compression_type)?)
             .table_partition_cols(partition_cols(table_partition_cols));
         options.schema = schema.as_ref().map(|s| &s.0);
-        Ok(wait_for_future(py, self.ctx.read_json(path.into_vec(), options))??.into())
+        Ok(self.frame(wait_for_future(py, self.ctx.read_json(path.into_vec(), options))??))
     }
 
     #[pyo3(signature = (name, path, schema = None, file_extension = ".avro", table_partition_cols = None))]
@@ -289,7 +295,7 @@ impl PySessionContext {
             AvroReadOptions::default().table_partition_cols(partition_cols(table_partition_cols));
         options.file_extension = file_extension;
         options.schema = schema.as_ref().map(|s| &s.0);
-        Ok(wait_for_future(py, self.ctx.read_avro(path.into_vec(), options))??.into())
+        Ok(self.frame(wait_for_future(py, self.ctx.read_avro(path.into_vec(), options))??))
     }
 
     /// Registers in-memory partitions of pyarrow RecordBatches as a table.
@@ -344,7 +350,7 @@ impl PySessionContext {
         provider: &Bound<'_, PyAny>,
         session: &Bound<'_, PyAny>,
     ) -> Result<PyDataFrame> {
-        Ok(self.ctx.read_table(capsule::table_provider(provider, session)?)?.into())
+        Ok(self.frame(self.ctx.read_table(capsule::table_provider(provider, session)?)?))
     }
 
     /// Registers a plugin's scalar, aggregate or window UDF (a capsule, or an object exporting one).
@@ -388,7 +394,7 @@ impl PySessionContext {
     }
 
     fn read_table(&self, table: PyTable) -> Result<PyDataFrame> {
-        Ok(self.ctx.read_table(table.inner)?.into())
+        Ok(self.frame(self.ctx.read_table(table.inner)?))
     }
 
     fn deregister_table(&self, name: &str) -> Result<()> {
@@ -398,7 +404,7 @@ impl PySessionContext {
 
     fn table(&self, py: Python<'_>, name: &str) -> Result<PyDataFrame> {
         let ctx = Arc::clone(&self.ctx);
-        Ok(wait_for_future(py, async move { ctx.table(name).await })??.into())
+        Ok(self.frame(wait_for_future(py, async move { ctx.table(name).await })??))
     }
 
     fn table_exist(&self, name: &str) -> Result<bool> {

@@ -20,6 +20,7 @@ use fuseplug_capsule::runtime::wait_for_future;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
+use crate::capsule::SessionTasks;
 use crate::errors::{Error, Result};
 use crate::expr::{PyExpr, PySortExpr, exprs, py_to_scalar, sort_exprs};
 use crate::plan::{PyExecutionPlan, PyLogicalPlan};
@@ -32,15 +33,21 @@ const MAX_CELL_WIDTH: usize = 40;
 #[derive(Clone)]
 pub struct PyDataFrame {
     pub inner: Arc<DataFrame>,
-}
-
-impl From<DataFrame> for PyDataFrame {
-    fn from(df: DataFrame) -> Self {
-        Self { inner: Arc::new(df) }
-    }
+    /// The session's task provider, which capsules exported to plugins hold weakly: a DataFrame keeps
+    /// it alive, so a plugin table still works after the SessionContext itself is gone.
+    session: SessionTasks,
 }
 
 impl PyDataFrame {
+    pub fn new(df: DataFrame, session: SessionTasks) -> Self {
+        Self { inner: Arc::new(df), session }
+    }
+
+    /// A DataFrame made from this one, keeping the same session alive.
+    fn derive(&self, df: DataFrame) -> Self {
+        Self::new(df, self.session.clone())
+    }
+
     fn df(&self) -> DataFrame {
         self.inner.as_ref().clone()
     }
@@ -49,7 +56,7 @@ impl PyDataFrame {
         &self,
         f: impl FnOnce(DataFrame) -> datafusion::error::Result<DataFrame>,
     ) -> Result<Self> {
-        Ok(f(self.df())?.into())
+        Ok(self.derive(f(self.df())?))
     }
 
     /// The schema of collected batches: theirs when there are any, else the plan's.
@@ -175,7 +182,7 @@ impl PyDataFrame {
             let name = expr.schema_name().to_string();
             df = df.with_column(&name, expr.unalias())?;
         }
-        Ok(df.into())
+        Ok(self.derive(df))
     }
 
     fn with_column_renamed(&self, old: &str, new: &str) -> Result<Self> {
@@ -239,7 +246,7 @@ impl PyDataFrame {
             JoinType::LeftSemi | JoinType::LeftAnti | JoinType::RightSemi | JoinType::RightAnti
         );
         if !coalesce_keys || !keeps_both_sides {
-            return Ok(joined.into());
+            return Ok(self.derive(joined));
         }
         // Indices (in the joined schema) of right keys that share the left key's name.
         let schema = joined.schema().clone();
@@ -257,7 +264,7 @@ impl PyDataFrame {
             duplicate_right.insert(left_fields + ri, li);
         }
         if duplicate_right.is_empty() {
-            return Ok(joined.into());
+            return Ok(self.derive(joined));
         }
         let columns: Vec<Column> = schema.columns();
         let left_of: HashMap<usize, usize> =
@@ -275,7 +282,7 @@ impl PyDataFrame {
                 _ => Expr::Column(c.clone()),
             })
             .collect();
-        Ok(joined.select(projection)?.into())
+        Ok(self.derive(joined.select(projection)?))
     }
 
     fn join_on(&self, right: PyDataFrame, on: Vec<PyExpr>, how: &str) -> Result<Self> {
@@ -369,7 +376,7 @@ impl PyDataFrame {
     }
 
     fn describe(&self, py: Python<'_>) -> Result<Self> {
-        Ok(wait_for_future(py, self.df().describe())??.into())
+        Ok(self.derive(wait_for_future(py, self.df().describe())??))
     }
 
     fn schema<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
@@ -382,7 +389,7 @@ impl PyDataFrame {
 
     /// Executes the plan once and keeps the result in memory.
     fn cache(&self, py: Python<'_>) -> Result<Self> {
-        Ok(wait_for_future(py, self.df().cache())??.into())
+        Ok(self.derive(wait_for_future(py, self.df().cache())??))
     }
 
     fn collect(&self, py: Python<'_>) -> Result<Vec<Py<PyAny>>> {
