@@ -69,8 +69,10 @@ $(DEPS_STAMP): pyproject.toml uv.lock | $(UV)
 	"$(UV)" sync --frozen --no-install-project --group dev --inexact
 	@touch "$@"
 
-develop: deps $(PYO3_CONFIG_FILE) ## Build the extension (dev profile) and install it into .venv
+develop: deps $(PYO3_CONFIG_FILE) ## Build both wheels (fuseplug, examples/ffi-example; dev profile) into .venv
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv
+	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
+		-m examples/ffi-example/Cargo.toml
 
 demo: develop ## Build, run examples/quickstart.py, then the fuseplug CLI on the Parquet file it wrote
 	@rm -rf build/demo && mkdir -p build/demo

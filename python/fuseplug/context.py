@@ -358,8 +358,38 @@ class SessionContext:
         else:
             self._inner.register_foreign_udf("window", _plugin(udwf, "__datafusion_window_udf__"))
 
-    def register_udtf(self, udtf: TableFunction) -> None:
-        self._inner.register_udtf(_unwrap(udtf, TableFunction))
+    def register_udtf(self, udtf: Any, name: str | None = None) -> None:
+        """Registers a :class:`TableFunction`, or a plugin's table function (an object with
+        ``__datafusion_table_function__(session)``, or its capsule) under ``name``."""
+        if isinstance(udtf, TableFunction):
+            if udtf._inner is not None:
+                self._inner.register_udtf(udtf._inner)
+            else:
+                self.register_table_function(udtf.name, udtf._plugin)
+            return
+        if name is None:
+            found = getattr(udtf, "name", None) or getattr(udtf, "__name__", None)
+            if not isinstance(found, str):
+                raise ValueError(
+                    "give a plugin's table function a name: register_udtf(obj, name=...)"
+                )
+            name = found
+        self.register_table_function(name, udtf)
+
+    def register_table_function(self, name: str, function: Any) -> None:
+        """Registers a plugin's table function as ``name``: ``SELECT * FROM name(args)``."""
+        if isinstance(function, TableFunction):
+            raise TypeError("register a fuseplug TableFunction with register_udtf()")
+        self._inner.register_table_function(
+            name, _plugin(function, "__datafusion_table_function__"), self
+        )
+
+    def register_catalog_provider(self, name: str, catalog: Any) -> None:
+        """Registers a plugin's catalog (``__datafusion_catalog_provider__(codec)``, or its capsule)
+        as catalog ``name``: its tables are ``name.schema.table`` in SQL."""
+        self._inner.register_catalog_provider(
+            name, _plugin(catalog, "__datafusion_catalog_provider__")
+        )
 
     def deregister_udf(self, name: str) -> None:
         self._inner.deregister_udf(name)

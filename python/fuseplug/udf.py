@@ -224,17 +224,26 @@ def _to_table(result: Any) -> _internal.Table:
 
 
 class TableFunction:
-    """A function used in ``FROM``: ``SELECT * FROM name(args)``. Arguments arrive as Python values."""
+    """A function used in ``FROM``: ``SELECT * FROM name(args)``. Backed by a Python callable (its
+    arguments arrive as Python values) or by a plugin's table function (an object with
+    ``__datafusion_table_function__(session)``, or its capsule)."""
 
-    def __init__(self, name: str, func: Callable[..., Any]) -> None:
-        self._inner = _internal.TableFunction(name, func, _to_table)
+    def __init__(self, name: str, func: Any) -> None:
+        self._name = name
+        self._plugin: Any = None
+        self._inner: _internal.TableFunction | None = None
+        if _exports(func, "__datafusion_table_function__"):
+            self._plugin = func
+        else:
+            self._inner = _internal.TableFunction(name, func, _to_table)
 
     @property
     def name(self) -> str:
-        return str(self._inner.name)
+        return self._name
 
     def __repr__(self) -> str:
-        return repr(self._inner)
+        kind = "plugin" if self._plugin is not None else "python"
+        return f"TableFunction({self._name}, {kind})"
 
 
 @overload
@@ -346,7 +355,8 @@ def _window(
 
 def udtf(func: Any = None, name: str | None = None) -> Any:
     """A table function: ``udtf(func, name=None)`` or ``@udtf(name=...)``. ``func`` returns a fuseplug
-    DataFrame, a pyarrow Table or any object exporting ``__arrow_c_stream__``."""
+    DataFrame, a pyarrow Table or any object exporting ``__arrow_c_stream__``. ``udtf(plugin_object,
+    name)`` wraps a plugin's table function (``__datafusion_table_function__``)."""
     if func is None or isinstance(func, str):
         decorator_name = func if isinstance(func, str) else name
 
@@ -354,6 +364,10 @@ def udtf(func: Any = None, name: str | None = None) -> Any:
             return TableFunction(_name_of(f, decorator_name), f)
 
         return decorate
+    if _exports(func, "__datafusion_table_function__"):
+        if name is None:
+            raise ValueError("give a plugin's table function a name: udtf(obj, name)")
+        return TableFunction(name, func)
     if not callable(func):
         raise TypeError(f"udtf needs a callable, got {type(func).__name__}")
     return TableFunction(_name_of(func, name), func)

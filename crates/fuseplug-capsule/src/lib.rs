@@ -4,5 +4,6 @@
 //! A plugin links its own copy of this crate (never the host crate), so each cdylib gets its own runtime.
 
 pub mod guard;
+pub mod import;
 pub mod runtime;
 pub mod version;

@@ -8,18 +8,22 @@ use std::ffi::CStr;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use datafusion::catalog::{CatalogProvider, SchemaProvider, TableFunctionImpl};
 use datafusion::datasource::TableProvider;
 use datafusion::execution::{TaskContext, TaskContextProvider};
 use datafusion::logical_expr::{
     AggregateUDF, AggregateUDFImpl, ScalarUDF, ScalarUDFImpl, WindowUDF, WindowUDFImpl,
 };
 use datafusion::prelude::SessionContext;
+use datafusion_ffi::catalog_provider::FFI_CatalogProvider;
 use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
+use datafusion_ffi::schema_provider::FFI_SchemaProvider;
 use datafusion_ffi::table_provider::FFI_TableProvider;
 use datafusion_ffi::udaf::FFI_AggregateUDF;
 use datafusion_ffi::udf::FFI_ScalarUDF;
+use datafusion_ffi::udtf::FFI_TableFunction;
 use datafusion_ffi::udwf::FFI_WindowUDF;
 use datafusion_proto::logical_plan::DefaultLogicalExtensionCodec;
 use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
@@ -36,6 +40,9 @@ pub const TABLE_PROVIDER: &CStr = c"datafusion_table_provider";
 pub const SCALAR_UDF: &CStr = c"datafusion_scalar_udf";
 pub const AGGREGATE_UDF: &CStr = c"datafusion_aggregate_udf";
 pub const WINDOW_UDF: &CStr = c"datafusion_window_udf";
+pub const TABLE_FUNCTION: &CStr = c"datafusion_table_function";
+pub const CATALOG_PROVIDER: &CStr = c"datafusion_catalog_provider";
+pub const SCHEMA_PROVIDER: &CStr = c"datafusion_schema_provider";
 pub const TASK_CONTEXT_PROVIDER: &CStr = c"datafusion_task_context_provider";
 pub const LOGICAL_CODEC: &CStr = c"datafusion_logical_extension_codec";
 pub const PHYSICAL_CODEC: &CStr = c"datafusion_physical_extension_codec";
@@ -166,6 +173,43 @@ pub fn table_provider(
     // SAFETY: checked name and major; the capsule keeps the struct alive while we clone it.
     let ffi = unsafe { ffi.as_ref() };
     check_version(obj.py(), "table provider", ffi.version)?;
+    Ok(ffi.into())
+}
+
+/// A plugin's table function, from a capsule or an object with `__datafusion_table_function__`.
+pub fn table_function(
+    obj: &Bound<'_, PyAny>,
+    session: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn TableFunctionImpl>> {
+    let capsule = capsule_of(obj, "__datafusion_table_function__", Some(session))?;
+    let ffi = pointer::<FFI_TableFunction>(&capsule, TABLE_FUNCTION)?;
+    // SAFETY: checked name and major; cloning runs the producer's clone function.
+    Ok(unsafe { ffi.as_ref() }.clone().into())
+}
+
+/// A plugin's catalog; its dunder gets the host's logical codec capsule (the official convention).
+pub fn catalog_provider(
+    obj: &Bound<'_, PyAny>,
+    codec: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn CatalogProvider>> {
+    let capsule = capsule_of(obj, "__datafusion_catalog_provider__", Some(codec))?;
+    let ffi = pointer::<FFI_CatalogProvider>(&capsule, CATALOG_PROVIDER)?;
+    // SAFETY: checked name and major.
+    let ffi = unsafe { ffi.as_ref() };
+    check_version(obj.py(), "catalog provider", ffi.version)?;
+    Ok(ffi.into())
+}
+
+/// A plugin's schema; its dunder gets the host's logical codec capsule.
+pub fn schema_provider(
+    obj: &Bound<'_, PyAny>,
+    codec: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn SchemaProvider>> {
+    let capsule = capsule_of(obj, "__datafusion_schema_provider__", Some(codec))?;
+    let ffi = pointer::<FFI_SchemaProvider>(&capsule, SCHEMA_PROVIDER)?;
+    // SAFETY: checked name and major.
+    let ffi = unsafe { ffi.as_ref() };
+    check_version(obj.py(), "schema provider", ffi.version)?;
     Ok(ffi.into())
 }
 

@@ -10,11 +10,14 @@ use datafusion::datasource::TableProvider;
 use fuseplug_capsule::runtime::wait_for_future;
 use pyo3::prelude::*;
 
+use crate::capsule::SessionTasks;
 use crate::errors::{Error, Result, fuseplug_exception};
 
 #[pyclass(frozen, name = "Catalog", module = "fuseplug._internal")]
 pub struct PyCatalog {
     pub inner: Arc<dyn CatalogProvider>,
+    /// The owning session's task provider, to hand plugins its codec.
+    pub tasks: SessionTasks,
 }
 
 #[pymethods]
@@ -39,6 +42,14 @@ impl PyCatalog {
                 Err(fuseplug_exception(py, "PlanError", format!("no schema named {name:?}")).into())
             }
         }
+    }
+
+    /// Registers a plugin's schema (`__datafusion_schema_provider__(codec)` or its capsule).
+    fn register_schema(&self, py: Python<'_>, name: &str, schema: &Bound<'_, PyAny>) -> Result<()> {
+        let codec = crate::capsule::export_logical_codec(py, &self.tasks)?;
+        let provider = crate::capsule::schema_provider(schema, codec.as_any())?;
+        self.inner.register_schema(name, provider)?;
+        Ok(())
     }
 
     fn __repr__(&self) -> String {

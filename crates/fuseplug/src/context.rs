@@ -353,6 +353,29 @@ impl PySessionContext {
         Ok(self.frame(self.ctx.read_table(capsule::table_provider(provider, session)?)?))
     }
 
+    /// Registers a plugin's table function (`__datafusion_table_function__(session)` or its capsule).
+    fn register_table_function(
+        &self,
+        name: &str,
+        function: &Bound<'_, PyAny>,
+        session: &Bound<'_, PyAny>,
+    ) -> Result<()> {
+        self.ctx.register_udtf(name, capsule::table_function(function, session)?);
+        Ok(())
+    }
+
+    /// Registers a plugin's catalog (`__datafusion_catalog_provider__(codec)` or its capsule).
+    fn register_catalog_provider(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        catalog: &Bound<'_, PyAny>,
+    ) -> Result<()> {
+        let codec = capsule::export_logical_codec(py, &self.tasks)?;
+        self.ctx.register_catalog(name, capsule::catalog_provider(catalog, codec.as_any())?);
+        Ok(())
+    }
+
     /// Registers a plugin's scalar, aggregate or window UDF (a capsule, or an object exporting one).
     fn register_foreign_udf(&self, kind: &str, udf: &Bound<'_, PyAny>) -> Result<()> {
         match kind {
@@ -420,7 +443,7 @@ impl PySessionContext {
     #[pyo3(signature = (name = "datafusion"))]
     fn catalog(&self, py: Python<'_>, name: &str) -> Result<PyCatalog> {
         match self.ctx.catalog(name) {
-            Some(inner) => Ok(PyCatalog { inner }),
+            Some(inner) => Ok(PyCatalog { inner, tasks: self.tasks.clone() }),
             None => {
                 Err(fuseplug_exception(py, "PlanError", format!("no catalog named {name:?}"))
                     .into())

@@ -1,0 +1,20 @@
+"""An example plugin: every object here publishes a datafusion-ffi PyCapsule, so it works in any
+DataFusion 55 host (fuseplug, the official ``datafusion`` wheel) without depending on either."""
+
+from fuseplug_ffi_example._internal import (
+    DoubleUdf,
+    ExampleCatalog,
+    ExampleSchema,
+    MemoryTable,
+    RangeFunction,
+    SleepyTable,
+)
+
+__all__ = [
+    "DoubleUdf",
+    "ExampleCatalog",
+    "ExampleSchema",
+    "MemoryTable",
+    "RangeFunction",
+    "SleepyTable",
+]
