@@ -69,6 +69,76 @@ fn sort_order(order: Option<Vec<Vec<PySortExpr>>>) -> Vec<Vec<SortExpr>> {
     order.unwrap_or_default().into_iter().map(sort_exprs).collect()
 }
 
+// One builder per file format, shared by `register_*` and `read_*`.
+
+type ArrowSchema = PyArrowType<Schema>;
+
+fn parquet_options<'a>(
+    table_partition_cols: Option<PartitionCols>,
+    parquet_pruning: bool,
+    file_extension: &'a str,
+    skip_metadata: bool,
+    schema: Option<&'a ArrowSchema>,
+    file_sort_order: Option<Vec<Vec<PySortExpr>>>,
+) -> ParquetReadOptions<'a> {
+    let mut options = ParquetReadOptions::default()
+        .table_partition_cols(partition_cols(table_partition_cols))
+        .parquet_pruning(parquet_pruning)
+        .skip_metadata(skip_metadata);
+    options.file_extension = file_extension;
+    options.schema = schema.map(|s| &s.0);
+    options.file_sort_order = sort_order(file_sort_order);
+    options
+}
+
+fn csv_options<'a>(
+    schema: Option<&'a ArrowSchema>,
+    has_header: bool,
+    delimiter: &str,
+    schema_infer_max_records: usize,
+    file_extension: &'a str,
+    file_compression_type: Option<&str>,
+    table_partition_cols: Option<PartitionCols>,
+) -> Result<CsvReadOptions<'a>> {
+    let mut options = CsvReadOptions::new()
+        .has_header(has_header)
+        .delimiter(single_byte(delimiter, "delimiter")?)
+        .schema_infer_max_records(schema_infer_max_records)
+        .file_extension(file_extension)
+        .file_compression_type(compression(file_compression_type)?)
+        .table_partition_cols(partition_cols(table_partition_cols));
+    options.schema = schema.map(|s| &s.0);
+    Ok(options)
+}
+
+fn json_options<'a>(
+    schema: Option<&'a ArrowSchema>,
+    schema_infer_max_records: usize,
+    file_extension: &'a str,
+    file_compression_type: Option<&str>,
+    table_partition_cols: Option<PartitionCols>,
+) -> Result<JsonReadOptions<'a>> {
+    let mut options = JsonReadOptions::default()
+        .schema_infer_max_records(schema_infer_max_records)
+        .file_extension(file_extension)
+        .file_compression_type(compression(file_compression_type)?)
+        .table_partition_cols(partition_cols(table_partition_cols));
+    options.schema = schema.map(|s| &s.0);
+    Ok(options)
+}
+
+fn avro_options<'a>(
+    schema: Option<&'a ArrowSchema>,
+    file_extension: &'a str,
+    table_partition_cols: Option<PartitionCols>,
+) -> AvroReadOptions<'a> {
+    let mut options =
+        AvroReadOptions::default().table_partition_cols(partition_cols(table_partition_cols));
+    options.file_extension = file_extension;
+    options.schema = schema.map(|s| &s.0);
+    options
+}
+
 impl PySessionContext {
     pub fn from_context(ctx: SessionContext) -> Self {
         let ctx = Arc::new(ctx);
@@ -134,13 +204,14 @@ impl PySessionContext {
         schema: Option<PyArrowType<Schema>>,
         file_sort_order: Option<Vec<Vec<PySortExpr>>>,
     ) -> Result<()> {
-        let mut options = ParquetReadOptions::default()
-            .table_partition_cols(partition_cols(table_partition_cols))
-            .parquet_pruning(parquet_pruning)
-            .skip_metadata(skip_metadata);
-        options.file_extension = file_extension;
-        options.schema = schema.as_ref().map(|s| &s.0);
-        options.file_sort_order = sort_order(file_sort_order);
+        let options = parquet_options(
+            table_partition_cols,
+            parquet_pruning,
+            file_extension,
+            skip_metadata,
+            schema.as_ref(),
+            file_sort_order,
+        );
         wait_for_future(py, self.ctx.register_parquet(name, path, options))??;
         Ok(())
     }
@@ -158,13 +229,14 @@ impl PySessionContext {
         schema: Option<PyArrowType<Schema>>,
         file_sort_order: Option<Vec<Vec<PySortExpr>>>,
     ) -> Result<PyDataFrame> {
-        let mut options = ParquetReadOptions::default()
-            .table_partition_cols(partition_cols(table_partition_cols))
-            .parquet_pruning(parquet_pruning)
-            .skip_metadata(skip_metadata);
-        options.file_extension = file_extension;
-        options.schema = schema.as_ref().map(|s| &s.0);
-        options.file_sort_order = sort_order(file_sort_order);
+        let options = parquet_options(
+            table_partition_cols,
+            parquet_pruning,
+            file_extension,
+            skip_metadata,
+            schema.as_ref(),
+            file_sort_order,
+        );
         Ok(self.frame(wait_for_future(py, self.ctx.read_parquet(path.into_vec(), options))??))
     }
 
@@ -183,14 +255,15 @@ impl PySessionContext {
         file_compression_type: Option<&str>,
         table_partition_cols: Option<PartitionCols>,
     ) -> Result<()> {
-        let mut options = CsvReadOptions::new()
-            .has_header(has_header)
-            .delimiter(single_byte(delimiter, "delimiter")?)
-            .schema_infer_max_records(schema_infer_max_records)
-            .file_extension(file_extension)
-            .file_compression_type(compression(file_compression_type)?)
-            .table_partition_cols(partition_cols(table_partition_cols));
-        options.schema = schema.as_ref().map(|s| &s.0);
+        let options = csv_options(
+            schema.as_ref(),
+            has_header,
+            delimiter,
+            schema_infer_max_records,
+            file_extension,
+            file_compression_type,
+            table_partition_cols,
+        )?;
         wait_for_future(py, self.ctx.register_csv(name, path, options))??;
         Ok(())
     }
@@ -209,14 +282,15 @@ impl PySessionContext {
         file_compression_type: Option<&str>,
         table_partition_cols: Option<PartitionCols>,
     ) -> Result<PyDataFrame> {
-        let mut options = CsvReadOptions::new()
-            .has_header(has_header)
-            .delimiter(single_byte(delimiter, "delimiter")?)
-            .schema_infer_max_records(schema_infer_max_records)
-            .file_extension(file_extension)
-            .file_compression_type(compression(file_compression_type)?)
-            .table_partition_cols(partition_cols(table_partition_cols));
-        options.schema = schema.as_ref().map(|s| &s.0);
+        let options = csv_options(
+            schema.as_ref(),
+            has_header,
+            delimiter,
+            schema_infer_max_records,
+            file_extension,
+            file_compression_type,
+            table_partition_cols,
+        )?;
         Ok(self.frame(wait_for_future(py, self.ctx.read_csv(path.into_vec(), options))??))
     }
 
@@ -233,12 +307,13 @@ impl PySessionContext {
         file_compression_type: Option<&str>,
         table_partition_cols: Option<PartitionCols>,
     ) -> Result<()> {
-        let mut options = JsonReadOptions::default()
-            .schema_infer_max_records(schema_infer_max_records)
-            .file_extension(file_extension)
-            .file_compression_type(compression(file_compression_type)?)
-            .table_partition_cols(partition_cols(table_partition_cols));
-        options.schema = schema.as_ref().map(|s| &s.0);
+        let options = json_options(
+            schema.as_ref(),
+            schema_infer_max_records,
+            file_extension,
+            file_compression_type,
+            table_partition_cols,
+        )?;
         wait_for_future(py, self.ctx.register_json(name, path, options))??;
         Ok(())
     }
@@ -255,12 +330,13 @@ impl PySessionContext {
         file_compression_type: Option<&str>,
         table_partition_cols: Option<PartitionCols>,
     ) -> Result<PyDataFrame> {
-        let mut options = JsonReadOptions::default()
-            .schema_infer_max_records(schema_infer_max_records)
-            .file_extension(file_extension)
-            .file_compression_type(compression(file_compression_type)?)
-            .table_partition_cols(partition_cols(table_partition_cols));
-        options.schema = schema.as_ref().map(|s| &s.0);
+        let options = json_options(
+            schema.as_ref(),
+            schema_infer_max_records,
+            file_extension,
+            file_compression_type,
+            table_partition_cols,
+        )?;
         Ok(self.frame(wait_for_future(py, self.ctx.read_json(path.into_vec(), options))??))
     }
 
@@ -274,10 +350,7 @@ impl PySessionContext {
         file_extension: &str,
         table_partition_cols: Option<PartitionCols>,
     ) -> Result<()> {
-        let mut options =
-            AvroReadOptions::default().table_partition_cols(partition_cols(table_partition_cols));
-        options.file_extension = file_extension;
-        options.schema = schema.as_ref().map(|s| &s.0);
+        let options = avro_options(schema.as_ref(), file_extension, table_partition_cols);
         wait_for_future(py, self.ctx.register_avro(name, path, options))??;
         Ok(())
     }
@@ -291,10 +364,7 @@ impl PySessionContext {
         file_extension: &str,
         table_partition_cols: Option<PartitionCols>,
     ) -> Result<PyDataFrame> {
-        let mut options =
-            AvroReadOptions::default().table_partition_cols(partition_cols(table_partition_cols));
-        options.file_extension = file_extension;
-        options.schema = schema.as_ref().map(|s| &s.0);
+        let options = avro_options(schema.as_ref(), file_extension, table_partition_cols);
         Ok(self.frame(wait_for_future(py, self.ctx.read_avro(path.into_vec(), options))??))
     }
 
