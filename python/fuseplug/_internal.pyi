@@ -422,6 +422,7 @@ class Table:
 
 @final
 class ScalarUDF:
+    def __datafusion_scalar_udf__(self) -> CapsuleType: ...
     @staticmethod
     def from_pycapsule(obj: Any) -> ScalarUDF: ...
     def __new__(
@@ -439,6 +440,7 @@ class ScalarUDF:
 
 @final
 class AggregateUDF:
+    def __datafusion_aggregate_udf__(self) -> CapsuleType: ...
     @staticmethod
     def from_pycapsule(obj: Any) -> AggregateUDF: ...
     def __new__(
@@ -457,6 +459,7 @@ class AggregateUDF:
 
 @final
 class WindowUDF:
+    def __datafusion_window_udf__(self) -> CapsuleType: ...
     @staticmethod
     def from_pycapsule(obj: Any) -> WindowUDF: ...
     def __new__(

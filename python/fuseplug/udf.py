@@ -82,12 +82,20 @@ class _Callable:
     def __call__(self, *args: Any) -> Expr:
         return Expr(self._inner(*[to_expr(a)._inner for a in args]))
 
+    def _export(self, dunder: str) -> object:
+        export: Any = getattr(self._inner, dunder)
+        return export()
+
     def __repr__(self) -> str:
         return repr(self._inner)
 
 
 class ScalarUDF(_Callable):
     """A scalar function: pyarrow arrays in, one pyarrow array of the same length out."""
+
+    def __datafusion_scalar_udf__(self) -> object:
+        """Exports this function to another DataFusion 55 host (e.g. ``datafusion.udf(this)``)."""
+        return self._export("__datafusion_scalar_udf__")
 
     @classmethod
     def from_pycapsule(cls, obj: Any) -> ScalarUDF:
@@ -129,6 +137,10 @@ class Accumulator(ABC):
 
 class AggregateUDF(_Callable):
     """An aggregate function backed by an :class:`Accumulator` class or factory."""
+
+    def __datafusion_aggregate_udf__(self) -> object:
+        """Exports this function to another DataFusion 55 host (e.g. ``datafusion.udf(this)``)."""
+        return self._export("__datafusion_aggregate_udf__")
 
     @classmethod
     def from_pycapsule(cls, obj: Any) -> AggregateUDF:
@@ -184,6 +196,10 @@ class WindowEvaluator:
 
 class WindowUDF(_Callable):
     """A window function backed by a :class:`WindowEvaluator` class or factory."""
+
+    def __datafusion_window_udf__(self) -> object:
+        """Exports this function to another DataFusion 55 host (e.g. ``datafusion.udf(this)``)."""
+        return self._export("__datafusion_window_udf__")
 
     @classmethod
     def from_pycapsule(cls, obj: Any) -> WindowUDF:

@@ -340,3 +340,49 @@ def test_plugin_table_outlives_its_session_object(run_python: RunPython, tmp_pat
         """,
     )
     assert result == {"ctx_collected": True, "filtered": {"x": [2, 3, 4]}, "count": 4}
+
+
+def test_fuseplug_python_udfs_run_in_the_official_host(run_python: RunPython) -> None:
+    result = child(
+        run_python,
+        """
+        import json
+        import datafusion
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import fuseplug
+
+        class Total(fuseplug.Accumulator):
+            def __init__(self):
+                self.total = 0
+            def state(self):
+                return [self.total]
+            def update(self, values):
+                self.total += pc.sum(values).as_py() or 0
+            def merge(self, states):
+                self.total += pc.sum(states[0]).as_py() or 0
+            def evaluate(self):
+                return self.total
+
+        class RunningCount(fuseplug.WindowEvaluator):
+            def evaluate_all(self, values, num_rows):
+                return pa.array(range(1, num_rows + 1), pa.int64())
+
+        shout = fuseplug.udf(lambda s: pc.utf8_upper(s), [pa.string()], pa.string(), name="shout")
+        total = fuseplug.udaf(Total, [pa.int64()], pa.int64(), [pa.int64()], name="total")
+        running = fuseplug.udwf(RunningCount, [pa.int64()], pa.int64(), name="running")
+
+        theirs = datafusion.SessionContext()
+        theirs.register_udf(datafusion.udf(shout))
+        theirs.register_udaf(datafusion.udaf(total))
+        theirs.register_udwf(datafusion.udwf(running))
+        data = "(VALUES ('a', 1), ('b', 2), ('c', 39)) AS v(s, x)"
+        scalar = theirs.sql(f"SELECT shout(s) AS u FROM {data} ORDER BY x").to_pydict()
+        agg = theirs.sql(f"SELECT total(x) AS t FROM {data}").to_pydict()
+        window = theirs.sql(f"SELECT x, running(x) OVER (ORDER BY x) AS r FROM {data} ORDER BY x").to_pydict()
+        print(json.dumps({"scalar": scalar, "agg": agg, "window": window}))
+        """,
+    )
+    assert result["scalar"] == {"u": ["A", "B", "C"]}
+    assert result["agg"] == {"t": [42]}
+    assert result["window"] == {"x": [1, 2, 39], "r": [1, 2, 3]}

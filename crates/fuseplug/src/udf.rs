@@ -89,6 +89,15 @@ pub struct PyScalarUDF {
 
 #[pymethods]
 impl PyScalarUDF {
+    /// Exports this function to another DataFusion host of the same major.
+    fn __datafusion_scalar_udf__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Result<Bound<'py, pyo3::types::PyCapsule>> {
+        let ffi = datafusion_ffi::udf::FFI_ScalarUDF::from(Arc::new(self.inner.clone()));
+        Ok(pyo3::types::PyCapsule::new_with_value(py, ffi, c"datafusion_scalar_udf")?)
+    }
+
     /// A plugin's scalar UDF: its capsule, or an object exporting one.
     #[staticmethod]
     fn from_pycapsule(obj: &Bound<'_, PyAny>) -> Result<Self> {
@@ -211,6 +220,15 @@ pub struct PyAggregateUDF {
 
 #[pymethods]
 impl PyAggregateUDF {
+    /// Exports this function to another DataFusion host of the same major.
+    fn __datafusion_aggregate_udf__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Result<Bound<'py, pyo3::types::PyCapsule>> {
+        let ffi = datafusion_ffi::udaf::FFI_AggregateUDF::from(Arc::new(self.inner.clone()));
+        Ok(pyo3::types::PyCapsule::new_with_value(py, ffi, c"datafusion_aggregate_udf")?)
+    }
+
     /// A plugin's aggregate UDF: its capsule, or an object exporting one.
     #[staticmethod]
     fn from_pycapsule(obj: &Bound<'_, PyAny>) -> Result<Self> {
@@ -390,6 +408,15 @@ pub struct PyWindowUDF {
 
 #[pymethods]
 impl PyWindowUDF {
+    /// Exports this function to another DataFusion host of the same major.
+    fn __datafusion_window_udf__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Result<Bound<'py, pyo3::types::PyCapsule>> {
+        let ffi = datafusion_ffi::udwf::FFI_WindowUDF::from(Arc::new(self.inner.clone()));
+        Ok(pyo3::types::PyCapsule::new_with_value(py, ffi, c"datafusion_window_udf")?)
+    }
+
     /// A plugin's window UDF: its capsule, or an object exporting one.
     #[staticmethod]
     fn from_pycapsule(obj: &Bound<'_, PyAny>) -> Result<Self> {
