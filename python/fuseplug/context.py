@@ -384,6 +384,20 @@ class SessionContext:
             name, _plugin(function, "__datafusion_table_function__"), self
         )
 
+    def register_catalog_provider_list(self, catalogs: Any) -> None:
+        """Replaces this session's catalogs with a plugin's list of catalogs
+        (``__datafusion_catalog_provider_list__(codec)``, or its capsule)."""
+        self._inner.register_catalog_provider_list(
+            _plugin(catalogs, "__datafusion_catalog_provider_list__")
+        )
+
+    def register_table_factory(self, format: str, factory: Any) -> None:
+        """Routes ``CREATE EXTERNAL TABLE ... STORED AS <format>`` to a plugin's table provider
+        factory (``__datafusion_table_provider_factory__(codec)``, or its capsule)."""
+        self._inner.register_table_factory(
+            format, _plugin(factory, "__datafusion_table_provider_factory__")
+        )
+
     def register_catalog_provider(self, name: str, catalog: Any) -> None:
         """Registers a plugin's catalog (``__datafusion_catalog_provider__(codec)``, or its capsule)
         as catalog ``name``: its tables are ``name.schema.table`` in SQL."""

@@ -118,3 +118,54 @@ except FuseplugError as e:
     kind, message = out
     assert "example_range takes one non-negative integer" in message
     assert kind in ("PlanError", "PluginError")
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_aggregate_and_window_udfs(run_python: RunPython, host: str) -> None:
+    out = in_host(
+        run_python,
+        host,
+        """
+ctx.register_udaf(host.udaf(ex.SumOfSquaresUdaf()))
+ctx.register_udwf(host.udwf(ex.RowNumberUdwf()))
+ctx.register_table("items", ex.MemoryTable())
+agg = ctx.sql("SELECT sum_of_squares(id) AS s FROM items").to_pydict()
+win = ctx.sql(
+    "SELECT name, example_row_number(id) OVER (ORDER BY id DESC) AS r FROM items ORDER BY id"
+).to_pydict()
+print(json.dumps({"agg": agg, "win": win}))
+""",
+    )
+    assert out == {
+        "agg": {"s": [14]},
+        "win": {"name": ["one", "two", "three"], "r": [3, 2, 1]},
+    }
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_catalog_provider_list(run_python: RunPython, host: str) -> None:
+    out = in_host(
+        run_python,
+        host,
+        """
+ctx.register_catalog_provider_list(ex.ExampleCatalogList())
+print(json.dumps(ctx.sql("SELECT count(*) AS n FROM plugin_catalog.plugin.items").to_pydict()))
+""",
+    )
+    assert out == {"n": [3]}
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_table_provider_factory_serves_create_external_table(
+    run_python: RunPython, host: str
+) -> None:
+    out = in_host(
+        run_python,
+        host,
+        """
+ctx.register_table_factory("EXAMPLE", ex.RowsTableFactory())
+ctx.sql("CREATE EXTERNAL TABLE r STORED AS EXAMPLE LOCATION 'example://unused' OPTIONS ('rows' '4')").collect()
+print(json.dumps(ctx.sql("SELECT count(*) AS n, sum(i) AS s FROM r").to_pydict()))
+""",
+    )
+    assert out == {"n": [4], "s": [6]}

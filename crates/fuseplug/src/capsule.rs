@@ -8,7 +8,9 @@ use std::ffi::CStr;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use datafusion::catalog::{CatalogProvider, SchemaProvider, TableFunctionImpl};
+use datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, SchemaProvider, TableFunctionImpl, TableProviderFactory,
+};
 use datafusion::datasource::TableProvider;
 use datafusion::execution::{TaskContext, TaskContextProvider};
 use datafusion::logical_expr::{
@@ -16,11 +18,13 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 use datafusion_ffi::catalog_provider::FFI_CatalogProvider;
+use datafusion_ffi::catalog_provider_list::FFI_CatalogProviderList;
 use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
 use datafusion_ffi::schema_provider::FFI_SchemaProvider;
 use datafusion_ffi::table_provider::FFI_TableProvider;
+use datafusion_ffi::table_provider_factory::FFI_TableProviderFactory;
 use datafusion_ffi::udaf::FFI_AggregateUDF;
 use datafusion_ffi::udf::FFI_ScalarUDF;
 use datafusion_ffi::udtf::FFI_TableFunction;
@@ -41,6 +45,8 @@ pub const SCALAR_UDF: &CStr = c"datafusion_scalar_udf";
 pub const AGGREGATE_UDF: &CStr = c"datafusion_aggregate_udf";
 pub const WINDOW_UDF: &CStr = c"datafusion_window_udf";
 pub const TABLE_FUNCTION: &CStr = c"datafusion_table_function";
+pub const CATALOG_PROVIDER_LIST: &CStr = c"datafusion_catalog_provider_list";
+pub const TABLE_PROVIDER_FACTORY: &CStr = c"datafusion_table_provider_factory";
 pub const CATALOG_PROVIDER: &CStr = c"datafusion_catalog_provider";
 pub const SCHEMA_PROVIDER: &CStr = c"datafusion_schema_provider";
 pub const TASK_CONTEXT_PROVIDER: &CStr = c"datafusion_task_context_provider";
@@ -198,6 +204,31 @@ pub fn catalog_provider(
     let ffi = unsafe { ffi.as_ref() };
     check_version(obj.py(), "catalog provider", ffi.version)?;
     Ok(ffi.into())
+}
+
+/// A plugin's list of catalogs; its dunder gets the host's logical codec capsule.
+pub fn catalog_provider_list(
+    obj: &Bound<'_, PyAny>,
+    codec: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn CatalogProviderList>> {
+    let capsule = capsule_of(obj, "__datafusion_catalog_provider_list__", Some(codec))?;
+    let ffi = pointer::<FFI_CatalogProviderList>(&capsule, CATALOG_PROVIDER_LIST)?;
+    // SAFETY: checked name and major.
+    let ffi = unsafe { ffi.as_ref() };
+    check_version(obj.py(), "catalog provider list", ffi.version)?;
+    Ok(ffi.into())
+}
+
+/// A plugin's table provider factory (`CREATE EXTERNAL TABLE ... STORED AS <format>`); its dunder
+/// gets the host's logical codec capsule.
+pub fn table_provider_factory(
+    obj: &Bound<'_, PyAny>,
+    codec: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn TableProviderFactory>> {
+    let capsule = capsule_of(obj, "__datafusion_table_provider_factory__", Some(codec))?;
+    let ffi = pointer::<FFI_TableProviderFactory>(&capsule, TABLE_PROVIDER_FACTORY)?;
+    // SAFETY: checked name and major.
+    Ok(unsafe { ffi.as_ref() }.into())
 }
 
 /// A plugin's schema; its dunder gets the host's logical codec capsule.

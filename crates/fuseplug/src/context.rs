@@ -446,6 +446,34 @@ impl PySessionContext {
         Ok(())
     }
 
+    /// Registers a plugin's catalogs (`__datafusion_catalog_provider_list__(codec)` or its capsule):
+    /// they replace this session's catalogs.
+    fn register_catalog_provider_list(
+        &self,
+        py: Python<'_>,
+        catalogs: &Bound<'_, PyAny>,
+    ) -> Result<()> {
+        let codec = capsule::export_logical_codec(py, &self.tasks)?;
+        self.ctx.register_catalog_list(capsule::catalog_provider_list(catalogs, codec.as_any())?);
+        Ok(())
+    }
+
+    /// Routes `CREATE EXTERNAL TABLE ... STORED AS <format>` to a plugin's factory
+    /// (`__datafusion_table_provider_factory__(codec)` or its capsule).
+    fn register_table_factory(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        factory: &Bound<'_, PyAny>,
+    ) -> Result<()> {
+        let codec = capsule::export_logical_codec(py, &self.tasks)?;
+        let factory = capsule::table_provider_factory(factory, codec.as_any())?;
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        state.table_factories_mut().insert(format.to_uppercase(), factory);
+        Ok(())
+    }
+
     /// Registers a plugin's scalar, aggregate or window UDF (a capsule, or an object exporting one).
     fn register_foreign_udf(&self, kind: &str, udf: &Bound<'_, PyAny>) -> Result<()> {
         match kind {

@@ -10,21 +10,29 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::catalog::{
-    CatalogProvider, MemTable, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
-    TableFunctionArgs, TableFunctionImpl,
+    CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider,
+    MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider, Session, TableFunctionArgs,
+    TableFunctionImpl, TableProviderFactory,
 };
 use datafusion::common::{ScalarValue, plan_err};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{ColumnarValue, Expr, Volatility, create_udf};
+use datafusion::logical_expr::{
+    Accumulator, ColumnarValue, CreateExternalTable, Expr, PartitionEvaluator, Volatility,
+    create_udaf, create_udf, create_udwf,
+};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion_ffi::catalog_provider::FFI_CatalogProvider;
+use datafusion_ffi::catalog_provider_list::FFI_CatalogProviderList;
 use datafusion_ffi::schema_provider::FFI_SchemaProvider;
 use datafusion_ffi::table_provider::FFI_TableProvider;
+use datafusion_ffi::table_provider_factory::FFI_TableProviderFactory;
+use datafusion_ffi::udaf::FFI_AggregateUDF;
 use datafusion_ffi::udf::FFI_ScalarUDF;
 use datafusion_ffi::udtf::FFI_TableFunction;
+use datafusion_ffi::udwf::FFI_WindowUDF;
 use fuseplug_capsule::import::{logical_codec, task_context_provider};
 use fuseplug_capsule::runtime::handle;
 use pyo3::prelude::*;
@@ -249,8 +257,190 @@ impl ExampleCatalog {
     }
 }
 
+/// A list of catalogs: `plugin_catalog.plugin.items`.
+#[pyclass(frozen)]
+struct ExampleCatalogList;
+
+#[pymethods]
+impl ExampleCatalogList {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_catalog_provider_list__<'py>(
+        &self,
+        py: Python<'py>,
+        codec: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let catalog = MemoryCatalogProvider::new();
+        let schema: Arc<dyn SchemaProvider> = example_schema().map_err(to_py)?;
+        catalog.register_schema("plugin", schema).map_err(to_py)?;
+        let list = MemoryCatalogProviderList::new();
+        list.register_catalog("plugin_catalog".into(), Arc::new(catalog));
+        let list: Arc<dyn CatalogProviderList> = Arc::new(list);
+        let ffi = FFI_CatalogProviderList::new_with_ffi_codec(
+            list,
+            Some(handle()),
+            logical_codec(codec)?,
+        );
+        PyCapsule::new_with_value(py, ffi, c"datafusion_catalog_provider_list")
+    }
+}
+
+/// `CREATE EXTERNAL TABLE t STORED AS EXAMPLE LOCATION '...' OPTIONS ('rows' '4')` makes a table
+/// `i` = 0..rows (the location is required by the FFI layer and ignored here).
+#[derive(Debug)]
+struct RowsFactory;
+
+#[async_trait::async_trait]
+impl TableProviderFactory for RowsFactory {
+    async fn create(
+        &self,
+        _state: &dyn Session,
+        cmd: &CreateExternalTable,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let rows = cmd
+            .options
+            .iter()
+            .find(|(k, _)| k.ends_with("rows"))
+            .map(|(_, v)| v.parse::<i64>())
+            .transpose()
+            .map_err(|e| DataFusionError::Plan(format!("option 'rows' must be an integer: {e}")))?
+            .unwrap_or(3);
+        let schema = Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, false)]));
+        let column: ArrayRef = Arc::new(Int64Array::from_iter_values(0..rows));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![column])?;
+        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    }
+}
+
+#[pyclass(frozen)]
+struct RowsTableFactory;
+
+#[pymethods]
+impl RowsTableFactory {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_table_provider_factory__<'py>(
+        &self,
+        py: Python<'py>,
+        codec: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let ffi = FFI_TableProviderFactory::new_with_ffi_codec(
+            Arc::new(RowsFactory),
+            Some(handle()),
+            logical_codec(codec)?,
+        );
+        PyCapsule::new_with_value(py, ffi, c"datafusion_table_provider_factory")
+    }
+}
+
+/// `sum_of_squares(x)`: an Int64 aggregate.
+#[derive(Debug, Default)]
+struct SumOfSquares(i64);
+
+impl Accumulator for SumOfSquares {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let values = values[0]
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| DataFusionError::Execution("sum_of_squares takes Int64".into()))?;
+        self.0 += values.iter().flatten().map(|v| v * v).sum::<i64>();
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let partial = states[0]
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| DataFusionError::Execution("bad sum_of_squares state".into()))?;
+        self.0 += partial.iter().flatten().sum::<i64>();
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::Int64(Some(self.0))])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(ScalarValue::Int64(Some(self.0)))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+    }
+}
+
+#[pyclass(frozen)]
+struct SumOfSquaresUdaf;
+
+#[pymethods]
+impl SumOfSquaresUdaf {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_aggregate_udf__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let udaf = create_udaf(
+            "sum_of_squares",
+            vec![DataType::Int64],
+            Arc::new(DataType::Int64),
+            Volatility::Immutable,
+            Arc::new(|_| Ok(Box::new(SumOfSquares::default()))),
+            Arc::new(vec![DataType::Int64]),
+        );
+        let ffi = FFI_AggregateUDF::from(Arc::new(udaf));
+        PyCapsule::new_with_value(py, ffi, c"datafusion_aggregate_udf")
+    }
+}
+
+/// `example_row_number()`: 1, 2, ... within each partition.
+#[derive(Debug)]
+struct Numbering;
+
+impl PartitionEvaluator for Numbering {
+    fn evaluate_all(&mut self, _values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        Ok(Arc::new(Int64Array::from_iter_values(1..=num_rows as i64)))
+    }
+}
+
+#[pyclass(frozen)]
+struct RowNumberUdwf;
+
+#[pymethods]
+impl RowNumberUdwf {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_window_udf__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        let udwf = create_udwf(
+            "example_row_number",
+            DataType::Int64,
+            Arc::new(DataType::Int64),
+            Volatility::Immutable,
+            Arc::new(|| Ok(Box::new(Numbering))),
+        );
+        let ffi = FFI_WindowUDF::from(Arc::new(udwf));
+        PyCapsule::new_with_value(py, ffi, c"datafusion_window_udf")
+    }
+}
+
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ExampleCatalogList>()?;
+    m.add_class::<RowsTableFactory>()?;
+    m.add_class::<SumOfSquaresUdaf>()?;
+    m.add_class::<RowNumberUdwf>()?;
     m.add_class::<MemoryTable>()?;
     m.add_class::<SleepyTable>()?;
     m.add_class::<DoubleUdf>()?;

@@ -4,15 +4,23 @@ DataFusion 55 host (fuseplug, the official ``datafusion`` wheel) without dependi
 from fuseplug_ffi_example._internal import (
     DoubleUdf,
     ExampleCatalog,
+    ExampleCatalogList,
     ExampleSchema,
     MemoryTable,
     RangeFunction,
+    RowNumberUdwf,
+    RowsTableFactory,
     SleepyTable,
+    SumOfSquaresUdaf,
 )
 
 __all__ = [
     "DoubleUdf",
     "ExampleCatalog",
+    "ExampleCatalogList",
+    "RowNumberUdwf",
+    "RowsTableFactory",
+    "SumOfSquaresUdaf",
     "ExampleSchema",
     "MemoryTable",
     "RangeFunction",
