@@ -386,3 +386,68 @@ def test_fuseplug_python_udfs_run_in_the_official_host(run_python: RunPython) ->
     assert result["scalar"] == {"u": ["A", "B", "C"]}
     assert result["agg"] == {"t": [42]}
     assert result["window"] == {"x": [1, 2, 39], "r": [1, 2, 3]}
+
+
+EVERY_KIND = """
+import ctypes, json
+import fuseplug
+from fuseplug.exceptions import PluginError
+
+ctx = fuseplug.SessionContext()
+make = ctypes.pythonapi.PyCapsule_New
+make.restype = ctypes.py_object
+make.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+buffer = ctypes.create_string_buffer(4096)
+
+class Raises:
+    def __getattr__(self, name):
+        if name.startswith("__datafusion_"):
+            def dunder(*args):
+                raise RuntimeError(f"{name} broke")
+            return dunder
+        raise AttributeError(name)
+
+class ReturnsInt:
+    def __getattr__(self, name):
+        if name.startswith("__datafusion_"):
+            return lambda *args: 7
+        raise AttributeError(name)
+
+kinds = {
+    "table": lambda obj: ctx.register_table("t", obj),
+    "read_table": lambda obj: ctx.read_table(obj),
+    "scalar": lambda obj: ctx.register_udf(obj),
+    "aggregate": lambda obj: ctx.register_udaf(obj),
+    "window": lambda obj: ctx.register_udwf(obj),
+    "table_function": lambda obj: ctx.register_table_function("f", obj),
+    "catalog": lambda obj: ctx.register_catalog_provider("c", obj),
+    "schema": lambda obj: ctx.catalog().register_schema("s", obj),
+    "catalog_list": lambda obj: ctx.register_catalog_provider_list(obj),
+    "factory": lambda obj: ctx.register_table_factory("X", obj),
+}
+inputs = {
+    "wrong name": lambda: make(ctypes.addressof(buffer), b"not_a_datafusion_kind", None),
+    "other kind": lambda: ctx.__datafusion_task_context_provider__(),
+    "dunder raises": Raises,
+    "non-capsule": ReturnsInt,
+}
+out = {}
+for kind, register in kinds.items():
+    for label, build in inputs.items():
+        try:
+            register(build())
+            out[f"{kind}/{label}"] = "accepted"
+        except PluginError as e:
+            out[f"{kind}/{label}"] = type(e).__name__
+        except Exception as e:
+            out[f"{kind}/{label}"] = f"other {type(e).__name__}: {e}"
+out["after"] = ctx.sql("SELECT 3 AS three").to_pydict()
+print(json.dumps(out))
+"""
+
+
+def test_every_kind_refuses_bad_capsules(run_python: RunPython) -> None:
+    result = child(run_python, EVERY_KIND)
+    assert result.pop("after") == {"three": [3]}
+    assert len(result) == 40
+    assert {k: v for k, v in result.items() if v != "PluginError"} == {}
