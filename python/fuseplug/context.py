@@ -398,6 +398,13 @@ class SessionContext:
             format, _plugin(factory, "__datafusion_table_provider_factory__")
         )
 
+    def add_physical_optimizer_rule(self, rule: Any) -> None:
+        """Appends a plugin's physical optimizer rule (``__datafusion_physical_optimizer_rule__()``,
+        or its capsule) to this session's rules."""
+        self._inner.add_physical_optimizer_rule(
+            _plugin(rule, "__datafusion_physical_optimizer_rule__")
+        )
+
     def register_catalog_provider(self, name: str, catalog: Any) -> None:
         """Registers a plugin's catalog (``__datafusion_catalog_provider__(codec)``, or its capsule)
         as catalog ``name``: its tables are ``name.schema.table`` in SQL."""

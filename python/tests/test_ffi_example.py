@@ -169,3 +169,24 @@ print(json.dumps(ctx.sql("SELECT count(*) AS n, sum(i) AS s FROM r").to_pydict()
 """,
     )
     assert out == {"n": [4], "s": [6]}
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_physical_optimizer_rule_runs_on_every_plan(run_python: RunPython, host: str) -> None:
+    out = in_host(
+        run_python,
+        host,
+        """
+rule = ex.CountingRule()
+ctx.register_table("items", ex.MemoryTable())
+before = ctx.sql("SELECT count(*) AS n FROM items").to_pydict()
+ctx.add_physical_optimizer_rule(rule)
+after = ctx.sql("SELECT count(*) AS n FROM items").to_pydict()
+once = rule.count
+ctx.sql("SELECT max(id) AS m FROM items").collect()
+print(json.dumps({"before": before, "after": after, "once": once, "twice": rule.count}))
+""",
+    )
+    assert out["before"] == out["after"] == {"n": [3]}
+    assert out["once"] >= 1
+    assert out["twice"] > out["once"]

@@ -424,6 +424,7 @@ kinds = {
     "schema": lambda obj: ctx.catalog().register_schema("s", obj),
     "catalog_list": lambda obj: ctx.register_catalog_provider_list(obj),
     "factory": lambda obj: ctx.register_table_factory("X", obj),
+    "optimizer_rule": lambda obj: ctx.add_physical_optimizer_rule(obj),
 }
 inputs = {
     "wrong name": lambda: make(ctypes.addressof(buffer), b"not_a_datafusion_kind", None),
@@ -449,5 +450,5 @@ print(json.dumps(out))
 def test_every_kind_refuses_bad_capsules(run_python: RunPython) -> None:
     result = child(run_python, EVERY_KIND)
     assert result.pop("after") == {"three": [3]}
-    assert len(result) == 40
+    assert len(result) == 44
     assert {k: v for k, v in result.items() if v != "PluginError"} == {}

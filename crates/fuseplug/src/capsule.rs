@@ -16,10 +16,12 @@ use datafusion::execution::{TaskContext, TaskContextProvider};
 use datafusion::logical_expr::{
     AggregateUDF, AggregateUDFImpl, ScalarUDF, ScalarUDFImpl, WindowUDF, WindowUDFImpl,
 };
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::SessionContext;
 use datafusion_ffi::catalog_provider::FFI_CatalogProvider;
 use datafusion_ffi::catalog_provider_list::FFI_CatalogProviderList;
 use datafusion_ffi::execution::FFI_TaskContextProvider;
+use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
 use datafusion_ffi::schema_provider::FFI_SchemaProvider;
@@ -47,6 +49,7 @@ pub const WINDOW_UDF: &CStr = c"datafusion_window_udf";
 pub const TABLE_FUNCTION: &CStr = c"datafusion_table_function";
 pub const CATALOG_PROVIDER_LIST: &CStr = c"datafusion_catalog_provider_list";
 pub const TABLE_PROVIDER_FACTORY: &CStr = c"datafusion_table_provider_factory";
+pub const PHYSICAL_OPTIMIZER_RULE: &CStr = c"datafusion_physical_optimizer_rule";
 pub const CATALOG_PROVIDER: &CStr = c"datafusion_catalog_provider";
 pub const SCHEMA_PROVIDER: &CStr = c"datafusion_schema_provider";
 pub const TASK_CONTEXT_PROVIDER: &CStr = c"datafusion_task_context_provider";
@@ -229,6 +232,18 @@ pub fn table_provider_factory(
     let ffi = pointer::<FFI_TableProviderFactory>(&capsule, TABLE_PROVIDER_FACTORY)?;
     // SAFETY: checked name and major.
     Ok(unsafe { ffi.as_ref() }.into())
+}
+
+/// A plugin's physical optimizer rule (`__datafusion_physical_optimizer_rule__()` or its capsule).
+pub fn physical_optimizer_rule(
+    obj: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    let capsule = capsule_of(obj, "__datafusion_physical_optimizer_rule__", None)?;
+    let ffi = pointer::<FFI_PhysicalOptimizerRule>(&capsule, PHYSICAL_OPTIMIZER_RULE)?;
+    // SAFETY: checked name and major.
+    let ffi = unsafe { ffi.as_ref() };
+    check_version(obj.py(), "physical optimizer rule", ffi.version)?;
+    Ok(ffi.into())
 }
 
 /// A plugin's schema; its dunder gets the host's logical codec capsule.

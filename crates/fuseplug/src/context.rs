@@ -11,6 +11,7 @@ use datafusion::catalog::MemTable;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::SortExpr;
 use datafusion::prelude::{
     AvroReadOptions, CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext,
@@ -471,6 +472,18 @@ impl PySessionContext {
         let state = self.ctx.state_ref();
         let mut state = state.write();
         state.table_factories_mut().insert(format.to_uppercase(), factory);
+        Ok(())
+    }
+
+    /// Appends a plugin's physical optimizer rule to this session's rules.
+    fn add_physical_optimizer_rule(&self, rule: &Bound<'_, PyAny>) -> Result<()> {
+        let rule = capsule::physical_optimizer_rule(rule)?;
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        let updated = SessionStateBuilder::new_from_existing(state.clone())
+            .with_physical_optimizer_rule(rule)
+            .build();
+        *state = updated;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! `fuseplug-capsule`, and every struct carries this library's tokio runtime handle.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arrow::array::{ArrayRef, Int64Array, StringArray};
@@ -14,6 +15,7 @@ use datafusion::catalog::{
     MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider, Session, TableFunctionArgs,
     TableFunctionImpl, TableProviderFactory,
 };
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::{ScalarValue, plan_err};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
@@ -22,10 +24,13 @@ use datafusion::logical_expr::{
     Accumulator, ColumnarValue, CreateExternalTable, Expr, PartitionEvaluator, Volatility,
     create_udaf, create_udf, create_udwf,
 };
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion_ffi::catalog_provider::FFI_CatalogProvider;
 use datafusion_ffi::catalog_provider_list::FFI_CatalogProviderList;
+use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
 use datafusion_ffi::schema_provider::FFI_SchemaProvider;
 use datafusion_ffi::table_provider::FFI_TableProvider;
 use datafusion_ffi::table_provider_factory::FFI_TableProviderFactory;
@@ -435,8 +440,60 @@ impl RowNumberUdwf {
     }
 }
 
+/// A physical optimizer rule that changes nothing and counts how often the host runs it.
+#[derive(Debug, Default)]
+struct Counting(Arc<AtomicUsize>);
+
+impl PhysicalOptimizerRule for Counting {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(plan)
+    }
+
+    fn name(&self) -> &str {
+        "example_counting_rule"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+#[pyclass(frozen)]
+struct CountingRule {
+    count: Arc<AtomicUsize>,
+}
+
+#[pymethods]
+impl CountingRule {
+    #[new]
+    fn new() -> Self {
+        Self { count: Arc::default() }
+    }
+
+    /// How many times a host has run this rule.
+    #[getter]
+    fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    fn __datafusion_physical_optimizer_rule__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let rule = Arc::new(Counting(Arc::clone(&self.count)));
+        let ffi = FFI_PhysicalOptimizerRule::new(rule, Some(handle()));
+        PyCapsule::new_with_value(py, ffi, c"datafusion_physical_optimizer_rule")
+    }
+}
+
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<CountingRule>()?;
     m.add_class::<ExampleCatalogList>()?;
     m.add_class::<RowsTableFactory>()?;
     m.add_class::<SumOfSquaresUdaf>()?;

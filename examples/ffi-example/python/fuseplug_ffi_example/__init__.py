@@ -2,6 +2,7 @@
 DataFusion 55 host (fuseplug, the official ``datafusion`` wheel) without depending on either."""
 
 from fuseplug_ffi_example._internal import (
+    CountingRule,
     DoubleUdf,
     ExampleCatalog,
     ExampleCatalogList,
@@ -15,6 +16,7 @@ from fuseplug_ffi_example._internal import (
 )
 
 __all__ = [
+    "CountingRule",
     "DoubleUdf",
     "ExampleCatalog",
     "ExampleCatalogList",
