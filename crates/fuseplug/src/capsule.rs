@@ -157,6 +157,23 @@ fn pointer<T>(capsule: &Bound<'_, PyCapsule>, name: &CStr) -> Result<NonNull<T>>
     checked_pointer::<T>(capsule, name).map_err(|e| plugin_error(capsule.py(), e))
 }
 
+/// The one import path of every kind: get the capsule (`obj` itself, or what its `dunder` returns
+/// when called with `arg`), check its name and producer major, then hand the struct inside to
+/// `convert` while the capsule keeps it alive.
+fn with_struct<T, R>(
+    obj: &Bound<'_, PyAny>,
+    dunder: &str,
+    arg: Option<&Bound<'_, PyAny>>,
+    name: &CStr,
+    convert: impl FnOnce(&T) -> Result<R>,
+) -> Result<R> {
+    let capsule = capsule_of(obj, dunder, arg)?;
+    let ffi = pointer::<T>(&capsule, name)?;
+    // SAFETY: the guard checked the capsule's name and its producer's DataFusion major, so the
+    // pointer is a live `T` of our layout for as long as `capsule` is held.
+    convert(unsafe { ffi.as_ref() })
+}
+
 /// Refuses a struct whose own `version` function names another major. Only called once the producer's
 /// library is known to be ours or of unknown major, so the field is where our layout says.
 fn check_version(py: Python<'_>, kind: &str, version: unsafe extern "C" fn() -> u64) -> Result<()> {
@@ -177,12 +194,11 @@ pub fn table_provider(
     obj: &Bound<'_, PyAny>,
     session: &Bound<'_, PyAny>,
 ) -> Result<Arc<dyn TableProvider>> {
-    let capsule = capsule_of(obj, "__datafusion_table_provider__", Some(session))?;
-    let ffi = pointer::<FFI_TableProvider>(&capsule, TABLE_PROVIDER)?;
-    // SAFETY: checked name and major; the capsule keeps the struct alive while we clone it.
-    let ffi = unsafe { ffi.as_ref() };
-    check_version(obj.py(), "table provider", ffi.version)?;
-    Ok(ffi.into())
+    let dunder = "__datafusion_table_provider__";
+    with_struct(obj, dunder, Some(session), TABLE_PROVIDER, |ffi: &FFI_TableProvider| {
+        check_version(obj.py(), "table provider", ffi.version)?;
+        Ok(ffi.into())
+    })
 }
 
 /// A plugin's table function, from a capsule or an object with `__datafusion_table_function__`.
@@ -190,10 +206,10 @@ pub fn table_function(
     obj: &Bound<'_, PyAny>,
     session: &Bound<'_, PyAny>,
 ) -> Result<Arc<dyn TableFunctionImpl>> {
-    let capsule = capsule_of(obj, "__datafusion_table_function__", Some(session))?;
-    let ffi = pointer::<FFI_TableFunction>(&capsule, TABLE_FUNCTION)?;
-    // SAFETY: checked name and major; cloning runs the producer's clone function.
-    Ok(unsafe { ffi.as_ref() }.clone().into())
+    let dunder = "__datafusion_table_function__";
+    with_struct(obj, dunder, Some(session), TABLE_FUNCTION, |ffi: &FFI_TableFunction| {
+        Ok(ffi.clone().into())
+    })
 }
 
 /// A plugin's catalog; its dunder gets the host's logical codec capsule (the official convention).
@@ -201,12 +217,11 @@ pub fn catalog_provider(
     obj: &Bound<'_, PyAny>,
     codec: &Bound<'_, PyAny>,
 ) -> Result<Arc<dyn CatalogProvider>> {
-    let capsule = capsule_of(obj, "__datafusion_catalog_provider__", Some(codec))?;
-    let ffi = pointer::<FFI_CatalogProvider>(&capsule, CATALOG_PROVIDER)?;
-    // SAFETY: checked name and major.
-    let ffi = unsafe { ffi.as_ref() };
-    check_version(obj.py(), "catalog provider", ffi.version)?;
-    Ok(ffi.into())
+    let dunder = "__datafusion_catalog_provider__";
+    with_struct(obj, dunder, Some(codec), CATALOG_PROVIDER, |ffi: &FFI_CatalogProvider| {
+        check_version(obj.py(), "catalog provider", ffi.version)?;
+        Ok(ffi.into())
+    })
 }
 
 /// A plugin's list of catalogs; its dunder gets the host's logical codec capsule.
@@ -214,12 +229,11 @@ pub fn catalog_provider_list(
     obj: &Bound<'_, PyAny>,
     codec: &Bound<'_, PyAny>,
 ) -> Result<Arc<dyn CatalogProviderList>> {
-    let capsule = capsule_of(obj, "__datafusion_catalog_provider_list__", Some(codec))?;
-    let ffi = pointer::<FFI_CatalogProviderList>(&capsule, CATALOG_PROVIDER_LIST)?;
-    // SAFETY: checked name and major.
-    let ffi = unsafe { ffi.as_ref() };
-    check_version(obj.py(), "catalog provider list", ffi.version)?;
-    Ok(ffi.into())
+    let dunder = "__datafusion_catalog_provider_list__";
+    with_struct(obj, dunder, Some(codec), CATALOG_PROVIDER_LIST, |ffi: &FFI_CatalogProviderList| {
+        check_version(obj.py(), "catalog provider list", ffi.version)?;
+        Ok(ffi.into())
+    })
 }
 
 /// A plugin's table provider factory (`CREATE EXTERNAL TABLE ... STORED AS <format>`); its dunder
@@ -228,22 +242,25 @@ pub fn table_provider_factory(
     obj: &Bound<'_, PyAny>,
     codec: &Bound<'_, PyAny>,
 ) -> Result<Arc<dyn TableProviderFactory>> {
-    let capsule = capsule_of(obj, "__datafusion_table_provider_factory__", Some(codec))?;
-    let ffi = pointer::<FFI_TableProviderFactory>(&capsule, TABLE_PROVIDER_FACTORY)?;
-    // SAFETY: checked name and major.
-    Ok(unsafe { ffi.as_ref() }.into())
+    let dunder = "__datafusion_table_provider_factory__";
+    with_struct(
+        obj,
+        dunder,
+        Some(codec),
+        TABLE_PROVIDER_FACTORY,
+        |ffi: &FFI_TableProviderFactory| Ok(ffi.into()),
+    )
 }
 
 /// A plugin's physical optimizer rule (`__datafusion_physical_optimizer_rule__()` or its capsule).
 pub fn physical_optimizer_rule(
     obj: &Bound<'_, PyAny>,
 ) -> Result<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
-    let capsule = capsule_of(obj, "__datafusion_physical_optimizer_rule__", None)?;
-    let ffi = pointer::<FFI_PhysicalOptimizerRule>(&capsule, PHYSICAL_OPTIMIZER_RULE)?;
-    // SAFETY: checked name and major.
-    let ffi = unsafe { ffi.as_ref() };
-    check_version(obj.py(), "physical optimizer rule", ffi.version)?;
-    Ok(ffi.into())
+    let dunder = "__datafusion_physical_optimizer_rule__";
+    with_struct(obj, dunder, None, PHYSICAL_OPTIMIZER_RULE, |ffi: &FFI_PhysicalOptimizerRule| {
+        check_version(obj.py(), "physical optimizer rule", ffi.version)?;
+        Ok(ffi.into())
+    })
 }
 
 /// A plugin's schema; its dunder gets the host's logical codec capsule.
@@ -251,49 +268,51 @@ pub fn schema_provider(
     obj: &Bound<'_, PyAny>,
     codec: &Bound<'_, PyAny>,
 ) -> Result<Arc<dyn SchemaProvider>> {
-    let capsule = capsule_of(obj, "__datafusion_schema_provider__", Some(codec))?;
-    let ffi = pointer::<FFI_SchemaProvider>(&capsule, SCHEMA_PROVIDER)?;
-    // SAFETY: checked name and major.
-    let ffi = unsafe { ffi.as_ref() };
-    check_version(obj.py(), "schema provider", ffi.version)?;
-    Ok(ffi.into())
+    let dunder = "__datafusion_schema_provider__";
+    with_struct(obj, dunder, Some(codec), SCHEMA_PROVIDER, |ffi: &FFI_SchemaProvider| {
+        check_version(obj.py(), "schema provider", ffi.version)?;
+        Ok(ffi.into())
+    })
 }
 
 /// A plugin's scalar UDF, from a capsule or an object with `__datafusion_scalar_udf__`.
 pub fn scalar_udf(obj: &Bound<'_, PyAny>) -> Result<ScalarUDF> {
-    let capsule = capsule_of(obj, "__datafusion_scalar_udf__", None)?;
-    let ffi = pointer::<FFI_ScalarUDF>(&capsule, SCALAR_UDF)?;
-    // SAFETY: checked name and major.
-    let inner: Arc<dyn ScalarUDFImpl> = unsafe { ffi.as_ref() }.into();
-    Ok(ScalarUDF::new_from_shared_impl(inner))
+    with_struct(obj, "__datafusion_scalar_udf__", None, SCALAR_UDF, |ffi: &FFI_ScalarUDF| {
+        let inner: Arc<dyn ScalarUDFImpl> = ffi.into();
+        Ok(ScalarUDF::new_from_shared_impl(inner))
+    })
 }
 
 /// A plugin's aggregate UDF, from a capsule or an object with `__datafusion_aggregate_udf__`.
 pub fn aggregate_udf(obj: &Bound<'_, PyAny>) -> Result<AggregateUDF> {
-    let capsule = capsule_of(obj, "__datafusion_aggregate_udf__", None)?;
-    let ffi = pointer::<FFI_AggregateUDF>(&capsule, AGGREGATE_UDF)?;
-    // SAFETY: checked name and major.
-    let inner: Arc<dyn AggregateUDFImpl> = unsafe { ffi.as_ref() }.into();
-    Ok(AggregateUDF::new_from_shared_impl(inner))
+    with_struct(
+        obj,
+        "__datafusion_aggregate_udf__",
+        None,
+        AGGREGATE_UDF,
+        |ffi: &FFI_AggregateUDF| {
+            let inner: Arc<dyn AggregateUDFImpl> = ffi.into();
+            Ok(AggregateUDF::new_from_shared_impl(inner))
+        },
+    )
 }
 
 /// A plugin's window UDF, from a capsule or an object with `__datafusion_window_udf__`.
 pub fn window_udf(obj: &Bound<'_, PyAny>) -> Result<WindowUDF> {
-    let capsule = capsule_of(obj, "__datafusion_window_udf__", None)?;
-    let ffi = pointer::<FFI_WindowUDF>(&capsule, WINDOW_UDF)?;
-    // SAFETY: checked name and major.
-    let inner: Arc<dyn WindowUDFImpl> = unsafe { ffi.as_ref() }.into();
-    Ok(WindowUDF::new_from_shared_impl(inner))
+    with_struct(obj, "__datafusion_window_udf__", None, WINDOW_UDF, |ffi: &FFI_WindowUDF| {
+        let inner: Arc<dyn WindowUDFImpl> = ffi.into();
+        Ok(WindowUDF::new_from_shared_impl(inner))
+    })
 }
 
 /// The task-context provider of the host that is asking for one of our tables: from its
 /// `__datafusion_task_context_provider__()`, or its capsule. Expressions it sends (filters) are
 /// decoded against its functions.
 fn consumer_task_provider(session: &Bound<'_, PyAny>) -> Result<FFI_TaskContextProvider> {
-    let capsule = capsule_of(session, "__datafusion_task_context_provider__", None)?;
-    let ffi = pointer::<FFI_TaskContextProvider>(&capsule, TASK_CONTEXT_PROVIDER)?;
-    // SAFETY: checked name and major; cloning runs the producer's clone function.
-    Ok(unsafe { ffi.as_ref() }.clone())
+    let dunder = "__datafusion_task_context_provider__";
+    with_struct(session, dunder, None, TASK_CONTEXT_PROVIDER, |ffi: &FFI_TaskContextProvider| {
+        Ok(ffi.clone()) // runs the producer's clone function
+    })
 }
 
 /// Exports one of our tables (a DataFrame's view, a registered table) to another host, which calls

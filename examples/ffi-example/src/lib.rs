@@ -212,6 +212,13 @@ fn example_schema() -> Result<Arc<MemorySchemaProvider>> {
     Ok(Arc::new(schema))
 }
 
+/// A catalog with one schema, `plugin`, holding the table `items`.
+fn example_catalog() -> Result<Arc<dyn CatalogProvider>> {
+    let catalog = MemoryCatalogProvider::new();
+    catalog.register_schema("plugin", example_schema()?)?;
+    Ok(Arc::new(catalog))
+}
+
 /// A schema holding the table `items`.
 #[pyclass(frozen)]
 struct ExampleSchema;
@@ -252,10 +259,7 @@ impl ExampleCatalog {
         py: Python<'py>,
         codec: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        let catalog = MemoryCatalogProvider::new();
-        let schema: Arc<dyn SchemaProvider> = example_schema().map_err(to_py)?;
-        catalog.register_schema("plugin", schema).map_err(to_py)?;
-        let catalog: Arc<dyn CatalogProvider> = Arc::new(catalog);
+        let catalog = example_catalog().map_err(to_py)?;
         let ffi =
             FFI_CatalogProvider::new_with_ffi_codec(catalog, Some(handle()), logical_codec(codec)?);
         PyCapsule::new_with_value(py, ffi, c"datafusion_catalog_provider")
@@ -278,11 +282,8 @@ impl ExampleCatalogList {
         py: Python<'py>,
         codec: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        let catalog = MemoryCatalogProvider::new();
-        let schema: Arc<dyn SchemaProvider> = example_schema().map_err(to_py)?;
-        catalog.register_schema("plugin", schema).map_err(to_py)?;
         let list = MemoryCatalogProviderList::new();
-        list.register_catalog("plugin_catalog".into(), Arc::new(catalog));
+        list.register_catalog("plugin_catalog".into(), example_catalog().map_err(to_py)?);
         let list: Arc<dyn CatalogProviderList> = Arc::new(list);
         let ffi = FFI_CatalogProviderList::new_with_ffi_codec(
             list,
