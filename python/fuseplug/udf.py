@@ -39,6 +39,7 @@ __all__ = [
 
 Volatility = Literal["immutable", "stable", "volatile"]
 F = TypeVar("F", bound=Callable[..., Any])
+_C = TypeVar("_C", bound="_Callable")
 
 
 def _exports(value: Any, dunder: str) -> bool:
@@ -82,6 +83,17 @@ class _Callable:
     def __call__(self, *args: Any) -> Expr:
         return Expr(self._inner(*[to_expr(a)._inner for a in args]))
 
+    #: The compiled class this wrapper holds (set by each subclass).
+    _internal_type: Any
+
+    @classmethod
+    def from_pycapsule(cls: type[_C], obj: Any) -> _C:
+        """A plugin's function: an object that exports its capsule (``__datafusion_scalar_udf__()``,
+        ``__datafusion_aggregate_udf__()`` or ``__datafusion_window_udf__()``), or the capsule."""
+        udf = cls.__new__(cls)
+        udf._inner = cls._internal_type.from_pycapsule(obj)
+        return udf
+
     def _export(self, dunder: str) -> object:
         export: Any = getattr(self._inner, dunder)
         return export()
@@ -93,16 +105,11 @@ class _Callable:
 class ScalarUDF(_Callable):
     """A scalar function: pyarrow arrays in, one pyarrow array of the same length out."""
 
+    _internal_type = _internal.ScalarUDF
+
     def __datafusion_scalar_udf__(self) -> object:
         """Exports this function to another DataFusion 55 host (e.g. ``datafusion.udf(this)``)."""
         return self._export("__datafusion_scalar_udf__")
-
-    @classmethod
-    def from_pycapsule(cls, obj: Any) -> ScalarUDF:
-        """A plugin's scalar UDF: an object with ``__datafusion_scalar_udf__()`` or its capsule."""
-        udf = cls.__new__(cls)
-        udf._inner = _internal.ScalarUDF.from_pycapsule(obj)
-        return udf
 
     def __init__(
         self,
@@ -138,16 +145,11 @@ class Accumulator(ABC):
 class AggregateUDF(_Callable):
     """An aggregate function backed by an :class:`Accumulator` class or factory."""
 
+    _internal_type = _internal.AggregateUDF
+
     def __datafusion_aggregate_udf__(self) -> object:
         """Exports this function to another DataFusion 55 host (e.g. ``datafusion.udf(this)``)."""
         return self._export("__datafusion_aggregate_udf__")
-
-    @classmethod
-    def from_pycapsule(cls, obj: Any) -> AggregateUDF:
-        """A plugin's aggregate UDF: an object with ``__datafusion_aggregate_udf__()`` or its capsule."""
-        udaf = cls.__new__(cls)
-        udaf._inner = _internal.AggregateUDF.from_pycapsule(obj)
-        return udaf
 
     def __init__(
         self,
@@ -197,16 +199,11 @@ class WindowEvaluator:
 class WindowUDF(_Callable):
     """A window function backed by a :class:`WindowEvaluator` class or factory."""
 
+    _internal_type = _internal.WindowUDF
+
     def __datafusion_window_udf__(self) -> object:
         """Exports this function to another DataFusion 55 host (e.g. ``datafusion.udf(this)``)."""
         return self._export("__datafusion_window_udf__")
-
-    @classmethod
-    def from_pycapsule(cls, obj: Any) -> WindowUDF:
-        """A plugin's window UDF: an object with ``__datafusion_window_udf__()`` or its capsule."""
-        udwf = cls.__new__(cls)
-        udwf._inner = _internal.WindowUDF.from_pycapsule(obj)
-        return udwf
 
     def __init__(
         self,

@@ -178,7 +178,9 @@ def test_udaf_from_datafusion_54_wheel_is_refused(run_python: RunPython) -> None
     assert result["after"] == {"one": [1]}
 
 
-BAD_CAPSULES = """
+# Shared by the bad-capsule scripts: a session and `make(pointer, name, destructor)`, which builds
+# arbitrary capsules with ctypes.
+CAPSULE_MAKER = """
 import ctypes, json
 import fuseplug
 from fuseplug.exceptions import PluginError, IncompatiblePluginError
@@ -188,7 +190,11 @@ make = ctypes.pythonapi.PyCapsule_New
 make.restype = ctypes.py_object
 make.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
 buffer = ctypes.create_string_buffer(4096)
+"""
 
+BAD_CAPSULES = (
+    CAPSULE_MAKER
+    + """
 class Raises:
     def __datafusion_table_provider__(self, session):
         raise ValueError("plugin broke")
@@ -220,6 +226,7 @@ for name, case in cases.items():
 out["after"] = ctx.sql("SELECT 2 AS two").to_pydict()
 print(json.dumps(out))
 """
+)
 
 
 def test_bad_capsules_are_refused_not_crashed(run_python: RunPython) -> None:
@@ -388,17 +395,9 @@ def test_fuseplug_python_udfs_run_in_the_official_host(run_python: RunPython) ->
     assert result["window"] == {"x": [1, 2, 39], "r": [1, 2, 3]}
 
 
-EVERY_KIND = """
-import ctypes, json
-import fuseplug
-from fuseplug.exceptions import PluginError
-
-ctx = fuseplug.SessionContext()
-make = ctypes.pythonapi.PyCapsule_New
-make.restype = ctypes.py_object
-make.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
-buffer = ctypes.create_string_buffer(4096)
-
+EVERY_KIND = (
+    CAPSULE_MAKER
+    + """
 class Raises:
     def __getattr__(self, name):
         if name.startswith("__datafusion_"):
@@ -445,6 +444,7 @@ for kind, register in kinds.items():
 out["after"] = ctx.sql("SELECT 3 AS three").to_pydict()
 print(json.dumps(out))
 """
+)
 
 
 def test_every_kind_refuses_bad_capsules(run_python: RunPython) -> None:
