@@ -69,10 +69,12 @@ $(DEPS_STAMP): pyproject.toml uv.lock | $(UV)
 	"$(UV)" sync --frozen --no-install-project --group dev --inexact
 	@touch "$@"
 
-develop: deps $(PYO3_CONFIG_FILE) ## Build both wheels (fuseplug, examples/ffi-example; dev profile) into .venv
+develop: deps $(PYO3_CONFIG_FILE) ## Build the wheels (fuseplug, examples/ffi-example, examples/native-extension; dev profile) into .venv
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
 		-m examples/ffi-example/Cargo.toml
+	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
+		-m examples/native-extension/Cargo.toml
 
 demo: develop ## Build, run examples/quickstart.py, then the fuseplug CLI on the Parquet file it wrote
 	@rm -rf build/demo && mkdir -p build/demo

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from fuseplug import exceptions, functions
+from fuseplug import exceptions, functions, native
 from fuseplug._internal import DATAFUSION_VERSION, __version__
 from fuseplug.catalog import Catalog, Schema, Table
 from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
@@ -26,6 +26,7 @@ from fuseplug.expr import (
     lit,
     literal,
 )
+from fuseplug.native import NativeExtension, load_extension
 from fuseplug.plan import ExecutionPlan, LogicalPlan
 from fuseplug.udf import (
     Accumulator,
@@ -53,6 +54,7 @@ __all__ = [
     "ExprFuncBuilder",
     "FuseplugError",
     "LogicalPlan",
+    "NativeExtension",
     "RecordBatch",
     "RecordBatchStream",
     "RuntimeEnvBuilder",
@@ -74,6 +76,8 @@ __all__ = [
     "functions",
     "lit",
     "literal",
+    "load_extension",
+    "native",
     "udaf",
     "udf",
     "udtf",

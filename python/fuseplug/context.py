@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -19,13 +20,16 @@ import pyarrow as pa
 from fuseplug import _internal
 from fuseplug._internal import RuntimeEnvBuilder, SessionConfig
 from fuseplug.catalog import Catalog, Table
-from fuseplug.dataframe import DataFrame
+from fuseplug.dataframe import DataFrame, RecordBatchStream
 from fuseplug.expr import SortExpr, to_sort
+from fuseplug.plan import ExecutionPlan, LogicalPlan
 from fuseplug.udf import AggregateUDF, ScalarUDF, TableFunction, WindowUDF
 
 if TYPE_CHECKING:
     import pandas
     import polars
+
+    from fuseplug.native import NativeExtension
 
 __all__ = ["RuntimeEnvBuilder", "SessionConfig", "SessionContext"]
 
@@ -428,8 +432,78 @@ class SessionContext:
         """A ``datafusion_physical_extension_codec`` capsule; ``session`` is accepted and ignored."""
         return self._inner.__datafusion_physical_extension_codec__(session)
 
+    # native extensions and function lookup ------------------------------------------------------
+    def load_extension(self, module_or_path: Any) -> NativeExtension:
+        """Loads a Daft-ABI native extension (an installed package's name, found without importing
+        it; an imported module; or a path to its shared library) and defines its scalar and
+        aggregate functions on this session only. See :func:`fuseplug.load_extension`."""
+        from fuseplug.native import load_extension
+
+        return load_extension(module_or_path, self)
+
+    def function(self, name: str) -> ScalarUDF | AggregateUDF:
+        """A scalar or aggregate function registered on this session, by name; call it with
+        expressions: ``ctx.function("example_reverse")(col("s"))``."""
+        inner = self._inner.function(name)
+        cls: type[ScalarUDF | AggregateUDF] = (
+            ScalarUDF if isinstance(inner, _internal.ScalarUDF) else AggregateUDF
+        )
+        return cls._from_inner(inner)
+
+    # extension codecs and plans ----------------------------------------------------------------
+    def with_logical_extension_codec(
+        self, codec: Any, codec_id: str | None = None
+    ) -> SessionContext:
+        """A context on the same session whose logical codecs also include ``codec`` (an object with
+        ``__datafusion_logical_extension_codec__(session)``, or its capsule).
+
+        Codecs compose: each is appended, and every payload it writes is tagged with its id, so only
+        the codec that wrote a payload ever decodes it. The id is ``codec_id``, else the codec's
+        ``__datafusion_codec_id__``, else its class's module and qualified name; a bare capsule
+        without ``codec_id`` gets a random ``anon:`` id. Installing an id twice raises ``PlanError``.
+        """
+        return SessionContext._from_inner(
+            self._inner.with_logical_extension_codec(codec, self, _codec_id(codec, codec_id))
+        )
+
+    def with_physical_extension_codec(
+        self, codec: Any, codec_id: str | None = None
+    ) -> SessionContext:
+        """As :meth:`with_logical_extension_codec`, for ``__datafusion_physical_extension_codec__``."""
+        return SessionContext._from_inner(
+            self._inner.with_physical_extension_codec(codec, self, _codec_id(codec, codec_id))
+        )
+
+    def logical_extension_codec_ids(self) -> list[str]:
+        """The ids of the installed logical codecs, in install order (DataFusion's default codec,
+        which handles whatever none of them claims, is not listed)."""
+        return self._inner.logical_extension_codec_ids()
+
+    def physical_extension_codec_ids(self) -> list[str]:
+        """The ids of the installed physical codecs, in install order."""
+        return self._inner.physical_extension_codec_ids()
+
+    def create_dataframe_from_logical_plan(self, plan: LogicalPlan) -> DataFrame:
+        """A DataFrame over ``plan`` (e.g. one decoded with :meth:`LogicalPlan.from_bytes`)."""
+        return DataFrame(self._inner.create_dataframe_from_logical_plan(plan))
+
+    def execute(self, plan: ExecutionPlan, partition: int) -> RecordBatchStream:
+        """Runs one partition of a physical plan (e.g. one from :meth:`ExecutionPlan.from_bytes`)."""
+        return RecordBatchStream(self._inner.execute(plan, partition))
+
     def __repr__(self) -> str:
         return repr(self._inner)
+
+
+def _codec_id(codec: object, codec_id: str | None) -> str:
+    if codec_id is not None:
+        return codec_id
+    if _is_capsule(codec):
+        return f"anon:{uuid.uuid4().hex}"
+    pinned = getattr(codec, "__datafusion_codec_id__", None)
+    if isinstance(pinned, str):
+        return pinned
+    return f"{type(codec).__module__}.{type(codec).__qualname__}"
 
 
 def _is_capsule(obj: object) -> bool:

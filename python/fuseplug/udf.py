@@ -94,6 +94,12 @@ class _Callable:
         udf._inner = cls._internal_type.from_pycapsule(obj)
         return udf
 
+    @classmethod
+    def _from_inner(cls: type[_C], inner: Any) -> _C:
+        udf = cls.__new__(cls)
+        udf._inner = inner
+        return udf
+
     def _export(self, dunder: str) -> object:
         export: Any = getattr(self._inner, dunder)
         return export()

@@ -17,6 +17,7 @@ MODULES = [
     "fuseplug.exceptions",
     "fuseplug.catalog",
     "fuseplug.plan",
+    "fuseplug.native",
 ]
 
 

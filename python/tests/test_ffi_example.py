@@ -190,3 +190,107 @@ print(json.dumps({"before": before, "after": after, "once": once, "twice": rule.
     assert out["before"] == out["after"] == {"n": [3]}
     assert out["once"] >= 1
     assert out["twice"] > out["once"]
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_extension_options_reach_set_show_and_the_plugin(run_python: RunPython, host: str) -> None:
+    out = in_host(
+        run_python,
+        host,
+        """
+config = host.SessionConfig().with_information_schema(True).with_extension(ex.ExampleOptions())
+ctx = host.SessionContext(config)
+ctx.register_udf(host.udf(ex.GreetUdf()))
+first = ctx.sql("SELECT greet('ada') AS g").to_pydict()["g"]
+ctx.sql("SET ffi_example.greeting = 'hi'").collect()
+shown = ctx.sql("SHOW ffi_example.greeting").to_pydict()["value"]
+second = ctx.sql("SELECT greet('ada') AS g").to_pydict()["g"]
+print(json.dumps({"first": first, "shown": shown, "second": second}))
+""",
+    )
+    assert out == {"first": ["hello, ada"], "shown": ["hi"], "second": ["hi, ada"]}
+
+
+def test_extension_options_key_lookup_and_bad_capsule(run_python: RunPython) -> None:
+    out = in_host(
+        run_python,
+        "fuseplug",
+        """
+from fuseplug.exceptions import PluginError
+config = host.SessionConfig().with_extension(ex.ExampleOptions())
+changed = config.set("ffi_example.greeting", "hey")
+try:
+    host.SessionConfig().with_extension(ex.DoubleUdf().__datafusion_scalar_udf__())
+    refused = None
+except PluginError as e:
+    refused = str(e)
+print(json.dumps({
+    "default": config.get("ffi_example.greeting"),
+    "changed": changed.get("ffi_example.greeting"),
+    "original": config.get("ffi_example.greeting"),
+    "refused": refused,
+}))
+""",
+    )
+    # configs are immutable: `set` returns a changed copy
+    assert out["default"] == out["original"] == "hello"
+    assert out["changed"] == "hey"
+    assert "datafusion_extension_options" in out["refused"]
+
+
+# Plans that call the plugin's `double` UDF are written with the plugin's codec, which stores a
+# payload of its own for it, and read back in a session where `double` was never registered.
+LOGICAL_ROUND_TRIP = """
+codec = ex.CountingLogicalCodec()
+writer = ctx.with_logical_extension_codec(codec)
+writer.register_udf(host.udf(ex.DoubleUdf()))
+plan = writer.sql("SELECT double(x) AS d FROM (VALUES (1), (2), (3)) AS t(x)").logical_plan()
+data = plan.to_bytes(writer)
+reader = host.SessionContext().with_logical_extension_codec(codec)
+decoded = {plan_cls}.from_bytes(reader, data)
+rows = reader.create_dataframe_from_logical_plan(decoded).to_pydict()
+print(json.dumps({{"rows": rows, "calls": codec.calls, "ids": reader.logical_extension_codec_ids()}}))
+"""
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_logical_codec_carries_a_plugin_udf(run_python: RunPython, host: str) -> None:
+    plan_cls = "host.LogicalPlan" if host == "fuseplug" else "host.plan.LogicalPlan"
+    out = in_host(run_python, host, LOGICAL_ROUND_TRIP.format(plan_cls=plan_cls))
+    assert out["rows"] == {"d": [2, 4, 6]}
+    assert out["calls"]["try_encode_udf"] >= 1
+    assert out["calls"]["try_decode_udf"] >= 1
+    if host == "fuseplug":
+        assert out["ids"] == ["fuseplug_ffi_example.CountingLogicalCodec"]
+
+
+PHYSICAL_ROUND_TRIP = """
+import pyarrow as pa
+import pyarrow.parquet as pq
+pq.write_table(pa.table({{"x": [1, 2, 3]}}), "{path}")
+codec = ex.CountingPhysicalCodec()
+writer = ctx.with_physical_extension_codec(codec)
+writer.register_udf(host.udf(ex.DoubleUdf()))
+writer.register_parquet("t", "{path}")
+plan = writer.sql("SELECT double(x) AS d FROM t").execution_plan()
+data = plan.to_bytes(writer)
+reader = host.SessionContext().with_physical_extension_codec(codec)
+decoded = {plan_cls}.from_bytes(reader, data)
+rows = []
+for partition in range(decoded.partition_count):
+    for batch in reader.execute(decoded, partition):
+        rows += batch.to_pyarrow().column("d").to_pylist()
+print(json.dumps({{"rows": sorted(rows), "calls": codec.calls}}))
+"""
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_physical_codec_carries_a_plugin_udf(
+    run_python: RunPython, host: str, tmp_path: Any
+) -> None:
+    plan_cls = "host.ExecutionPlan" if host == "fuseplug" else "host.plan.ExecutionPlan"
+    path = tmp_path / "x.parquet"
+    out = in_host(run_python, host, PHYSICAL_ROUND_TRIP.format(plan_cls=plan_cls, path=path))
+    assert out["rows"] == [2, 4, 6]
+    assert out["calls"]["try_encode_udf"] >= 1
+    assert out["calls"]["try_decode_udf"] >= 1

@@ -178,6 +178,71 @@ def test_udaf_from_datafusion_54_wheel_is_refused(run_python: RunPython) -> None
     assert result["after"] == {"one": [1]}
 
 
+ICEBERG_METADATA = {
+    "format-version": 2,
+    "table-uuid": "9c12d441-03fe-4693-9a96-a0705ddf69c1",
+    "location": "{location}",
+    "last-sequence-number": 0,
+    "last-updated-ms": 1602638573590,
+    "last-column-id": 1,
+    "current-schema-id": 0,
+    "schemas": [
+        {
+            "type": "struct",
+            "schema-id": 0,
+            "fields": [{"id": 1, "name": "x", "required": True, "type": "long"}],
+        }
+    ],
+    "default-spec-id": 0,
+    "partition-specs": [{"spec-id": 0, "fields": []}],
+    "last-partition-id": 999,
+    "default-sort-order-id": 0,
+    "sort-orders": [{"order-id": 0, "fields": []}],
+    "properties": {},
+    "snapshots": [],
+    "snapshot-log": [],
+    "metadata-log": [],
+}
+
+
+def test_table_provider_from_datafusion_54_wheel_is_refused(
+    run_python: RunPython, tmp_path: Path
+) -> None:
+    # pyiceberg-core 0.11.0 is built on DataFusion 54. Its provider dunder reads the session's codec
+    # capsule as a 54 struct, so it must be refused before it is ever called, not after.
+    metadata = json.loads(json.dumps(ICEBERG_METADATA).replace("{location}", tmp_path.as_uri()))
+    path = tmp_path / "v1.metadata.json"
+    path.write_text(json.dumps(metadata))
+    result = child(
+        run_python,
+        f"""
+        import json
+        from pyiceberg_core.datafusion import IcebergDataFusionTable
+        import fuseplug
+        from fuseplug.exceptions import IncompatiblePluginError
+
+        table = IcebergDataFusionTable(["db", "t"], {path.as_uri()!r}, {{}})
+        ctx = fuseplug.SessionContext()
+        errors = []
+        for attempt in [
+            lambda: ctx.register_table("t", table),
+            lambda: ctx.read_table(table),
+        ]:
+            try:
+                attempt()
+                errors.append(None)
+            except IncompatiblePluginError as e:
+                errors.append(str(e))
+        print(json.dumps({{"errors": errors, "after": ctx.sql("SELECT 1 AS one").to_pydict()}}))
+        """,
+    )
+    assert all(e is not None for e in result["errors"]), result
+    for message in result["errors"]:
+        assert "DataFusion 54" in message and "DataFusion 55" in message
+        assert "pyiceberg_core" in message
+    assert result["after"] == {"one": [1]}
+
+
 # Shared by the bad-capsule scripts: a session and `make(pointer, name, destructor)`, which builds
 # arbitrary capsules with ctypes.
 CAPSULE_MAKER = """
@@ -275,6 +340,7 @@ def test_official_datafusion_host_reads_fuseplug_frames(run_python: RunPython) -
         frame = ours.from_pydict({"a": [1, 2, 3, 4], "b": ["w", "x", "y", "z"]})
         frame = frame.filter(col("a") > lit(1)).with_column("loud", shout(col("b")))
         ours.from_pydict({"q": [7, 8]}, name="qq")
+        ours.sql("CREATE VIEW doubled AS SELECT q * 2 AS q2 FROM qq WHERE q > 7").collect()
 
         theirs = datafusion.SessionContext()
         theirs.register_table("fp", frame)
@@ -282,12 +348,15 @@ def test_official_datafusion_host_reads_fuseplug_frames(run_python: RunPython) -
         rows = theirs.sql("SELECT loud, a * 10 AS a10 FROM fp WHERE a < 4 ORDER BY a").to_pydict()
         count = theirs.sql("SELECT count(*) AS c FROM fp").to_pydict()
         table = theirs.sql("SELECT sum(q) AS s FROM qq").to_pydict()
-        print(json.dumps({"rows": rows, "count": count, "table": table}))
+        theirs.register_table("doubled", ours.catalog().schema().table("doubled"))
+        view = theirs.sql("SELECT q2 FROM doubled").to_pydict()
+        print(json.dumps({"rows": rows, "count": count, "table": table, "view": view}))
         """,
     )
     assert result["rows"] == {"loud": ["X", "Y"], "a10": [20, 30]}
     assert result["count"] == {"c": [3]}
     assert result["table"] == {"s": [15]}
+    assert result["view"] == {"q2": [16]}
 
 
 def test_exporting_a_table_needs_the_callers_session() -> None:
@@ -395,6 +464,47 @@ def test_fuseplug_python_udfs_run_in_the_official_host(run_python: RunPython) ->
     assert result["window"] == {"x": [1, 2, 39], "r": [1, 2, 3]}
 
 
+def test_a_panic_in_an_exported_udf_is_an_error_in_both_hosts(run_python: RunPython) -> None:
+    # A panic inside one of our function bodies (simulated with the test hook _internal._panic) would
+    # abort the process when the official host calls the UDF over FFI, since datafusion-ffi catches
+    # nothing. The adapter's guard turns it into an error instead, in either host.
+    result = child(
+        run_python,
+        """
+        import json
+        import datafusion
+        import pyarrow as pa
+        import fuseplug
+        from fuseplug import _internal
+
+        def explode(values):
+            _internal._panic("boom from a UDF")
+
+        bad = fuseplug.udf(explode, [pa.int64()], pa.int64(), name="explode")
+        out = {}
+        ours = fuseplug.SessionContext()
+        ours.register_udf(bad)
+        try:
+            ours.sql("SELECT explode(x) FROM (VALUES (1)) AS t(x)").collect()
+        except Exception as e:
+            out["fuseplug"] = [type(e).__name__, str(e)]
+        theirs = datafusion.SessionContext()
+        theirs.register_udf(datafusion.udf(bad))
+        try:
+            theirs.sql("SELECT explode(x) FROM (VALUES (1)) AS t(x)").collect()
+        except Exception as e:
+            out["datafusion"] = [type(e).__name__, str(e)]
+        out["after"] = theirs.sql("SELECT 1 AS one").to_pydict()
+        print(json.dumps(out))
+        """,
+    )
+    kind, message = result["fuseplug"]
+    assert kind == "ExecutionError" and "panic in a Python function: boom from a UDF" in message
+    _, message = result["datafusion"]
+    assert "panic in a Python function: boom from a UDF" in message
+    assert result["after"] == {"one": [1]}
+
+
 EVERY_KIND = (
     CAPSULE_MAKER
     + """
@@ -424,6 +534,9 @@ kinds = {
     "catalog_list": lambda obj: ctx.register_catalog_provider_list(obj),
     "factory": lambda obj: ctx.register_table_factory("X", obj),
     "optimizer_rule": lambda obj: ctx.add_physical_optimizer_rule(obj),
+    "logical_codec": lambda obj: ctx.with_logical_extension_codec(obj),
+    "physical_codec": lambda obj: ctx.with_physical_extension_codec(obj),
+    "extension_options": lambda obj: fuseplug.SessionConfig().with_extension(obj),
 }
 inputs = {
     "wrong name": lambda: make(ctypes.addressof(buffer), b"not_a_datafusion_kind", None),
@@ -450,5 +563,5 @@ print(json.dumps(out))
 def test_every_kind_refuses_bad_capsules(run_python: RunPython) -> None:
     result = child(run_python, EVERY_KIND)
     assert result.pop("after") == {"three": [3]}
-    assert len(result) == 44
+    assert len(result) == 14 * 4
     assert {k: v for k, v in result.items() if v != "PluginError"} == {}

@@ -75,6 +75,42 @@ pub fn producer_library(capsule: &Bound<'_, PyCapsule>) -> Option<PathBuf> {
     library_of(destructor as usize)
 }
 
+/// The library that holds the C code of `method`, when it is a built-in (extension) function or
+/// bound method, as the `#[pymethods]` of a PyO3 class are. `None` for Python functions.
+pub fn method_library(method: &Bound<'_, PyAny>) -> Option<PathBuf> {
+    // SAFETY: `method` is a live object; the check runs before the function pointer is read.
+    unsafe {
+        if pyo3::ffi::PyCFunction_Check(method.as_ptr()) == 0 {
+            return None;
+        }
+        let function = pyo3::ffi::PyCFunction_GetFunction(method.as_ptr())?;
+        library_of(function as usize)
+    }
+}
+
+/// Refuses to call a plugin's dunder compiled against another DataFusion major. Calling it is
+/// already unsafe: a provider's dunder reads the host's session capsules as its own major's layout.
+pub fn check_method(method: &Bound<'_, PyAny>, expected: &CStr) -> Result<(), CapsuleError> {
+    match method_library(method) {
+        Some(library) => check_library(library, expected),
+        None => Ok(()),
+    }
+}
+
+fn check_library(library: PathBuf, expected: &CStr) -> Result<(), CapsuleError> {
+    let ours = datafusion_major();
+    let majors = library_majors(&library);
+    match majors.iter().find(|&&m| m != ours) {
+        Some(&producer) if !majors.contains(&ours) => Err(CapsuleError::IncompatibleMajor {
+            name: expected.to_string_lossy().into_owned(),
+            producer,
+            ours,
+            library,
+        }),
+        _ => Ok(()),
+    }
+}
+
 static MAJORS: LazyLock<Mutex<HashMap<PathBuf, BTreeSet<u64>>>> = LazyLock::new(Default::default);
 
 const FFI_CRATE: &[u8] = b"datafusion-ffi-";
@@ -140,18 +176,7 @@ pub fn checked_pointer<T>(
         return Err(CapsuleError::WrongName { expected: expected_name, found: name });
     }
     if let Some(library) = producer_library(capsule) {
-        let ours = datafusion_major();
-        let majors = library_majors(&library);
-        if let Some(&producer) = majors.iter().find(|&&m| m != ours)
-            && !majors.contains(&ours)
-        {
-            return Err(CapsuleError::IncompatibleMajor {
-                name: expected_name,
-                producer,
-                ours,
-                library,
-            });
-        }
+        check_library(library, expected)?;
     }
     // SAFETY: the name matched, so this is the pointer the producer stored under it.
     let pointer = unsafe { pyo3::ffi::PyCapsule_GetPointer(capsule.as_ptr(), expected.as_ptr()) };

@@ -5,5 +5,6 @@
 
 pub mod guard;
 pub mod import;
+pub mod panic;
 pub mod runtime;
 pub mod version;

@@ -20,6 +20,7 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::SessionContext;
 use datafusion_ffi::catalog_provider::FFI_CatalogProvider;
 use datafusion_ffi::catalog_provider_list::FFI_CatalogProviderList;
+use datafusion_ffi::config::extension_options::FFI_ExtensionOptions;
 use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
@@ -31,15 +32,16 @@ use datafusion_ffi::udaf::FFI_AggregateUDF;
 use datafusion_ffi::udf::FFI_ScalarUDF;
 use datafusion_ffi::udtf::FFI_TableFunction;
 use datafusion_ffi::udwf::FFI_WindowUDF;
-use datafusion_proto::logical_plan::DefaultLogicalExtensionCodec;
-use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
-use fuseplug_capsule::guard::{CapsuleError, checked_pointer};
+use datafusion_proto::logical_plan::LogicalExtensionCodec;
+use datafusion_proto::physical_plan::PhysicalExtensionCodec;
+use fuseplug_capsule::guard::{CapsuleError, check_method, checked_pointer};
 use fuseplug_capsule::runtime::handle;
 use fuseplug_capsule::version::datafusion_major;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
+use crate::codec::{LogicalChain, PhysicalChain};
 use crate::errors::{Error, Result, fuseplug_exception};
 
 pub const TABLE_PROVIDER: &CStr = c"datafusion_table_provider";
@@ -55,6 +57,7 @@ pub const SCHEMA_PROVIDER: &CStr = c"datafusion_schema_provider";
 pub const TASK_CONTEXT_PROVIDER: &CStr = c"datafusion_task_context_provider";
 pub const LOGICAL_CODEC: &CStr = c"datafusion_logical_extension_codec";
 pub const PHYSICAL_CODEC: &CStr = c"datafusion_physical_extension_codec";
+pub const EXTENSION_OPTIONS: &CStr = c"datafusion_extension_options";
 
 /// Hands plugins the live session's task context, so functions registered later are visible.
 struct LiveSession(Arc<SessionContext>);
@@ -65,21 +68,45 @@ impl TaskContextProvider for LiveSession {
     }
 }
 
-/// The provider exported capsules point to (they hold it weakly, so its owner keeps it alive).
+/// What every object that leaves the session carries: the provider exported capsules point to (they
+/// hold it weakly, so its owner keeps it alive) and the session's extension codec chains.
 ///
 /// datafusion-ffi takes an `Arc<dyn TaskContextProvider>` without `Send + Sync` bounds; the only value
 /// ever stored here is a [`LiveSession`], which is both.
 #[derive(Clone)]
-pub struct SessionTasks(Arc<dyn TaskContextProvider>);
+pub struct SessionTasks {
+    provider: Arc<dyn TaskContextProvider>,
+    pub logical: Arc<LogicalChain>,
+    pub physical: Arc<PhysicalChain>,
+}
 
-// SAFETY: constructed only from `LiveSession` (an `Arc<SessionContext>`, which is Send + Sync).
+// SAFETY: `provider` is only ever a `LiveSession` (an `Arc<SessionContext>`, which is Send + Sync);
+// the chains hold codecs, which are Send + Sync by their traits' bounds.
 unsafe impl Send for SessionTasks {}
 // SAFETY: as above.
 unsafe impl Sync for SessionTasks {}
 
 impl SessionTasks {
     pub fn new(ctx: Arc<SessionContext>) -> Self {
-        Self(Arc::new(LiveSession(ctx)))
+        Self {
+            provider: Arc::new(LiveSession(ctx)),
+            logical: Arc::default(),
+            physical: Arc::default(),
+        }
+    }
+
+    /// The same session with `codec` appended to its logical chain.
+    pub fn with_logical(&self, id: String, codec: Arc<dyn LogicalExtensionCodec>) -> Result<Self> {
+        Ok(Self { logical: Arc::new(self.logical.with(id, codec)?), ..self.clone() })
+    }
+
+    /// The same session with `codec` appended to its physical chain.
+    pub fn with_physical(
+        &self,
+        id: String,
+        codec: Arc<dyn PhysicalExtensionCodec>,
+    ) -> Result<Self> {
+        Ok(Self { physical: Arc::new(self.physical.with(id, codec)?), ..self.clone() })
     }
 }
 
@@ -97,6 +124,7 @@ fn capsule_of<'py>(
     obj: &Bound<'py, PyAny>,
     dunder: &str,
     session: Option<&Bound<'py, PyAny>>,
+    name: &CStr,
 ) -> Result<Bound<'py, PyCapsule>> {
     let py = obj.py();
     if let Ok(capsule) = obj.cast::<PyCapsule>() {
@@ -108,6 +136,9 @@ fn capsule_of<'py>(
             obj.get_type().name()?
         )));
     };
+    // A dunder compiled against another major is never called: it would read our session's capsules
+    // with its own layout before we could look at what it returns.
+    check_method(&method, name).map_err(|e| plugin_error(py, e))?;
     let produced = match session {
         Some(session) => method.call1((session,)).map_err(|e| {
             // A pre-52 style dunder takes no session: say what to upgrade rather than pass on a
@@ -167,7 +198,7 @@ fn with_struct<T, R>(
     name: &CStr,
     convert: impl FnOnce(&T) -> Result<R>,
 ) -> Result<R> {
-    let capsule = capsule_of(obj, dunder, arg)?;
+    let capsule = capsule_of(obj, dunder, arg, name)?;
     let ffi = pointer::<T>(&capsule, name)?;
     // SAFETY: the guard checked the capsule's name and its producer's DataFusion major, so the
     // pointer is a live `T` of our layout for as long as `capsule` is held.
@@ -305,6 +336,37 @@ pub fn window_udf(obj: &Bound<'_, PyAny>) -> Result<WindowUDF> {
     })
 }
 
+/// A plugin's extension codec: what its `__datafusion_logical_extension_codec__(session)` returns.
+pub fn logical_codec(
+    obj: &Bound<'_, PyAny>,
+    session: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn LogicalExtensionCodec>> {
+    let dunder = "__datafusion_logical_extension_codec__";
+    with_struct(obj, dunder, Some(session), LOGICAL_CODEC, |ffi: &FFI_LogicalExtensionCodec| {
+        check_version(obj.py(), "logical extension codec", ffi.version)?;
+        Ok(ffi.into())
+    })
+}
+
+/// A plugin's physical extension codec (`__datafusion_physical_extension_codec__(session)`).
+pub fn physical_codec(
+    obj: &Bound<'_, PyAny>,
+    session: &Bound<'_, PyAny>,
+) -> Result<Arc<dyn PhysicalExtensionCodec>> {
+    let dunder = "__datafusion_physical_extension_codec__";
+    with_struct(obj, dunder, Some(session), PHYSICAL_CODEC, |ffi: &FFI_PhysicalExtensionCodec| {
+        check_version(obj.py(), "physical extension codec", ffi.version)?;
+        Ok(ffi.into())
+    })
+}
+
+/// A plugin's configuration options (`__datafusion_extension_options__()` or its capsule), copied:
+/// the copy's functions still run in the plugin, which owns the keys and their parsing.
+pub fn extension_options(obj: &Bound<'_, PyAny>) -> Result<FFI_ExtensionOptions> {
+    let dunder = "__datafusion_extension_options__";
+    with_struct(obj, dunder, None, EXTENSION_OPTIONS, |ffi: &FFI_ExtensionOptions| Ok(ffi.clone()))
+}
+
 /// The task-context provider of the host that is asking for one of our tables: from its
 /// `__datafusion_task_context_provider__()`, or its capsule. Expressions it sends (filters) are
 /// decoded against its functions.
@@ -339,7 +401,7 @@ pub fn export_task_context_provider<'py>(
     py: Python<'py>,
     tasks: &SessionTasks,
 ) -> Result<Bound<'py, PyCapsule>> {
-    let ffi = FFI_TaskContextProvider::from(&tasks.0);
+    let ffi = FFI_TaskContextProvider::from(&tasks.provider);
     Ok(PyCapsule::new_with_value(py, ffi, TASK_CONTEXT_PROVIDER)?)
 }
 
@@ -348,11 +410,8 @@ pub fn export_logical_codec<'py>(
     py: Python<'py>,
     tasks: &SessionTasks,
 ) -> Result<Bound<'py, PyCapsule>> {
-    let ffi = FFI_LogicalExtensionCodec::new(
-        Arc::new(DefaultLogicalExtensionCodec {}),
-        Some(handle()),
-        &tasks.0,
-    );
+    let chain: Arc<dyn LogicalExtensionCodec> = tasks.logical.clone();
+    let ffi = FFI_LogicalExtensionCodec::new(chain, Some(handle()), &tasks.provider);
     Ok(PyCapsule::new_with_value(py, ffi, LOGICAL_CODEC)?)
 }
 
@@ -361,11 +420,8 @@ pub fn export_physical_codec<'py>(
     py: Python<'py>,
     tasks: &SessionTasks,
 ) -> Result<Bound<'py, PyCapsule>> {
-    let ffi = FFI_PhysicalExtensionCodec::new(
-        Arc::new(DefaultPhysicalExtensionCodec {}),
-        Some(handle()),
-        &tasks.0,
-    );
+    let chain: Arc<dyn PhysicalExtensionCodec> = tasks.physical.clone();
+    let ffi = FFI_PhysicalExtensionCodec::new(chain, Some(handle()), &tasks.provider);
     Ok(PyCapsule::new_with_value(py, ffi, PHYSICAL_CODEC)?)
 }
 

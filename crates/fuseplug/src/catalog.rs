@@ -7,6 +7,7 @@ use arrow::pyarrow::{FromPyArrow, ToPyArrow};
 use arrow::record_batch::{RecordBatch, RecordBatchReader};
 use datafusion::catalog::{CatalogProvider, MemTable, SchemaProvider};
 use datafusion::datasource::TableProvider;
+use datafusion::prelude::SessionContext;
 use fuseplug_capsule::runtime::wait_for_future;
 use pyo3::prelude::*;
 
@@ -151,13 +152,16 @@ impl PyTable {
         Ok(self.inner.schema().to_pyarrow(py)?)
     }
 
-    /// Exports this table to another DataFusion host of the same major.
+    /// Exports this table to another DataFusion host of the same major. Its scans are planned on a
+    /// session of ours, never the caller's (a view's plan cannot cross the FFI codec; see export.rs).
     fn __datafusion_table_provider__<'py>(
         &self,
         py: Python<'py>,
         session: &Bound<'py, PyAny>,
     ) -> Result<Bound<'py, pyo3::types::PyCapsule>> {
-        crate::capsule::export_table_provider(py, Arc::clone(&self.inner), session)
+        let df = SessionContext::new().read_table(Arc::clone(&self.inner))?;
+        let table = Arc::new(crate::export::LocalPlanTable::new(df));
+        crate::capsule::export_table_provider(py, table, session)
     }
 
     /// `"base"`, `"view"` or `"temporary"`.

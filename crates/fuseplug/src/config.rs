@@ -10,8 +10,10 @@ use datafusion::execution::memory_pool::{
 };
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionConfig;
+use datafusion_ffi::config::extension_options::FFI_ExtensionOptions;
 use pyo3::prelude::*;
 
+use crate::capsule;
 use crate::errors::{Error, Result};
 
 /// How many memory consumers a "resources exhausted" error names.
@@ -100,6 +102,19 @@ impl PySessionConfig {
             return Err(Error::Value("target partitions must be positive".into()));
         }
         Ok(self.map(|c| c.with_target_partitions(partitions)))
+    }
+
+    /// A config that also holds a plugin's options (`__datafusion_extension_options__()` or its
+    /// capsule): `SET` and `SHOW` reach their keys, and the plugin reads them back at run time.
+    fn with_extension(&self, extension: &Bound<'_, PyAny>) -> Result<Self> {
+        let options = capsule::extension_options(extension)?;
+        let mut inner = self.inner.clone();
+        let extensions = &mut inner.options_mut().extensions;
+        match extensions.get_mut::<FFI_ExtensionOptions>() {
+            Some(installed) => installed.merge(&options)?,
+            None => extensions.insert(options),
+        }
+        Ok(inner.into())
     }
 
     #[pyo3(signature = (enabled = true))]

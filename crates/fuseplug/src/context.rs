@@ -16,7 +16,7 @@ use datafusion::logical_expr::SortExpr;
 use datafusion::prelude::{
     AvroReadOptions, CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext,
 };
-use fuseplug_capsule::runtime::wait_for_future;
+use fuseplug_capsule::runtime::{runtime, wait_for_future};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
@@ -27,6 +27,8 @@ use crate::config::{PyRuntimeEnvBuilder, PySessionConfig};
 use crate::dataframe::{PyDataFrame, single_byte};
 use crate::errors::{Error, Result, fuseplug_exception};
 use crate::expr::{PySortExpr, sort_exprs};
+use crate::plan::{PyExecutionPlan, PyLogicalPlan};
+use crate::stream::PyRecordBatchStream;
 use crate::udf::{PyAggregateUDF, PyScalarUDF, PyTableFunction, PyWindowUDF};
 
 #[pyclass(frozen, name = "SessionContext", module = "fuseplug._internal", skip_from_py_object)]
@@ -527,6 +529,58 @@ impl PySessionContext {
         capsule::export_physical_codec(py, &self.tasks)
     }
 
+    /// A context on the same session whose logical codec chain ends with a plugin's codec
+    /// (`__datafusion_logical_extension_codec__(session)` or its capsule), installed under `id`.
+    fn with_logical_extension_codec(
+        &self,
+        codec: &Bound<'_, PyAny>,
+        session: &Bound<'_, PyAny>,
+        id: String,
+    ) -> Result<Self> {
+        let codec = capsule::logical_codec(codec, session)?;
+        Ok(Self { ctx: Arc::clone(&self.ctx), tasks: self.tasks.with_logical(id, codec)? })
+    }
+
+    /// As `with_logical_extension_codec`, for the physical chain.
+    fn with_physical_extension_codec(
+        &self,
+        codec: &Bound<'_, PyAny>,
+        session: &Bound<'_, PyAny>,
+        id: String,
+    ) -> Result<Self> {
+        let codec = capsule::physical_codec(codec, session)?;
+        Ok(Self { ctx: Arc::clone(&self.ctx), tasks: self.tasks.with_physical(id, codec)? })
+    }
+
+    /// Runs one partition of a physical plan (e.g. one decoded with `ExecutionPlan.from_bytes`).
+    fn execute(
+        &self,
+        plan: &Bound<'_, PyExecutionPlan>,
+        partition: usize,
+    ) -> Result<PyRecordBatchStream> {
+        let plan = plan.get();
+        let partitions = plan.inner.properties().output_partitioning().partition_count();
+        if partition >= partitions {
+            return Err(Error::Value(format!(
+                "partition {partition} is out of range: the plan has {partitions}"
+            )));
+        }
+        let _entered = runtime().enter();
+        Ok(PyRecordBatchStream::new(plan.inner.execute(partition, self.ctx.task_ctx())?))
+    }
+
+    fn logical_extension_codec_ids(&self) -> Vec<String> {
+        self.tasks.logical.ids()
+    }
+
+    fn physical_extension_codec_ids(&self) -> Vec<String> {
+        self.tasks.physical.ids()
+    }
+
+    fn create_dataframe_from_logical_plan(&self, plan: &Bound<'_, PyLogicalPlan>) -> PyDataFrame {
+        self.frame(DataFrame::new(self.ctx.state(), plan.get().inner.clone()))
+    }
+
     fn read_table(&self, table: PyTable) -> Result<PyDataFrame> {
         Ok(self.frame(self.ctx.read_table(table.inner)?))
     }
@@ -560,6 +614,20 @@ impl PySessionContext {
                     .into())
             }
         }
+    }
+
+    /// A scalar or aggregate function registered on this session (built-in, Python, plugin or
+    /// native), by name, to build call expressions with.
+    fn function<'py>(&self, py: Python<'py>, name: &str) -> Result<Bound<'py, PyAny>> {
+        let state = self.ctx.state();
+        if let Some(udf) = state.scalar_functions().get(name) {
+            return Ok(Bound::new(py, PyScalarUDF { inner: udf.as_ref().clone() })?.into_any());
+        }
+        if let Some(udaf) = state.aggregate_functions().get(name) {
+            return Ok(Bound::new(py, PyAggregateUDF { inner: udaf.as_ref().clone() })?.into_any());
+        }
+        let message = format!("no scalar or aggregate function named {name:?} in this session");
+        Err(fuseplug_exception(py, "PlanError", message).into())
     }
 
     fn register_udf(&self, udf: PyScalarUDF) {

@@ -2,10 +2,10 @@
 //! caller's session would mean serializing our logical plan across the FFI boundary, which fails for
 //! anything the default codec cannot encode (in-memory tables, Python UDFs).
 
-use std::sync::Arc;
-
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use arrow::datatypes::SchemaRef;
@@ -16,13 +16,14 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Column, internal_err};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use fuseplug_capsule::panic::{guard, panic_message};
 use fuseplug_capsule::runtime::handle;
-use futures::Stream;
+use futures::{FutureExt, Stream};
 
 /// A DataFrame's query as a table whose scans are planned by the DataFrame's own session.
 #[derive(Debug)]
@@ -53,6 +54,22 @@ impl TableProvider for LocalPlanTable {
         _caller: &dyn Session,
         projection: Option<&Vec<usize>>,
         _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let planned = AssertUnwindSafe(self.plan(projection, limit)).catch_unwind().await;
+        planned.unwrap_or_else(|payload| {
+            Err(DataFusionError::Execution(format!(
+                "panic in fuseplug while planning a scan: {}",
+                panic_message(&*payload)
+            )))
+        })
+    }
+}
+
+impl LocalPlanTable {
+    async fn plan(
+        &self,
+        projection: Option<&Vec<usize>>,
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let mut df = self.df.clone();
@@ -128,21 +145,32 @@ impl ExecutionPlan for OnOurRuntime {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let _entered = handle().enter();
-        let inner = self.inner.execute(partition, context)?;
-        Ok(Box::pin(OnOurRuntimeStream { inner }))
+        let inner = guard("fuseplug's execute", || self.inner.execute(partition, context))?;
+        Ok(Box::pin(OnOurRuntimeStream { inner, done: false }))
     }
 }
 
 struct OnOurRuntimeStream {
     inner: SendableRecordBatchStream,
+    /// Set after a panic: the inner stream is in an unknown state and is never polled again.
+    done: bool,
 }
 
 impl Stream for OnOurRuntimeStream {
     type Item = Result<RecordBatch>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
         let _entered = handle().enter();
-        self.inner.as_mut().poll_next(cx)
+        let inner = &mut this.inner;
+        catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx))).unwrap_or_else(|payload| {
+            this.done = true;
+            let message = format!("panic in a fuseplug stream: {}", panic_message(&*payload));
+            Poll::Ready(Some(Err(DataFusionError::Execution(message))))
+        })
     }
 }
 

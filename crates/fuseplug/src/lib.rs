@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 pub mod arrow_stream;
 pub mod capsule;
 pub mod catalog;
+pub mod codec;
 pub mod config;
 pub mod context;
 pub mod dataframe;
@@ -13,9 +14,17 @@ pub mod errors;
 pub mod export;
 pub mod expr;
 pub mod functions;
+pub mod native;
 pub mod plan;
 pub mod stream;
 pub mod udf;
+
+/// Panics with `message`. Exists only so the tests can check that a panic inside a function body
+/// becomes an exception in every host, never an abort.
+#[pyfunction]
+fn _panic(message: &str) {
+    panic!("{message}");
+}
 
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -41,9 +50,11 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<udf::PyWindowUDF>()?;
     m.add_class::<udf::PyTableFunction>()?;
     m.add_class::<functions::PyFunctionInfo>()?;
+    m.add_class::<native::PyNativeExtension>()?;
     m.add_function(wrap_pyfunction!(functions::builtin_functions, m)?)?;
     m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::datafusion_majors_of, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::host_datafusion_major, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic, m)?)?;
     Ok(())
 }

@@ -20,6 +20,7 @@ use datafusion::logical_expr::{
     WindowUDF, WindowUDFImpl, create_udaf, create_udf,
 };
 use datafusion::logical_expr::{AggregateUDF, TypeSignature};
+use fuseplug_capsule::panic::guard;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -41,9 +42,12 @@ fn types(list: Vec<PyArrowType<DataType>>) -> Vec<DataType> {
     list.into_iter().map(|t| t.0).collect()
 }
 
-/// Runs `f` with the GIL, turning a Python exception into a DataFusion error that carries it.
+/// Runs `f` with the GIL, turning a Python exception into a DataFusion error that carries it. Every
+/// call into a Python function body goes through here, also when another host calls one of our
+/// exported UDFs over FFI, where an escaping panic would abort the process: a panic (including
+/// pyo3 re-raising its `PanicException`) becomes an execution error.
 fn with_python<T>(f: impl FnOnce(Python<'_>) -> PyResult<T>) -> DFResult<T> {
-    Python::attach(f).map_err(py_to_datafusion)
+    guard("a Python function", || Python::attach(f).map_err(py_to_datafusion))
 }
 
 fn arrays_to_py<'py>(py: Python<'py>, arrays: &[ArrayRef]) -> PyResult<Vec<Bound<'py, PyAny>>> {

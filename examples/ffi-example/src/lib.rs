@@ -21,8 +21,8 @@ use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{
-    Accumulator, ColumnarValue, CreateExternalTable, Expr, PartitionEvaluator, Volatility,
-    create_udaf, create_udf, create_udwf,
+    Accumulator, ColumnarValue, CreateExternalTable, Expr, PartitionEvaluator, ScalarUDF,
+    Volatility, create_udaf, create_udf, create_udwf,
 };
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
@@ -43,6 +43,9 @@ use fuseplug_capsule::runtime::handle;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
+mod codec;
+mod options;
+
 fn items() -> Result<MemTable> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
@@ -56,7 +59,7 @@ fn items() -> Result<MemTable> {
     MemTable::try_new(schema, vec![vec![batch]])
 }
 
-fn to_py(err: DataFusionError) -> PyErr {
+pub(crate) fn to_py(err: DataFusionError) -> PyErr {
     pyo3::exceptions::PyRuntimeError::new_err(err.to_string())
 }
 
@@ -148,24 +151,29 @@ impl DoubleUdf {
     }
 
     fn __datafusion_scalar_udf__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        let double = |args: &[ColumnarValue]| -> Result<ColumnarValue> {
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            let values = arrays[0]
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .ok_or_else(|| DataFusionError::Execution("double() takes Int64".into()))?;
-            let doubled: Int64Array = values.iter().map(|v| v.map(|v| v * 2)).collect();
-            Ok(ColumnarValue::Array(Arc::new(doubled)))
-        };
-        let udf = create_udf(
-            "double",
-            vec![DataType::Int64],
-            DataType::Int64,
-            Volatility::Immutable,
-            Arc::new(double),
-        );
-        PyCapsule::new_with_value(py, FFI_ScalarUDF::from(Arc::new(udf)), c"datafusion_scalar_udf")
+        let udf = FFI_ScalarUDF::from(Arc::new(double_udf()));
+        PyCapsule::new_with_value(py, udf, c"datafusion_scalar_udf")
     }
+}
+
+/// The `double` UDF itself, also rebuilt by the example's codecs when a plan that uses it is decoded.
+pub(crate) fn double_udf() -> ScalarUDF {
+    let double = |args: &[ColumnarValue]| -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(args)?;
+        let values = arrays[0]
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| DataFusionError::Execution("double() takes Int64".into()))?;
+        let doubled: Int64Array = values.iter().map(|v| v.map(|v| v * 2)).collect();
+        Ok(ColumnarValue::Array(Arc::new(doubled)))
+    };
+    create_udf(
+        "double",
+        vec![DataType::Int64],
+        DataType::Int64,
+        Volatility::Immutable,
+        Arc::new(double),
+    )
 }
 
 /// `example_range(n)`: a table function returning `n` rows `0..n`.
@@ -505,5 +513,9 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RangeFunction>()?;
     m.add_class::<ExampleSchema>()?;
     m.add_class::<ExampleCatalog>()?;
+    m.add_class::<codec::CountingLogicalCodec>()?;
+    m.add_class::<codec::CountingPhysicalCodec>()?;
+    m.add_class::<options::ExampleOptions>()?;
+    m.add_class::<options::GreetUdf>()?;
     Ok(())
 }

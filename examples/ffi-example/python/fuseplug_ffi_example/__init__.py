@@ -2,11 +2,15 @@
 DataFusion 55 host (fuseplug, the official ``datafusion`` wheel) without depending on either."""
 
 from fuseplug_ffi_example._internal import (
+    CountingLogicalCodec,
+    CountingPhysicalCodec,
     CountingRule,
     DoubleUdf,
     ExampleCatalog,
     ExampleCatalogList,
+    ExampleOptions,
     ExampleSchema,
+    GreetUdf,
     MemoryTable,
     RangeFunction,
     RowNumberUdwf,
@@ -16,10 +20,14 @@ from fuseplug_ffi_example._internal import (
 )
 
 __all__ = [
+    "CountingLogicalCodec",
+    "CountingPhysicalCodec",
     "CountingRule",
     "DoubleUdf",
     "ExampleCatalog",
     "ExampleCatalogList",
+    "ExampleOptions",
+    "GreetUdf",
     "RowNumberUdwf",
     "RowsTableFactory",
     "SumOfSquaresUdaf",

@@ -1,0 +1,856 @@
+//! Native extensions over Daft's stable C ABI (version 1): a shared library exports
+//! `daft_module_magic`, whose `init` defines scalar and aggregate functions that exchange only Arrow
+//! C Data Interface structs, so they are tied to no DataFusion or arrow-rs version.
+//!
+//! A library is opened once per process and never closed. Each load into a session calls `init`
+//! again; the functions it defines belong to that session's UDFs, and their `fini` runs when the
+//! last UDF holding them is dropped. Error strings are freed with the module's `free_string`.
+//!
+//! Ownership across the boundary, as the ABI defines it: schemas passed to `get_return_field` and
+//! `get_state_schema` stay ours; arrays and schemas passed to `call`, `aggregate`, `combine` and
+//! `finalize` move to the module; whatever the module writes into the out-parameters is ours.
+
+use std::collections::HashMap;
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use arrow::array::{Array, ArrayRef, StructArray, make_array, new_empty_array};
+use arrow::datatypes::{DataType, Field, FieldRef, Fields};
+use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi};
+use datafusion::common::{ScalarValue, exec_datafusion_err, internal_err, plan_datafusion_err};
+use datafusion::error::Result as DFResult;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::utils::format_state_name;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, ReturnFieldArgs,
+    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use pyo3::prelude::*;
+
+use crate::errors::{Error, Result, fuseplug_exception};
+
+/// The Daft ABI version this host speaks.
+pub const DAFT_ABI_VERSION: u32 = 1;
+const MAGIC_SYMBOL: &CStr = c"daft_module_magic";
+
+type FreeString = unsafe extern "C" fn(*mut c_char);
+type ErrMsg = *mut *mut c_char;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct FfiModule {
+    daft_abi_version: u32,
+    name: *const c_char,
+    init: unsafe extern "C" fn(*mut FfiSessionContext) -> c_int,
+    free_string: FreeString,
+}
+
+type FieldFn = unsafe extern "C" fn(
+    *const c_void,
+    *const FFI_ArrowSchema,
+    usize,
+    *mut FFI_ArrowSchema,
+    ErrMsg,
+) -> c_int;
+type CallFn = unsafe extern "C" fn(
+    *const c_void,
+    *const FFI_ArrowArray,
+    *const FFI_ArrowSchema,
+    usize,
+    *mut FFI_ArrowArray,
+    *mut FFI_ArrowSchema,
+    ErrMsg,
+) -> c_int;
+type StateFn = unsafe extern "C" fn(
+    *const c_void,
+    *const FFI_ArrowArray,
+    *const FFI_ArrowSchema,
+    *mut FFI_ArrowArray,
+    *mut FFI_ArrowSchema,
+    ErrMsg,
+) -> c_int;
+
+#[repr(C)]
+struct FfiScalarFunction {
+    ctx: *const c_void,
+    name: unsafe extern "C" fn(*const c_void) -> *const c_char,
+    get_return_field: FieldFn,
+    call: CallFn,
+    fini: unsafe extern "C" fn(*mut c_void),
+}
+
+#[repr(C)]
+struct FfiAggregateFunction {
+    ctx: *const c_void,
+    name: unsafe extern "C" fn(*const c_void) -> *const c_char,
+    get_return_field: FieldFn,
+    get_state_schema: FieldFn,
+    aggregate: CallFn,
+    combine: StateFn,
+    finalize: StateFn,
+    fini: unsafe extern "C" fn(*mut c_void),
+}
+
+/// What the host hands `init`. Modules built with the published `daft-ext` 0.1.1 read only the first
+/// two fields; the aggregate field is the trailing one the ABI added later (still version 1).
+#[repr(C)]
+struct FfiSessionContext {
+    ctx: *mut c_void,
+    define_function: unsafe extern "C" fn(*mut c_void, FfiScalarFunction) -> c_int,
+    define_aggregate_function: unsafe extern "C" fn(*mut c_void, FfiAggregateFunction) -> c_int,
+}
+
+#[derive(Default)]
+struct Defined {
+    scalars: Vec<FfiScalarFunction>,
+    aggregates: Vec<FfiAggregateFunction>,
+}
+
+// The module's init runs these; they must never unwind into it, and must return 0 (the daft-ext SDK
+// asserts on anything else, inside an extern "C" function).
+unsafe extern "C" fn define_function(ctx: *mut c_void, function: FfiScalarFunction) -> c_int {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `ctx` is the `Defined` that `Library::init` passed for this very call.
+        unsafe { &mut *(ctx as *mut Defined) }.scalars.push(function);
+    }));
+    0
+}
+
+unsafe extern "C" fn define_aggregate_function(
+    ctx: *mut c_void,
+    function: FfiAggregateFunction,
+) -> c_int {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: as in `define_function`.
+        unsafe { &mut *(ctx as *mut Defined) }.aggregates.push(function);
+    }));
+    0
+}
+
+/// An opened extension library (never closed: functions may outlive any session).
+#[derive(Debug)]
+pub struct Library {
+    pub name: String,
+    pub path: PathBuf,
+    module: ModuleFns,
+}
+
+#[derive(Clone, Copy)]
+struct ModuleFns {
+    init: unsafe extern "C" fn(*mut FfiSessionContext) -> c_int,
+    free_string: FreeString,
+}
+
+impl fmt::Debug for ModuleFns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ModuleFns")
+    }
+}
+
+static OPENED: LazyLock<Mutex<HashMap<PathBuf, Arc<Library>>>> = LazyLock::new(Default::default);
+
+fn dlerror() -> String {
+    // SAFETY: dlerror returns a thread-local message or null.
+    let message = unsafe { libc::dlerror() };
+    if message.is_null() {
+        "unknown error".to_owned()
+    } else {
+        // SAFETY: non-null: a NUL-terminated string owned by the loader.
+        unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned()
+    }
+}
+
+fn plugin_error(py: Python<'_>, class: &str, message: String) -> Error {
+    Error::Python(fuseplug_exception(py, class, message))
+}
+
+impl Library {
+    /// Opens `path` once per process and checks its magic symbol and ABI version.
+    pub fn open(py: Python<'_>, path: &Path) -> Result<Arc<Library>> {
+        let path = path.canonicalize().map_err(|e| {
+            plugin_error(py, "PluginError", format!("cannot open {}: {e}", path.display()))
+        })?;
+        let mut opened =
+            OPENED.lock().map_err(|_| Error::Value("extension registry poisoned".into()))?;
+        if let Some(library) = opened.get(&path) {
+            return Ok(Arc::clone(library));
+        }
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| Error::Value("library path contains a NUL byte".into()))?;
+        // SAFETY: dlopen with a valid C string; the handle is kept for the life of the process.
+        let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        if handle.is_null() {
+            let why = dlerror();
+            return Err(plugin_error(
+                py,
+                "PluginError",
+                format!("cannot load {} as a native extension: {why}", path.display()),
+            ));
+        }
+        // SAFETY: a live handle and a NUL-terminated symbol name.
+        let symbol = unsafe { libc::dlsym(handle, MAGIC_SYMBOL.as_ptr()) };
+        if symbol.is_null() {
+            return Err(plugin_error(
+                py,
+                "PluginError",
+                format!(
+                    "{} is not a Daft native extension: it exports no `daft_module_magic`",
+                    path.display()
+                ),
+            ));
+        }
+        // SAFETY: the ABI defines the symbol as `extern "C" fn() -> FFI_Module`.
+        let magic: unsafe extern "C" fn() -> FfiModule = unsafe { std::mem::transmute(symbol) };
+        let module = unsafe { magic() };
+        let name = if module.name.is_null() {
+            String::new()
+        } else {
+            // SAFETY: the ABI requires a NUL-terminated name valid for the life of the process.
+            unsafe { CStr::from_ptr(module.name) }.to_string_lossy().into_owned()
+        };
+        if module.daft_abi_version != DAFT_ABI_VERSION {
+            return Err(plugin_error(
+                py,
+                "IncompatiblePluginError",
+                format!(
+                    "native extension {name:?} ({}) has Daft ABI version {}, but fuseplug speaks \
+                     version {DAFT_ABI_VERSION}: install a release of it built for ABI version \
+                     {DAFT_ABI_VERSION}",
+                    path.display(),
+                    module.daft_abi_version
+                ),
+            ));
+        }
+        let module = ModuleFns { init: module.init, free_string: module.free_string };
+        let library = Arc::new(Library { name, path: path.clone(), module });
+        opened.insert(path, Arc::clone(&library));
+        Ok(library)
+    }
+
+    /// Runs the module's `init`: a fresh set of functions, owned by the returned values.
+    pub fn init(self: &Arc<Self>, py: Python<'_>) -> Result<Functions> {
+        let mut defined = Defined::default();
+        let mut session = FfiSessionContext {
+            ctx: (&mut defined as *mut Defined).cast(),
+            define_function,
+            define_aggregate_function,
+        };
+        // SAFETY: `session` and `defined` outlive the call; the module only calls our callbacks.
+        let rc = unsafe { (self.module.init)(&mut session) };
+        let functions = Functions {
+            scalars: defined
+                .scalars
+                .into_iter()
+                .map(|vtable| Arc::new(ScalarFn::new(Arc::clone(self), vtable)))
+                .collect(),
+            aggregates: defined
+                .aggregates
+                .into_iter()
+                .map(|vtable| Arc::new(AggregateFn::new(Arc::clone(self), vtable)))
+                .collect(),
+        };
+        if rc != 0 {
+            return Err(plugin_error(
+                py,
+                "PluginError",
+                format!("native extension {:?}: init returned {rc}", self.name),
+            ));
+        }
+        Ok(functions)
+    }
+
+    /// The module's error message, freed with its own `free_string`.
+    fn take_error(&self, errmsg: *mut c_char) -> String {
+        if errmsg.is_null() {
+            return "failed without a message".to_owned();
+        }
+        // SAFETY: a NUL-terminated string the module allocated; freed once, by the module.
+        let message = unsafe { CStr::from_ptr(errmsg) }.to_string_lossy().into_owned();
+        unsafe { (self.module.free_string)(errmsg) };
+        message
+    }
+}
+
+/// What one `init` defined.
+pub struct Functions {
+    pub scalars: Vec<Arc<ScalarFn>>,
+    pub aggregates: Vec<Arc<AggregateFn>>,
+}
+
+/// Where a function comes from: enough to find it again in another process that loaded the same
+/// extension (a plan codec sends functions by this identity).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Identity {
+    pub extension: String,
+    pub library: PathBuf,
+    pub function: String,
+}
+
+fn function_name(
+    library: &Library,
+    ctx: *const c_void,
+    name: unsafe extern "C" fn(*const c_void) -> *const c_char,
+) -> String {
+    // SAFETY: the ABI returns a NUL-terminated name valid until `fini`; we copy it.
+    let raw = unsafe { name(ctx) };
+    if raw.is_null() {
+        return format!("{}_unnamed", library.name);
+    }
+    unsafe { CStr::from_ptr(raw) }.to_string_lossy().into_owned()
+}
+
+/// The string types the ABI expects (Daft's own are the large ones): Utf8 and Utf8View become
+/// LargeUtf8, Binary and BinaryView become LargeBinary; everything else passes as is.
+pub fn large(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Utf8 | DataType::Utf8View => DataType::LargeUtf8,
+        DataType::Binary | DataType::BinaryView => DataType::LargeBinary,
+        other => other.clone(),
+    }
+}
+
+fn export_schema(field: &Field) -> DFResult<FFI_ArrowSchema> {
+    Ok(FFI_ArrowSchema::try_from(field)?)
+}
+
+/// Calls one of the module's `get_*` functions over borrowed argument fields.
+fn call_field_fn(
+    library: &Library,
+    what: &str,
+    ctx: *const c_void,
+    function: FieldFn,
+    fields: &[FieldRef],
+) -> DFResult<Field> {
+    let schemas = fields.iter().map(|f| export_schema(f)).collect::<DFResult<Vec<_>>>()?;
+    let mut out = FFI_ArrowSchema::empty();
+    let mut errmsg: *mut c_char = std::ptr::null_mut();
+    // SAFETY: the schemas stay ours (borrowed by the callee) and live across the call.
+    let rc = unsafe { function(ctx, schemas.as_ptr(), schemas.len(), &mut out, &mut errmsg) };
+    if rc != 0 {
+        return Err(plan_datafusion_err!("{what}: {}", library.take_error(errmsg)));
+    }
+    Ok(Field::try_from(&out)?)
+}
+
+/// Arrays exported as the ABI's (array, schema) pairs for a call that takes ownership of them: they
+/// are never released on our side (the callee releases them).
+struct Handed {
+    arrays: ManuallyDrop<Vec<FFI_ArrowArray>>,
+    schemas: ManuallyDrop<Vec<FFI_ArrowSchema>>,
+}
+
+impl Handed {
+    fn new(arrays: &[ArrayRef]) -> DFResult<Self> {
+        let mut ffi_arrays = Vec::with_capacity(arrays.len());
+        let mut ffi_schemas = Vec::with_capacity(arrays.len());
+        for array in arrays {
+            let array = arrow::compute::cast(array, &large(array.data_type()))?;
+            ffi_schemas.push(export_schema(&Field::new("", array.data_type().clone(), true))?);
+            ffi_arrays.push(FFI_ArrowArray::new(&array.to_data()));
+        }
+        Ok(Self { arrays: ManuallyDrop::new(ffi_arrays), schemas: ManuallyDrop::new(ffi_schemas) })
+    }
+}
+
+fn import_array(array: FFI_ArrowArray, schema: &FFI_ArrowSchema) -> DFResult<ArrayRef> {
+    // SAFETY: both were written by the module as a matching, owned pair.
+    let data = unsafe { from_ffi(array, schema) }?;
+    Ok(make_array(data))
+}
+
+/// Runs a call that hands arrays to the module and gets one array back.
+fn call_arrays(
+    library: &Library,
+    what: &str,
+    run: impl FnOnce(*mut FFI_ArrowArray, *mut FFI_ArrowSchema, ErrMsg) -> c_int,
+) -> DFResult<ArrayRef> {
+    let mut out_array = FFI_ArrowArray::empty();
+    let mut out_schema = FFI_ArrowSchema::empty();
+    let mut errmsg: *mut c_char = std::ptr::null_mut();
+    let rc = run(&mut out_array, &mut out_schema, &mut errmsg);
+    if rc != 0 {
+        return Err(exec_datafusion_err!("{what}: {}", library.take_error(errmsg)));
+    }
+    import_array(out_array, &out_schema)
+}
+
+/// One scalar function of a loaded extension; `fini` runs when the last holder drops it.
+pub struct ScalarFn {
+    library: Arc<Library>,
+    vtable: FfiScalarFunction,
+    pub identity: Identity,
+}
+
+// SAFETY: the ABI makes the module responsible for the thread safety of its context; hosts call
+// functions from many threads (Daft does too).
+unsafe impl Send for ScalarFn {}
+// SAFETY: as above.
+unsafe impl Sync for ScalarFn {}
+
+impl ScalarFn {
+    fn new(library: Arc<Library>, vtable: FfiScalarFunction) -> Self {
+        let function = function_name(&library, vtable.ctx, vtable.name);
+        let identity =
+            Identity { extension: library.name.clone(), library: library.path.clone(), function };
+        Self { library, vtable, identity }
+    }
+
+    fn what(&self) -> String {
+        format!("{}.{}", self.identity.extension, self.identity.function)
+    }
+}
+
+impl Drop for ScalarFn {
+    fn drop(&mut self) {
+        // SAFETY: called once, after the last use of the function.
+        unsafe { (self.vtable.fini)(self.vtable.ctx.cast_mut()) }
+    }
+}
+
+/// One aggregate function of a loaded extension.
+pub struct AggregateFn {
+    library: Arc<Library>,
+    vtable: FfiAggregateFunction,
+    pub identity: Identity,
+}
+
+// SAFETY: as for `ScalarFn`.
+unsafe impl Send for AggregateFn {}
+// SAFETY: as for `ScalarFn`.
+unsafe impl Sync for AggregateFn {}
+
+impl AggregateFn {
+    fn new(library: Arc<Library>, vtable: FfiAggregateFunction) -> Self {
+        let function = function_name(&library, vtable.ctx, vtable.name);
+        let identity =
+            Identity { extension: library.name.clone(), library: library.path.clone(), function };
+        Self { library, vtable, identity }
+    }
+
+    fn what(&self) -> String {
+        format!("{}.{}", self.identity.extension, self.identity.function)
+    }
+
+    /// Runs `aggregate` over one batch of one group: a one-row state struct.
+    fn aggregate(&self, arrays: &[ArrayRef]) -> DFResult<ArrayRef> {
+        let handed = Handed::new(arrays)?;
+        call_arrays(&self.library, &self.what(), |array, schema, errmsg| {
+            // SAFETY: inputs move to the module; the outputs are ours.
+            unsafe {
+                (self.vtable.aggregate)(
+                    self.vtable.ctx,
+                    handed.arrays.as_ptr(),
+                    handed.schemas.as_ptr(),
+                    handed.arrays.len(),
+                    array,
+                    schema,
+                    errmsg,
+                )
+            }
+        })
+    }
+
+    /// Runs `combine` or `finalize` over a state struct (moved to the module).
+    fn on_state(&self, function: StateFn, state: &ArrayRef) -> DFResult<ArrayRef> {
+        let handed = Handed::new(std::slice::from_ref(state))?;
+        call_arrays(&self.library, &self.what(), |array, schema, errmsg| {
+            // SAFETY: the state moves to the module; the outputs are ours.
+            unsafe {
+                function(
+                    self.vtable.ctx,
+                    handed.arrays.as_ptr(),
+                    handed.schemas.as_ptr(),
+                    array,
+                    schema,
+                    errmsg,
+                )
+            }
+        })
+    }
+}
+
+impl Drop for AggregateFn {
+    fn drop(&mut self) {
+        // SAFETY: called once, after the last use of the function.
+        unsafe { (self.vtable.fini)(self.vtable.ctx.cast_mut()) }
+    }
+}
+
+/// A native scalar function as a DataFusion ScalarUDF.
+pub struct NativeScalarUDF {
+    function: Arc<ScalarFn>,
+    signature: Signature,
+}
+
+impl NativeScalarUDF {
+    pub fn udf(function: Arc<ScalarFn>) -> ScalarUDF {
+        let signature = Signature::user_defined(Volatility::Immutable);
+        ScalarUDF::new_from_impl(Self { function, signature })
+    }
+}
+
+impl fmt::Debug for NativeScalarUDF {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NativeScalarUDF").field("identity", &self.function.identity).finish()
+    }
+}
+
+impl PartialEq for NativeScalarUDF {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.function, &other.function)
+    }
+}
+
+impl Eq for NativeScalarUDF {}
+
+impl Hash for NativeScalarUDF {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.function.identity.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for NativeScalarUDF {
+    fn name(&self) -> &str {
+        &self.function.identity.function
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> DFResult<Vec<DataType>> {
+        Ok(arg_types.iter().map(large).collect())
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DFResult<DataType> {
+        internal_err!("native functions answer return_field_from_args")
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> DFResult<FieldRef> {
+        let f = &self.function;
+        let field = call_field_fn(
+            &f.library,
+            &f.what(),
+            f.vtable.ctx,
+            f.vtable.get_return_field,
+            args.arg_fields,
+        )?;
+        Ok(Arc::new(field.with_name(self.name())))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DFResult<ColumnarValue> {
+        let rows = args.number_rows;
+        let arrays =
+            args.args.iter().map(|a| a.to_array(rows)).collect::<DFResult<Vec<ArrayRef>>>()?;
+        let f = &self.function;
+        let handed = Handed::new(&arrays)?;
+        let result = call_arrays(&f.library, &f.what(), |array, schema, errmsg| {
+            // SAFETY: inputs move to the module; the outputs are ours.
+            unsafe {
+                (f.vtable.call)(
+                    f.vtable.ctx,
+                    handed.arrays.as_ptr(),
+                    handed.schemas.as_ptr(),
+                    handed.arrays.len(),
+                    array,
+                    schema,
+                    errmsg,
+                )
+            }
+        })?;
+        if result.len() != rows {
+            return Err(exec_datafusion_err!(
+                "{}: returned {} rows for {rows} input rows",
+                f.what(),
+                result.len()
+            ));
+        }
+        let declared = args.return_field.data_type();
+        let result = if result.data_type() == declared {
+            result
+        } else {
+            arrow::compute::cast(&result, declared)?
+        };
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
+/// A native aggregate function as a DataFusion AggregateUDF. Its state is the module's state struct,
+/// one DataFusion state field per struct child.
+pub struct NativeAggregateUDF {
+    function: Arc<AggregateFn>,
+    signature: Signature,
+}
+
+impl NativeAggregateUDF {
+    pub fn udaf(function: Arc<AggregateFn>) -> AggregateUDF {
+        let signature = Signature::user_defined(Volatility::Immutable);
+        AggregateUDF::new_from_impl(Self { function, signature })
+    }
+
+    fn state_struct(&self, input_fields: &[FieldRef]) -> DFResult<Fields> {
+        let f = &self.function;
+        let state = call_field_fn(
+            &f.library,
+            &f.what(),
+            f.vtable.ctx,
+            f.vtable.get_state_schema,
+            input_fields,
+        )?;
+        match state.data_type() {
+            DataType::Struct(fields) => Ok(fields.clone()),
+            other => Err(plan_datafusion_err!(
+                "{}: the state schema must be a struct, got {other}",
+                f.what()
+            )),
+        }
+    }
+}
+
+impl fmt::Debug for NativeAggregateUDF {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NativeAggregateUDF").field("identity", &self.function.identity).finish()
+    }
+}
+
+impl PartialEq for NativeAggregateUDF {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.function, &other.function)
+    }
+}
+
+impl Eq for NativeAggregateUDF {}
+
+impl Hash for NativeAggregateUDF {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.function.identity.hash(state);
+    }
+}
+
+fn fields_of(types: &[DataType]) -> Vec<FieldRef> {
+    types.iter().map(|t| Arc::new(Field::new("", large(t), true))).collect()
+}
+
+impl AggregateUDFImpl for NativeAggregateUDF {
+    fn name(&self) -> &str {
+        &self.function.identity.function
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> DFResult<Vec<DataType>> {
+        Ok(arg_types.iter().map(large).collect())
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> DFResult<DataType> {
+        let f = &self.function;
+        let fields = fields_of(arg_types);
+        let field =
+            call_field_fn(&f.library, &f.what(), f.vtable.ctx, f.vtable.get_return_field, &fields)?;
+        Ok(field.data_type().clone())
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> DFResult<Vec<FieldRef>> {
+        let fields = self.state_struct(args.input_fields)?;
+        Ok(fields
+            .iter()
+            .map(|f| {
+                let name = format_state_name(args.name, f.name());
+                Arc::new(f.as_ref().clone().with_name(name).with_nullable(true))
+            })
+            .collect())
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> DFResult<Box<dyn Accumulator>> {
+        let state_fields = self.state_struct(args.expr_fields)?;
+        let input_types = args.expr_fields.iter().map(|f| large(f.data_type())).collect();
+        Ok(Box::new(NativeAccumulator {
+            function: Arc::clone(&self.function),
+            state_fields,
+            input_types,
+            return_type: args.return_field.data_type().clone(),
+            partials: Vec::new(),
+        }))
+    }
+}
+
+/// One group's accumulator: partial states (one-row structs) from `aggregate` and merged states,
+/// combined by the module on demand.
+#[derive(Debug)]
+struct NativeAccumulator {
+    function: Arc<AggregateFn>,
+    state_fields: Fields,
+    input_types: Vec<DataType>,
+    return_type: DataType,
+    partials: Vec<ArrayRef>,
+}
+
+impl fmt::Debug for AggregateFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AggregateFn").field("identity", &self.identity).finish()
+    }
+}
+
+impl fmt::Debug for ScalarFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScalarFn").field("identity", &self.identity).finish()
+    }
+}
+
+impl NativeAccumulator {
+    /// All partial states combined into one (the module's `aggregate` of no rows when empty).
+    fn combined(&mut self) -> DFResult<ArrayRef> {
+        let state = match self.partials.len() {
+            0 => {
+                let empty: Vec<ArrayRef> = self.input_types.iter().map(new_empty_array).collect();
+                self.function.aggregate(&empty)?
+            }
+            1 => Arc::clone(&self.partials[0]),
+            _ => {
+                let parts: Vec<&dyn Array> = self.partials.iter().map(|a| a.as_ref()).collect();
+                let all = arrow::compute::concat(&parts)?;
+                self.function.on_state(self.function.vtable.combine, &all)?
+            }
+        };
+        self.partials = vec![Arc::clone(&state)];
+        Ok(state)
+    }
+
+    fn state_struct(&self, state: &ArrayRef) -> DFResult<StructArray> {
+        let state = state.as_any().downcast_ref::<StructArray>().ok_or_else(|| {
+            exec_datafusion_err!("{}: state is not a struct array", self.function.what())
+        })?;
+        if state.len() != 1 {
+            return Err(exec_datafusion_err!(
+                "{}: expected a one-row state, got {} rows",
+                self.function.what(),
+                state.len()
+            ));
+        }
+        Ok(state.clone())
+    }
+}
+
+impl Accumulator for NativeAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> DFResult<()> {
+        let state = self.function.aggregate(values)?;
+        self.partials.push(state);
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> DFResult<()> {
+        if states.first().is_none_or(|s| s.is_empty()) {
+            return Ok(());
+        }
+        let columns: Vec<ArrayRef> = states
+            .iter()
+            .zip(self.state_fields.iter())
+            .map(|(s, f)| arrow::compute::cast(s, f.data_type()))
+            .collect::<Result<_, _>>()?;
+        let merged = StructArray::try_new(self.state_fields.clone(), columns, None)?;
+        let merged: ArrayRef = Arc::new(merged);
+        let state = self.function.on_state(self.function.vtable.combine, &merged)?;
+        self.partials.push(state);
+        Ok(())
+    }
+
+    fn state(&mut self) -> DFResult<Vec<ScalarValue>> {
+        let state = self.combined()?;
+        let state = self.state_struct(&state)?;
+        state.columns().iter().map(|c| ScalarValue::try_from_array(c, 0)).collect()
+    }
+
+    fn evaluate(&mut self) -> DFResult<ScalarValue> {
+        let state = self.combined()?;
+        let result = self.function.on_state(self.function.vtable.finalize, &state)?;
+        if result.len() != 1 {
+            return Err(exec_datafusion_err!(
+                "{}: finalize returned {} rows, expected 1",
+                self.function.what(),
+                result.len()
+            ));
+        }
+        ScalarValue::try_from_array(&result, 0)?.cast_to(&self.return_type)
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self.partials.iter().map(|a| a.get_array_memory_size()).sum::<usize>()
+    }
+}
+
+/// A native extension library, opened (once per process) and checked.
+#[pyclass(frozen, name = "NativeExtension", module = "fuseplug._internal")]
+pub struct PyNativeExtension {
+    library: Arc<Library>,
+}
+
+#[pymethods]
+impl PyNativeExtension {
+    /// Opens the shared library at `path`: checks `daft_module_magic` and the ABI version.
+    #[staticmethod]
+    fn open(py: Python<'_>, path: PathBuf) -> Result<Self> {
+        Ok(Self { library: Library::open(py, &path)? })
+    }
+
+    /// The module's own name.
+    #[getter]
+    fn name(&self) -> String {
+        self.library.name.clone()
+    }
+
+    /// The library's canonical path.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.library.path.clone()
+    }
+
+    #[getter]
+    fn abi_version(&self) -> u32 {
+        DAFT_ABI_VERSION
+    }
+
+    /// `(kind, name)` of every function the module defines (from an `init` whose functions are then
+    /// finalized).
+    fn functions(&self, py: Python<'_>) -> Result<Vec<(String, String)>> {
+        let defined = self.library.init(py)?;
+        Ok(kinds_and_names(&defined))
+    }
+
+    /// Defines the module's functions on `ctx` (a fresh `init`); returns their `(kind, name)`.
+    fn register(
+        &self,
+        py: Python<'_>,
+        ctx: &Bound<'_, crate::context::PySessionContext>,
+    ) -> Result<Vec<(String, String)>> {
+        let defined = self.library.init(py)?;
+        let names = kinds_and_names(&defined);
+        let session = &ctx.get().ctx;
+        for function in defined.scalars {
+            session.register_udf(NativeScalarUDF::udf(function));
+        }
+        for function in defined.aggregates {
+            session.register_udaf(NativeAggregateUDF::udaf(function));
+        }
+        Ok(names)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("NativeExtension({:?}, {:?})", self.library.name, self.library.path)
+    }
+}
+
+fn kinds_and_names(defined: &Functions) -> Vec<(String, String)> {
+    let scalars =
+        defined.scalars.iter().map(|f| ("scalar".to_owned(), f.identity.function.clone()));
+    let aggregates =
+        defined.aggregates.iter().map(|f| ("aggregate".to_owned(), f.identity.function.clone()));
+    scalars.chain(aggregates).collect()
+}

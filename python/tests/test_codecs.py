@@ -1,0 +1,153 @@
+"""Plans to bytes and back through the session's extension codecs (`with_*_extension_codec`).
+
+Cases that install the example plugin's codecs run in a child process (foreign capsules)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+import fuseplug
+from fuseplug import ExecutionPlan, LogicalPlan, SessionContext
+from fuseplug.exceptions import PlanError
+
+RunPython = Callable[..., Any]
+
+
+def parquet_ctx(data_dir: Path) -> SessionContext:
+    path = data_dir / "t.parquet"
+    pq.write_table(pa.table({"x": [1, 2, 3, 4], "g": ["a", "b", "a", "b"]}), path)
+    ctx = SessionContext()
+    ctx.register_parquet("t", path)
+    return ctx
+
+
+QUERY = "SELECT g, sum(x) AS s FROM t WHERE x > 1 GROUP BY g ORDER BY g"
+
+
+def test_logical_plan_round_trip(data_dir: Path) -> None:
+    ctx = parquet_ctx(data_dir)
+    data = ctx.sql(QUERY).logical_plan().to_bytes()
+    assert isinstance(data, bytes) and data
+    # decoded in another session that has the same table registered
+    other = parquet_ctx(data_dir)
+    plan = LogicalPlan.from_bytes(other, data)
+    assert other.create_dataframe_from_logical_plan(plan).to_pydict() == {
+        "g": ["a", "b"],
+        "s": [3, 6],
+    }
+
+
+def test_execution_plan_round_trip_and_execute(data_dir: Path) -> None:
+    ctx = parquet_ctx(data_dir)
+    data = ctx.sql(QUERY).execution_plan().to_bytes(ctx)
+    plan = ExecutionPlan.from_bytes(SessionContext(), data)
+    reader = SessionContext()
+    rows = [
+        row
+        for partition in range(plan.partition_count)
+        for batch in reader.execute(plan, partition)
+        for row in batch.to_pyarrow().to_pylist()
+    ]
+    assert sorted(rows, key=lambda r: r["g"]) == [{"g": "a", "s": 3}, {"g": "b", "s": 6}]
+    with pytest.raises(ValueError, match="out of range"):
+        reader.execute(plan, plan.partition_count)
+
+
+def test_python_udfs_travel_by_name(data_dir: Path) -> None:
+    def triple() -> fuseplug.ScalarUDF:
+        return fuseplug.udf(lambda a: pc.multiply(a, 3), [pa.int64()], pa.int64(), name="triple")
+
+    ctx = parquet_ctx(data_dir)
+    ctx.register_udf(triple())
+    data = ctx.sql("SELECT triple(x) AS y FROM t ORDER BY x").logical_plan().to_bytes(ctx)
+    without = parquet_ctx(data_dir)
+    with pytest.raises(PlanError, match="triple"):
+        LogicalPlan.from_bytes(without, data)
+    with_udf = parquet_ctx(data_dir)
+    with_udf.register_udf(triple())
+    plan = LogicalPlan.from_bytes(with_udf, data)
+    assert with_udf.create_dataframe_from_logical_plan(plan).to_pydict() == {"y": [3, 6, 9, 12]}
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00garbage\xff" * 10, b"FPc\x01\xff"])
+def test_garbage_bytes_are_plan_errors(data: bytes) -> None:
+    ctx = SessionContext()
+    with pytest.raises(PlanError):
+        LogicalPlan.from_bytes(ctx, data)
+    with pytest.raises(PlanError):
+        ExecutionPlan.from_bytes(ctx, data)
+
+
+def test_from_bytes_needs_a_session() -> None:
+    with pytest.raises(TypeError, match="expected a fuseplug SessionContext"):
+        LogicalPlan.from_bytes(object(), b"x")
+
+
+CODEC_CHAIN = """
+import json
+import fuseplug
+import fuseplug_ffi_example as ex
+from fuseplug.exceptions import PlanError
+
+out = {}
+codec = ex.CountingLogicalCodec()
+ctx = fuseplug.SessionContext()
+writer = ctx.with_logical_extension_codec(codec)
+out["ids"] = writer.logical_extension_codec_ids()
+out["base ids"] = ctx.logical_extension_codec_ids()
+try:
+    writer.with_logical_extension_codec(ex.CountingLogicalCodec())
+except PlanError as e:
+    out["duplicate"] = str(e)
+two = writer.with_logical_extension_codec(ex.CountingLogicalCodec(), codec_id="second")
+out["two ids"] = two.logical_extension_codec_ids()
+capsule = ex.CountingLogicalCodec().__datafusion_logical_extension_codec__(ctx)
+out["anon"] = ctx.with_logical_extension_codec(capsule).logical_extension_codec_ids()
+out["physical ids"] = ctx.with_physical_extension_codec(
+    ex.CountingPhysicalCodec(), codec_id="p"
+).physical_extension_codec_ids()
+
+writer.register_udf(fuseplug.udf(ex.DoubleUdf()))
+data = writer.sql("SELECT double(2) AS d").logical_plan().to_bytes(writer)
+# a session without the codec that wrote the payload says which codec it needs
+try:
+    fuseplug.LogicalPlan.from_bytes(fuseplug.SessionContext(), data)
+except PlanError as e:
+    out["missing codec"] = str(e)
+# a session with another codec under another id does not hand it the payload
+other = fuseplug.SessionContext().with_logical_extension_codec(
+    ex.CountingLogicalCodec(), codec_id="someone.else"
+)
+try:
+    fuseplug.LogicalPlan.from_bytes(other, data)
+except PlanError as e:
+    out["wrong codec"] = str(e)
+reader = fuseplug.SessionContext().with_logical_extension_codec(codec)
+plan = fuseplug.LogicalPlan.from_bytes(reader, data)
+out["rows"] = reader.create_dataframe_from_logical_plan(plan).to_pydict()
+print(json.dumps(out))
+"""
+
+
+def test_codec_chain_ids_and_tagged_payloads(run_python: RunPython) -> None:
+    proc = run_python(CODEC_CHAIN, timeout=120)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["ids"] == ["fuseplug_ffi_example.CountingLogicalCodec"]
+    assert out["base ids"] == []
+    assert "already installed" in out["duplicate"]
+    assert out["two ids"] == ["fuseplug_ffi_example.CountingLogicalCodec", "second"]
+    assert len(out["anon"]) == 1 and out["anon"][0].startswith("anon:")
+    assert out["physical ids"] == ["p"]
+    assert "fuseplug_ffi_example.CountingLogicalCodec" in out["missing codec"]
+    assert "not installed" in out["missing codec"]
+    assert "someone.else" in out["wrong codec"]
+    assert out["rows"] == {"d": [4]}
