@@ -253,13 +253,23 @@ distance = ctx.sql(
     f"'{h3.latlng_to_cell(37.7749, -122.4194, 7)}', '{h3.latlng_to_cell(37.80, -122.45, 7)}'"
     ")) AS t(a, b)"
 ).to_pydict()
+# daft-h3 reads lat/lng as Float64 without checking: integers make it panic inside `call`; its own
+# guard turns that into an error code and message, which must reach us as an exception.
+try:
+    ctx.sql(
+        "SELECT h3_latlng_to_cell(CAST(1 AS BIGINT), CAST(2 AS BIGINT), arrow_cast(7, 'UInt8'))"
+    ).collect()
+    panicked = None
+except fuseplug.exceptions.ExecutionError as e:
+    panicked = str(e)
+still = ctx.sql("SELECT h3_cell_resolution(h3_str_to_cell('872830828ffffff')) AS r").to_pydict()
 expected = {
     "cell": [h3.latlng_to_cell(a, b, 7) for a, b in zip(points["lat"], points["lng"])],
     "clat": [h3.cell_to_latlng(h3.latlng_to_cell(a, b, 12))[0] for a, b in zip(points["lat"], points["lng"])],
     "d": h3.grid_distance(h3.latlng_to_cell(37.7749, -122.4194, 7), h3.latlng_to_cell(37.80, -122.45, 7)),
 }
 print(json.dumps({"importable": importable, "name": ext.name, "got": got, "expected": expected,
-                  "distance": distance}))
+                  "distance": distance, "panicked": panicked, "still": still}))
 """,
     )
     assert out["importable"] is False
@@ -268,6 +278,9 @@ print(json.dumps({"importable": importable, "name": ext.name, "got": got, "expec
     assert out["got"]["res"] == [9] * 6
     assert out["got"]["clat"] == pytest.approx(out["expected"]["clat"], abs=1e-9)
     assert out["distance"] == {"d": [out["expected"]["d"]]}
+    assert "h3_extension.h3_latlng_to_cell" in out["panicked"]
+    assert "panic in call" in out["panicked"]
+    assert out["still"] == {"r": [7]}
 
 
 FUTURE_ABI = r"""
