@@ -203,6 +203,68 @@ impl<C: ?Sized> Chain<C> {
 const LOGICAL_DEFAULT: DefaultLogicalExtensionCodec = DefaultLogicalExtensionCodec {};
 const PHYSICAL_DEFAULT: DefaultPhysicalExtensionCodec = DefaultPhysicalExtensionCodec {};
 
+/// The eight function methods, the same in both codec traits: a function travels by name when no
+/// codec writes a payload for it.
+macro_rules! forward_functions {
+    ($default:expr) => {
+        fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+            self.decode_function(
+                buf,
+                |c, b| c.try_decode_udf(name, b),
+                |b| $default.try_decode_udf(name, b),
+            )
+        }
+
+        fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+            self.encode_function(buf, |c, b| c.try_encode_udf(node, b))
+        }
+
+        fn try_decode_higher_order_function(
+            &self,
+            name: &str,
+            buf: &[u8],
+        ) -> Result<Arc<HigherOrderUDF>> {
+            self.decode_function(
+                buf,
+                |c, b| c.try_decode_higher_order_function(name, b),
+                |b| $default.try_decode_higher_order_function(name, b),
+            )
+        }
+
+        fn try_encode_higher_order_function(
+            &self,
+            node: &HigherOrderUDF,
+            buf: &mut Vec<u8>,
+        ) -> Result<()> {
+            self.encode_function(buf, |c, b| c.try_encode_higher_order_function(node, b))
+        }
+
+        fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+            self.decode_function(
+                buf,
+                |c, b| c.try_decode_udaf(name, b),
+                |b| $default.try_decode_udaf(name, b),
+            )
+        }
+
+        fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+            self.encode_function(buf, |c, b| c.try_encode_udaf(node, b))
+        }
+
+        fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
+            self.decode_function(
+                buf,
+                |c, b| c.try_decode_udwf(name, b),
+                |b| $default.try_decode_udwf(name, b),
+            )
+        }
+
+        fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
+            self.encode_function(buf, |c, b| c.try_encode_udwf(node, b))
+        }
+    };
+}
+
 impl LogicalExtensionCodec for LogicalChain {
     fn try_decode(
         &self,
@@ -272,61 +334,7 @@ impl LogicalExtensionCodec for LogicalChain {
         )
     }
 
-    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        self.decode_function(
-            buf,
-            |c, b| c.try_decode_udf(name, b),
-            |b| LOGICAL_DEFAULT.try_decode_udf(name, b),
-        )
-    }
-
-    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.encode_function(buf, |c, b| c.try_encode_udf(node, b))
-    }
-
-    fn try_decode_higher_order_function(
-        &self,
-        name: &str,
-        buf: &[u8],
-    ) -> Result<Arc<HigherOrderUDF>> {
-        self.decode_function(
-            buf,
-            |c, b| c.try_decode_higher_order_function(name, b),
-            |b| LOGICAL_DEFAULT.try_decode_higher_order_function(name, b),
-        )
-    }
-
-    fn try_encode_higher_order_function(
-        &self,
-        node: &HigherOrderUDF,
-        buf: &mut Vec<u8>,
-    ) -> Result<()> {
-        self.encode_function(buf, |c, b| c.try_encode_higher_order_function(node, b))
-    }
-
-    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        self.decode_function(
-            buf,
-            |c, b| c.try_decode_udaf(name, b),
-            |b| LOGICAL_DEFAULT.try_decode_udaf(name, b),
-        )
-    }
-
-    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.encode_function(buf, |c, b| c.try_encode_udaf(node, b))
-    }
-
-    fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
-        self.decode_function(
-            buf,
-            |c, b| c.try_decode_udwf(name, b),
-            |b| LOGICAL_DEFAULT.try_decode_udwf(name, b),
-        )
-    }
-
-    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.encode_function(buf, |c, b| c.try_encode_udwf(node, b))
-    }
+    forward_functions!(LOGICAL_DEFAULT);
 }
 
 impl PhysicalExtensionCodec for PhysicalChain {
@@ -357,38 +365,6 @@ impl PhysicalExtensionCodec for PhysicalChain {
         )
     }
 
-    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        self.decode_function(
-            buf,
-            |c, b| c.try_decode_udf(name, b),
-            |b| PHYSICAL_DEFAULT.try_decode_udf(name, b),
-        )
-    }
-
-    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.encode_function(buf, |c, b| c.try_encode_udf(node, b))
-    }
-
-    fn try_decode_higher_order_function(
-        &self,
-        name: &str,
-        buf: &[u8],
-    ) -> Result<Arc<HigherOrderUDF>> {
-        self.decode_function(
-            buf,
-            |c, b| c.try_decode_higher_order_function(name, b),
-            |b| PHYSICAL_DEFAULT.try_decode_higher_order_function(name, b),
-        )
-    }
-
-    fn try_encode_higher_order_function(
-        &self,
-        node: &HigherOrderUDF,
-        buf: &mut Vec<u8>,
-    ) -> Result<()> {
-        self.encode_function(buf, |c, b| c.try_encode_higher_order_function(node, b))
-    }
-
     fn try_decode_expr(
         &self,
         buf: &[u8],
@@ -415,27 +391,5 @@ impl PhysicalExtensionCodec for PhysicalChain {
         )
     }
 
-    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        self.decode_function(
-            buf,
-            |c, b| c.try_decode_udaf(name, b),
-            |b| PHYSICAL_DEFAULT.try_decode_udaf(name, b),
-        )
-    }
-
-    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.encode_function(buf, |c, b| c.try_encode_udaf(node, b))
-    }
-
-    fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
-        self.decode_function(
-            buf,
-            |c, b| c.try_decode_udwf(name, b),
-            |b| PHYSICAL_DEFAULT.try_decode_udwf(name, b),
-        )
-    }
-
-    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.encode_function(buf, |c, b| c.try_encode_udwf(node, b))
-    }
+    forward_functions!(PHYSICAL_DEFAULT);
 }

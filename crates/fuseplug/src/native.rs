@@ -134,7 +134,7 @@ unsafe extern "C" fn define_aggregate_function(
 
 /// An opened extension library (never closed: functions may outlive any session).
 #[derive(Debug)]
-pub struct Library {
+pub(crate) struct Library {
     pub name: String,
     pub path: PathBuf,
     module: ModuleFns,
@@ -171,7 +171,7 @@ fn plugin_error(py: Python<'_>, class: &str, message: String) -> Error {
 
 impl Library {
     /// Opens `path` once per process and checks its magic symbol and ABI version.
-    pub fn open(py: Python<'_>, path: &Path) -> Result<Arc<Library>> {
+    pub(crate) fn open(py: Python<'_>, path: &Path) -> Result<Arc<Library>> {
         let path = path.canonicalize().map_err(|e| {
             plugin_error(py, "PluginError", format!("cannot open {}: {e}", path.display()))
         })?;
@@ -233,7 +233,7 @@ impl Library {
     }
 
     /// Runs the module's `init`: a fresh set of functions, owned by the returned values.
-    pub fn init(self: &Arc<Self>, py: Python<'_>) -> Result<Functions> {
+    fn init(self: &Arc<Self>, py: Python<'_>) -> Result<Functions> {
         let mut defined = Defined::default();
         let mut session = FfiSessionContext {
             ctx: (&mut defined as *mut Defined).cast(),
@@ -277,9 +277,9 @@ impl Library {
 }
 
 /// What one `init` defined.
-pub struct Functions {
-    pub scalars: Vec<Arc<ScalarFn>>,
-    pub aggregates: Vec<Arc<AggregateFn>>,
+struct Functions {
+    scalars: Vec<Arc<ScalarFn>>,
+    aggregates: Vec<Arc<AggregateFn>>,
 }
 
 /// Where a function comes from: enough to find it again in another process that loaded the same
@@ -379,22 +379,59 @@ fn call_arrays(
     import_array(out_array, &out_schema)
 }
 
-/// One scalar function of a loaded extension; `fini` runs when the last holder drops it.
-pub struct ScalarFn {
-    library: Arc<Library>,
-    vtable: FfiScalarFunction,
-    pub identity: Identity,
+/// What the two function vtables share: the module's context, its name and its finalizer.
+trait Vtable {
+    fn ctx(&self) -> *const c_void;
+    fn name_fn(&self) -> NameFn;
+    fn fini_fn(&self) -> FiniFn;
 }
+
+type NameFn = unsafe extern "C" fn(*const c_void) -> *const c_char;
+type FiniFn = unsafe extern "C" fn(*mut c_void);
+
+impl Vtable for FfiScalarFunction {
+    fn ctx(&self) -> *const c_void {
+        self.ctx
+    }
+    fn name_fn(&self) -> NameFn {
+        self.name
+    }
+    fn fini_fn(&self) -> FiniFn {
+        self.fini
+    }
+}
+
+impl Vtable for FfiAggregateFunction {
+    fn ctx(&self) -> *const c_void {
+        self.ctx
+    }
+    fn name_fn(&self) -> NameFn {
+        self.name
+    }
+    fn fini_fn(&self) -> FiniFn {
+        self.fini
+    }
+}
+
+/// One function of a loaded extension; `fini` runs when the last holder drops it.
+struct Native<V: Vtable> {
+    library: Arc<Library>,
+    vtable: V,
+    identity: Identity,
+}
+
+type ScalarFn = Native<FfiScalarFunction>;
+type AggregateFn = Native<FfiAggregateFunction>;
 
 // SAFETY: the ABI makes the module responsible for the thread safety of its context; hosts call
 // functions from many threads (Daft does too).
-unsafe impl Send for ScalarFn {}
+unsafe impl<V: Vtable> Send for Native<V> {}
 // SAFETY: as above.
-unsafe impl Sync for ScalarFn {}
+unsafe impl<V: Vtable> Sync for Native<V> {}
 
-impl ScalarFn {
-    fn new(library: Arc<Library>, vtable: FfiScalarFunction) -> Self {
-        let function = function_name(&library, vtable.ctx, vtable.name);
+impl<V: Vtable> Native<V> {
+    fn new(library: Arc<Library>, vtable: V) -> Self {
+        let function = function_name(&library, vtable.ctx(), vtable.name_fn());
         let identity =
             Identity { extension: library.name.clone(), library: library.path.clone(), function };
         Self { library, vtable, identity }
@@ -405,37 +442,20 @@ impl ScalarFn {
     }
 }
 
-impl Drop for ScalarFn {
+impl<V: Vtable> Drop for Native<V> {
     fn drop(&mut self) {
         // SAFETY: called once, after the last use of the function.
-        unsafe { (self.vtable.fini)(self.vtable.ctx.cast_mut()) }
+        unsafe { (self.vtable.fini_fn())(self.vtable.ctx().cast_mut()) }
     }
 }
 
-/// One aggregate function of a loaded extension.
-pub struct AggregateFn {
-    library: Arc<Library>,
-    vtable: FfiAggregateFunction,
-    pub identity: Identity,
+impl<V: Vtable> fmt::Debug for Native<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Native").field("identity", &self.identity).finish()
+    }
 }
-
-// SAFETY: as for `ScalarFn`.
-unsafe impl Send for AggregateFn {}
-// SAFETY: as for `ScalarFn`.
-unsafe impl Sync for AggregateFn {}
 
 impl AggregateFn {
-    fn new(library: Arc<Library>, vtable: FfiAggregateFunction) -> Self {
-        let function = function_name(&library, vtable.ctx, vtable.name);
-        let identity =
-            Identity { extension: library.name.clone(), library: library.path.clone(), function };
-        Self { library, vtable, identity }
-    }
-
-    fn what(&self) -> String {
-        format!("{}.{}", self.identity.extension, self.identity.function)
-    }
-
     /// Runs `aggregate` over one batch of one group: a one-row state struct.
     fn aggregate(&self, arrays: &[ArrayRef]) -> DFResult<ArrayRef> {
         let handed = Handed::new(arrays)?;
@@ -474,47 +494,51 @@ impl AggregateFn {
     }
 }
 
-impl Drop for AggregateFn {
-    fn drop(&mut self) {
-        // SAFETY: called once, after the last use of the function.
-        unsafe { (self.vtable.fini)(self.vtable.ctx.cast_mut()) }
-    }
-}
-
-/// A native scalar function as a DataFusion ScalarUDF.
-pub struct NativeScalarUDF {
-    function: Arc<ScalarFn>,
+/// A native function as a DataFusion UDF: a ScalarUDF over a scalar vtable, an AggregateUDF over an
+/// aggregate one. Two are equal when they hold the same loaded function.
+struct NativeUdf<V: Vtable> {
+    function: Arc<Native<V>>,
     signature: Signature,
 }
 
-impl NativeScalarUDF {
-    pub fn udf(function: Arc<ScalarFn>) -> ScalarUDF {
-        let signature = Signature::user_defined(Volatility::Immutable);
-        ScalarUDF::new_from_impl(Self { function, signature })
+impl<V: Vtable> NativeUdf<V> {
+    fn new(function: Arc<Native<V>>) -> Self {
+        Self { function, signature: Signature::user_defined(Volatility::Immutable) }
     }
 }
 
-impl fmt::Debug for NativeScalarUDF {
+impl<V: Vtable> fmt::Debug for NativeUdf<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NativeScalarUDF").field("identity", &self.function.identity).finish()
+        f.debug_struct("NativeUdf").field("identity", &self.function.identity).finish()
     }
 }
 
-impl PartialEq for NativeScalarUDF {
+impl<V: Vtable> PartialEq for NativeUdf<V> {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.function, &other.function)
     }
 }
 
-impl Eq for NativeScalarUDF {}
+impl<V: Vtable> Eq for NativeUdf<V> {}
 
-impl Hash for NativeScalarUDF {
+impl<V: Vtable> Hash for NativeUdf<V> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.function.identity.hash(state);
     }
 }
 
-impl ScalarUDFImpl for NativeScalarUDF {
+/// A native scalar function as a DataFusion ScalarUDF.
+fn scalar_udf(function: Arc<ScalarFn>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(NativeUdf::new(function))
+}
+
+/// A native aggregate function as a DataFusion AggregateUDF. Its state is the module's state struct,
+/// one DataFusion state field per struct child.
+fn aggregate_udf(function: Arc<AggregateFn>) -> AggregateUDF {
+    AggregateUDF::new_from_impl(NativeUdf::new(function))
+}
+
+impl ScalarUDFImpl for NativeUdf<FfiScalarFunction> {
     fn name(&self) -> &str {
         &self.function.identity.function
     }
@@ -580,19 +604,7 @@ impl ScalarUDFImpl for NativeScalarUDF {
     }
 }
 
-/// A native aggregate function as a DataFusion AggregateUDF. Its state is the module's state struct,
-/// one DataFusion state field per struct child.
-pub struct NativeAggregateUDF {
-    function: Arc<AggregateFn>,
-    signature: Signature,
-}
-
-impl NativeAggregateUDF {
-    pub fn udaf(function: Arc<AggregateFn>) -> AggregateUDF {
-        let signature = Signature::user_defined(Volatility::Immutable);
-        AggregateUDF::new_from_impl(Self { function, signature })
-    }
-
+impl NativeUdf<FfiAggregateFunction> {
     fn state_struct(&self, input_fields: &[FieldRef]) -> DFResult<Fields> {
         let f = &self.function;
         let state = call_field_fn(
@@ -612,31 +624,11 @@ impl NativeAggregateUDF {
     }
 }
 
-impl fmt::Debug for NativeAggregateUDF {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NativeAggregateUDF").field("identity", &self.function.identity).finish()
-    }
-}
-
-impl PartialEq for NativeAggregateUDF {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.function, &other.function)
-    }
-}
-
-impl Eq for NativeAggregateUDF {}
-
-impl Hash for NativeAggregateUDF {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.function.identity.hash(state);
-    }
-}
-
 fn fields_of(types: &[DataType]) -> Vec<FieldRef> {
     types.iter().map(|t| Arc::new(Field::new("", large(t), true))).collect()
 }
 
-impl AggregateUDFImpl for NativeAggregateUDF {
+impl AggregateUDFImpl for NativeUdf<FfiAggregateFunction> {
     fn name(&self) -> &str {
         &self.function.identity.function
     }
@@ -690,18 +682,6 @@ struct NativeAccumulator {
     input_types: Vec<DataType>,
     return_type: DataType,
     partials: Vec<ArrayRef>,
-}
-
-impl fmt::Debug for AggregateFn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AggregateFn").field("identity", &self.identity).finish()
-    }
-}
-
-impl fmt::Debug for ScalarFn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScalarFn").field("identity", &self.identity).finish()
-    }
 }
 
 impl NativeAccumulator {
@@ -834,10 +814,10 @@ impl PyNativeExtension {
         let names = kinds_and_names(&defined);
         let session = &ctx.get().ctx;
         for function in defined.scalars {
-            session.register_udf(NativeScalarUDF::udf(function));
+            session.register_udf(scalar_udf(function));
         }
         for function in defined.aggregates {
-            session.register_udaf(NativeAggregateUDF::udaf(function));
+            session.register_udaf(aggregate_udf(function));
         }
         Ok(names)
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, LargeStringArray};
 use arrow::datatypes::{DataType, Field};
 
-use crate::{Aggregate, Result, Scalar, f64_values, float64, large_strings, utf8};
+use crate::{Aggregate, Function, Result, Scalar, f64_values, float64, large_strings, utf8};
 
 pub fn scalars() -> Vec<Box<dyn Scalar>> {
     vec![
@@ -42,7 +42,7 @@ fn one_string_arg(name: &CStr, args: &[Field]) -> Result<()> {
 /// `example_reverse(s)`: `s` with its characters in reverse order.
 struct Reverse;
 
-impl Scalar for Reverse {
+impl Function for Reverse {
     fn name(&self) -> &'static CStr {
         c"example_reverse"
     }
@@ -51,7 +51,9 @@ impl Scalar for Reverse {
         one_string_arg(self.name(), args)?;
         Ok(Field::new("example_reverse", DataType::Utf8, true))
     }
+}
 
+impl Scalar for Reverse {
     fn call(&self, args: Vec<ArrayRef>) -> Result<ArrayRef> {
         let strings = large_strings(&args[0])?;
         Ok(utf8(strings.iter().map(|s| s.map(|s| s.chars().rev().collect()))))
@@ -75,7 +77,7 @@ fn one_large_string(value: Option<&str>) -> ArrayRef {
 /// string.
 struct Longest;
 
-impl Aggregate for Longest {
+impl Function for Longest {
     fn name(&self) -> &'static CStr {
         c"example_longest"
     }
@@ -84,7 +86,9 @@ impl Aggregate for Longest {
         one_string_arg(self.name(), args)?;
         Ok(Field::new("example_longest", DataType::LargeUtf8, true))
     }
+}
 
+impl Aggregate for Longest {
     fn state_fields(&self, _args: &[Field]) -> Result<Vec<Field>> {
         Ok(vec![Field::new("longest", DataType::LargeUtf8, true)])
     }
@@ -166,7 +170,7 @@ impl Distance {
     }
 }
 
-impl Scalar for Distance {
+impl Function for Distance {
     fn name(&self) -> &'static CStr {
         self.name
     }
@@ -185,7 +189,9 @@ impl Scalar for Distance {
             _ => Err(format!("TypeError: {name} takes 2 arguments, got {}", args.len())),
         }
     }
+}
 
+impl Scalar for Distance {
     fn call(&self, args: Vec<ArrayRef>) -> Result<ArrayRef> {
         let (a, b) = (vectors(&args[0])?, vectors(&args[1])?);
         let (a_values, b_values) = (a.values.values(), b.values.values());

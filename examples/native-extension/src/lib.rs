@@ -118,19 +118,21 @@ pub struct FfiSessionContext {
 
 // --- what an extension author writes --------------------------------------------------------------
 
-/// A scalar function: Arrow arrays in, one array out.
-pub trait Scalar: Send + Sync {
+/// What every function has: a name and a return field for given argument fields.
+pub trait Function: Send + Sync {
     fn name(&self) -> &'static CStr;
     fn return_field(&self, args: &[Field]) -> Result<Field>;
+}
+
+/// A scalar function: Arrow arrays in, one array out.
+pub trait Scalar: Function {
     fn call(&self, args: Vec<ArrayRef>) -> Result<ArrayRef>;
 }
 
 /// An aggregate over one group: `aggregate` makes a partial state (one value per state field),
 /// `combine` merges many partial states (one column per state field) into one, `finalize` turns a
 /// state into the result.
-pub trait Aggregate: Send + Sync {
-    fn name(&self) -> &'static CStr;
-    fn return_field(&self, args: &[Field]) -> Result<Field>;
+pub trait Aggregate: Function {
     fn state_fields(&self, args: &[Field]) -> Result<Vec<Field>>;
     fn aggregate(&self, args: Vec<ArrayRef>) -> Result<Vec<ArrayRef>>;
     fn combine(&self, states: Vec<ArrayRef>) -> Result<Vec<ArrayRef>>;
@@ -236,18 +238,23 @@ fn state_columns(state: &ArrayRef) -> Result<Vec<ArrayRef>> {
     Ok(state.columns().to_vec())
 }
 
-// scalar trampolines: ctx is a leaked `Box<Box<dyn Scalar>>`
+// trampolines: a function's ctx is a leaked `Box<Box<dyn Scalar>>` or `Box<Box<dyn Aggregate>>`
 
-fn scalar<'a>(ctx: *const c_void) -> &'a dyn Scalar {
-    // SAFETY: ctx is the box made in `define_scalar`, alive until `fini`.
-    unsafe { &**(ctx as *const Box<dyn Scalar>) }
+fn function<'a, F: ?Sized>(ctx: *const c_void) -> &'a F {
+    // SAFETY: ctx is the box made by `leak`, alive until `fini`.
+    unsafe { &*(ctx as *const Box<F>) }
 }
 
-unsafe extern "C" fn scalar_name(ctx: *const c_void) -> *const c_char {
-    scalar(ctx).name().as_ptr()
+fn leak<F: ?Sized>(function: Box<F>) -> *const c_void {
+    LIVE_FUNCTIONS.fetch_add(1, Ordering::SeqCst);
+    Box::into_raw(Box::new(function)) as *const c_void
 }
 
-unsafe extern "C" fn scalar_return_field(
+unsafe extern "C" fn name_of<F: ?Sized + Function>(ctx: *const c_void) -> *const c_char {
+    function::<F>(ctx).name().as_ptr()
+}
+
+unsafe extern "C" fn return_field_of<F: ?Sized + Function>(
     ctx: *const c_void,
     args: *const FFI_ArrowSchema,
     count: usize,
@@ -255,9 +262,19 @@ unsafe extern "C" fn scalar_return_field(
     errmsg: ErrMsg,
 ) -> c_int {
     trampoline("get_return_field", errmsg, || {
-        let field = scalar(ctx).return_field(&unsafe { fields(args, count) }?)?;
+        let field = function::<F>(ctx).return_field(&unsafe { fields(args, count) }?)?;
         unsafe { give_field(&field, out) }
     })
+}
+
+unsafe extern "C" fn fini_of<F: ?Sized>(ctx: *mut c_void) {
+    // SAFETY: the box made by `leak`; the host calls fini once.
+    drop(unsafe { Box::from_raw(ctx as *mut Box<F>) });
+    LIVE_FUNCTIONS.fetch_sub(1, Ordering::SeqCst);
+}
+
+fn scalar<'a>(ctx: *const c_void) -> &'a dyn Scalar {
+    function::<dyn Scalar>(ctx)
 }
 
 unsafe extern "C" fn scalar_call(
@@ -277,48 +294,20 @@ unsafe extern "C" fn scalar_call(
     })
 }
 
-unsafe extern "C" fn scalar_fini(ctx: *mut c_void) {
-    // SAFETY: the box made in `define_scalar`; the host calls fini once.
-    drop(unsafe { Box::from_raw(ctx as *mut Box<dyn Scalar>) });
-    LIVE_FUNCTIONS.fetch_sub(1, Ordering::SeqCst);
-}
-
 fn define_scalar(session: &FfiSessionContext, function: Box<dyn Scalar>) {
-    LIVE_FUNCTIONS.fetch_add(1, Ordering::SeqCst);
-    let ctx = Box::into_raw(Box::new(function)) as *const c_void;
     let vtable = FfiScalarFunction {
-        ctx,
-        name: scalar_name,
-        get_return_field: scalar_return_field,
+        ctx: leak(function),
+        name: name_of::<dyn Scalar>,
+        get_return_field: return_field_of::<dyn Scalar>,
         call: scalar_call,
-        fini: scalar_fini,
+        fini: fini_of::<dyn Scalar>,
     };
     // SAFETY: the host's callback; it takes ownership of the vtable.
     unsafe { (session.define_function)(session.ctx, vtable) };
 }
 
-// aggregate trampolines: ctx is a leaked `Box<Box<dyn Aggregate>>`
-
 fn aggregate<'a>(ctx: *const c_void) -> &'a dyn Aggregate {
-    // SAFETY: ctx is the box made in `define_aggregate`, alive until `fini`.
-    unsafe { &**(ctx as *const Box<dyn Aggregate>) }
-}
-
-unsafe extern "C" fn aggregate_name(ctx: *const c_void) -> *const c_char {
-    aggregate(ctx).name().as_ptr()
-}
-
-unsafe extern "C" fn aggregate_return_field(
-    ctx: *const c_void,
-    args: *const FFI_ArrowSchema,
-    count: usize,
-    out: *mut FFI_ArrowSchema,
-    errmsg: ErrMsg,
-) -> c_int {
-    trampoline("get_return_field", errmsg, || {
-        let field = aggregate(ctx).return_field(&unsafe { fields(args, count) }?)?;
-        unsafe { give_field(&field, out) }
-    })
+    function::<dyn Aggregate>(ctx)
 }
 
 unsafe extern "C" fn aggregate_state_schema(
@@ -393,24 +382,16 @@ unsafe extern "C" fn aggregate_finalize(
     })
 }
 
-unsafe extern "C" fn aggregate_fini(ctx: *mut c_void) {
-    // SAFETY: the box made in `define_aggregate`; the host calls fini once.
-    drop(unsafe { Box::from_raw(ctx as *mut Box<dyn Aggregate>) });
-    LIVE_FUNCTIONS.fetch_sub(1, Ordering::SeqCst);
-}
-
 fn define_aggregate(session: &FfiSessionContext, function: Box<dyn Aggregate>) {
-    LIVE_FUNCTIONS.fetch_add(1, Ordering::SeqCst);
-    let ctx = Box::into_raw(Box::new(function)) as *const c_void;
     let vtable = FfiAggregateFunction {
-        ctx,
-        name: aggregate_name,
-        get_return_field: aggregate_return_field,
+        ctx: leak(function),
+        name: name_of::<dyn Aggregate>,
+        get_return_field: return_field_of::<dyn Aggregate>,
         get_state_schema: aggregate_state_schema,
         aggregate: aggregate_aggregate,
         combine: aggregate_combine,
         finalize: aggregate_finalize,
-        fini: aggregate_fini,
+        fini: fini_of::<dyn Aggregate>,
     };
     // SAFETY: the host's callback; it takes ownership of the vtable.
     unsafe { (session.define_aggregate_function)(session.ctx, vtable) };
