@@ -27,7 +27,7 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),$(UV_TOOLS)/bin/uv)
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 DEPS_STAMP := $(VENV)/.fuseplug-deps
-PY_PATHS := python examples conftest.py
+PY_PATHS := python examples benchmarks conftest.py
 
 .PHONY: help uv venv deps develop demo test lint fmt bench clean pyo3-config
 
