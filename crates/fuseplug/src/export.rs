@@ -16,12 +16,12 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Column, internal_err};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::error::{DataFusionError, Result};
+use datafusion::error::Result;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
-use fuseplug_capsule::panic::{guard, panic_message};
+use fuseplug_capsule::panic::{guard, panic_error};
 use fuseplug_capsule::runtime::handle;
 use futures::{FutureExt, Stream};
 
@@ -57,12 +57,7 @@ impl TableProvider for LocalPlanTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let planned = AssertUnwindSafe(self.plan(projection, limit)).catch_unwind().await;
-        planned.unwrap_or_else(|payload| {
-            Err(DataFusionError::Execution(format!(
-                "panic in fuseplug while planning a scan: {}",
-                panic_message(&*payload)
-            )))
-        })
+        planned.unwrap_or_else(|payload| Err(panic_error("fuseplug's scan planning", &*payload)))
     }
 }
 
@@ -168,8 +163,7 @@ impl Stream for OnOurRuntimeStream {
         let inner = &mut this.inner;
         catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx))).unwrap_or_else(|payload| {
             this.done = true;
-            let message = format!("panic in a fuseplug stream: {}", panic_message(&*payload));
-            Poll::Ready(Some(Err(DataFusionError::Execution(message))))
+            Poll::Ready(Some(Err(panic_error("a fuseplug stream", &*payload))))
         })
     }
 }
