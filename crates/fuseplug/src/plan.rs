@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion_proto::bytes::{
@@ -13,7 +14,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::capsule::SessionTasks;
-use crate::codec::{LogicalChain, PhysicalChain};
 use crate::context::PySessionContext;
 use crate::errors::{Error, Result};
 
@@ -40,11 +40,18 @@ fn not_a_plan(err: DataFusionError) -> DataFusionError {
     }
 }
 
-fn check_not_empty(data: &[u8]) -> Result<()> {
+/// What `from_bytes` decodes against: `ctx`'s codec chains and task context, once `data` is known to
+/// be something to decode.
+fn decoding_session(
+    ctx: &Bound<'_, PyAny>,
+    data: &[u8],
+) -> Result<(SessionTasks, Arc<TaskContext>)> {
+    let session = session_of(ctx)?;
     if data.is_empty() {
         return Err(DataFusionError::Plan("empty bytes are not a serialized plan".into()).into());
     }
-    Ok(())
+    let session = session.get();
+    Ok((session.tasks.clone(), session.ctx.task_ctx()))
 }
 
 /// The codec chains of `ctx`, or empty chains (DataFusion's default codec alone) without one.
@@ -106,11 +113,8 @@ impl PyLogicalPlan {
     /// A plan from `to_bytes` output, resolved against `ctx`'s tables, functions and codecs.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, ctx: &Bound<'_, PyAny>, data: &[u8]) -> Result<Self> {
-        let session = session_of(ctx)?;
-        check_not_empty(data)?;
-        let session = session.get();
-        let chain: Arc<LogicalChain> = Arc::clone(&session.tasks.logical);
-        let task_ctx = session.ctx.task_ctx();
+        let (tasks, task_ctx) = decoding_session(ctx, data)?;
+        let chain = tasks.logical;
         let plan = py
             .detach(|| logical_plan_from_bytes_with_extension_codec(data, &task_ctx, &*chain))
             .map_err(not_a_plan)?;
@@ -173,11 +177,8 @@ impl PyExecutionPlan {
     /// A plan from `to_bytes` output, resolved against `ctx`'s functions and codecs.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, ctx: &Bound<'_, PyAny>, data: &[u8]) -> Result<Self> {
-        let session = session_of(ctx)?;
-        check_not_empty(data)?;
-        let session = session.get();
-        let chain: Arc<PhysicalChain> = Arc::clone(&session.tasks.physical);
-        let task_ctx = session.ctx.task_ctx();
+        let (tasks, task_ctx) = decoding_session(ctx, data)?;
+        let chain = tasks.physical;
         let plan = py
             .detach(|| physical_plan_from_bytes_with_extension_codec(data, &task_ctx, &*chain))
             .map_err(not_a_plan)?;

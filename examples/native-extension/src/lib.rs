@@ -233,9 +233,13 @@ fn state_struct(fields: &[Field], columns: Vec<ArrayRef>) -> Result<ArrayRef> {
     Ok(Arc::new(state))
 }
 
-fn state_columns(state: &ArrayRef) -> Result<Vec<ArrayRef>> {
-    let state = state.as_struct_opt().ok_or("a state must be a struct array")?;
-    Ok(state.columns().to_vec())
+/// A state struct's fields and columns.
+fn unpack_state(state: &ArrayRef) -> Result<(Vec<Field>, Vec<ArrayRef>)> {
+    let state = state
+        .as_struct_opt()
+        .ok_or_else(|| format!("a state must be a struct array, got {}", state.data_type()))?;
+    let fields = state.fields().iter().map(|f| f.as_ref().clone()).collect();
+    Ok((fields, state.columns().to_vec()))
 }
 
 // trampolines: a function's ctx is a leaked `Box<Box<dyn Scalar>>` or `Box<Box<dyn Aggregate>>`
@@ -355,13 +359,8 @@ unsafe extern "C" fn aggregate_combine(
 ) -> c_int {
     let input = unsafe { take_arrays(state, schema, 1) };
     trampoline("combine", errmsg, || {
-        let state = input?.remove(0);
-        let state_fields: Vec<Field> = match state.data_type() {
-            DataType::Struct(fields) => fields.iter().map(|f| f.as_ref().clone()).collect(),
-            other => return Err(format!("combine: a state must be a struct, got {other}")),
-        };
-        let combined = aggregate(ctx).combine(state_columns(&state)?)?;
-        let combined = state_struct(&state_fields, combined)?;
+        let (state_fields, columns) = unpack_state(&input?.remove(0))?;
+        let combined = state_struct(&state_fields, aggregate(ctx).combine(columns)?)?;
         unsafe { give_array(&combined, out_array, out_schema) }
     })
 }
@@ -376,8 +375,8 @@ unsafe extern "C" fn aggregate_finalize(
 ) -> c_int {
     let input = unsafe { take_arrays(state, schema, 1) };
     trampoline("finalize", errmsg, || {
-        let state = input?.remove(0);
-        let result = aggregate(ctx).finalize(state_columns(&state)?)?;
+        let (_, columns) = unpack_state(&input?.remove(0))?;
+        let result = aggregate(ctx).finalize(columns)?;
         unsafe { give_array(&result, out_array, out_schema) }
     })
 }
