@@ -499,11 +499,15 @@ impl AggregateFn {
 struct NativeUdf<V: Vtable> {
     function: Arc<Native<V>>,
     signature: Signature,
+    /// An aggregate's state struct per input fields, asked of the module once: DataFusion builds an
+    /// accumulator per group, and each needs it.
+    state_fields: Mutex<HashMap<Vec<FieldRef>, Fields>>,
 }
 
 impl<V: Vtable> NativeUdf<V> {
     fn new(function: Arc<Native<V>>) -> Self {
-        Self { function, signature: Signature::user_defined(Volatility::Immutable) }
+        let signature = Signature::user_defined(Volatility::Immutable);
+        Self { function, signature, state_fields: Mutex::default() }
     }
 }
 
@@ -606,6 +610,18 @@ impl ScalarUDFImpl for NativeUdf<FfiScalarFunction> {
 
 impl NativeUdf<FfiAggregateFunction> {
     fn state_struct(&self, input_fields: &[FieldRef]) -> DFResult<Fields> {
+        let cached = self.state_fields.lock().ok().and_then(|c| c.get(input_fields).cloned());
+        if let Some(fields) = cached {
+            return Ok(fields);
+        }
+        let fields = self.ask_state_struct(input_fields)?;
+        if let Ok(mut cache) = self.state_fields.lock() {
+            cache.insert(input_fields.to_vec(), fields.clone());
+        }
+        Ok(fields)
+    }
+
+    fn ask_state_struct(&self, input_fields: &[FieldRef]) -> DFResult<Fields> {
         let f = &self.function;
         let state = call_field_fn(
             &f.library,
