@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from fuseplug import exceptions, functions, native
+from fuseplug import exceptions, functions, ipc, native
 from fuseplug._internal import DATAFUSION_VERSION, __version__
 from fuseplug.catalog import Catalog, Schema, Table
 from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
@@ -74,6 +74,7 @@ __all__ = [
     "column",
     "exceptions",
     "functions",
+    "ipc",
     "lit",
     "literal",
     "load_extension",

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Union
@@ -474,6 +475,32 @@ class SessionContext:
             self._inner.with_physical_extension_codec(codec, self, _codec_id(codec, codec_id))
         )
 
+    def with_python_udf_inlining(self, *, enabled: bool) -> SessionContext:
+        """A context on the same session that sends Python UDFs inline (``enabled=True``, the
+        default of every session) or only by name (``enabled=False``).
+
+        A context made with ``enabled=False`` is strict when it decodes: inline Python payloads and
+        native-extension libraries named by a plan are refused with ``SerializationError``, so
+        decoding untrusted bytes on it runs no code from them. Functions must then be registered
+        on it under the names the plan uses. This context's other settings are kept.
+        """
+        return SessionContext._from_inner(self._inner.with_python_udf_inlining(enabled=enabled))
+
+    @property
+    def python_udf_inlining(self) -> bool:
+        """Whether this context's codecs send Python UDFs inline."""
+        return self._inner.python_udf_inlining
+
+    @classmethod
+    def global_ctx(cls) -> SessionContext:
+        """The process-wide default context (created on first use): what unpickled plans and
+        expressions decode on when no worker context is set (:mod:`fuseplug.ipc`)."""
+        global _GLOBAL_CTX
+        with _GLOBAL_LOCK:
+            if _GLOBAL_CTX is None:
+                _GLOBAL_CTX = cls()
+            return _GLOBAL_CTX
+
     def logical_extension_codec_ids(self) -> list[str]:
         """The ids of the installed logical codecs, in install order (DataFusion's default codec,
         which handles whatever none of them claims, is not listed)."""
@@ -493,6 +520,10 @@ class SessionContext:
 
     def __repr__(self) -> str:
         return repr(self._inner)
+
+
+_GLOBAL_CTX: SessionContext | None = None
+_GLOBAL_LOCK = threading.Lock()
 
 
 def _codec_id(codec: object, codec_id: str | None) -> str:

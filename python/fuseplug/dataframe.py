@@ -369,6 +369,23 @@ class DataFrame:
     def show(self, num: int = 20) -> None:
         print(self.to_string(num))
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickles the DataFrame's logical plan through this thread's sender context
+        (:mod:`fuseplug.ipc`); it unpickles as a DataFrame of the worker context, else the global
+        one. In-memory tables and Python UDFs travel inside; file tables are read again where the
+        DataFrame is collected, so the paths must exist there."""
+        from fuseplug import ipc
+
+        return (ipc._dataframe_from_bytes, (self.logical_plan().to_bytes(ipc.get_sender_ctx()),))
+
+    def __copy__(self) -> DataFrame:
+        # DataFrames are immutable; a copy stays on its session (pickling would move it to the
+        # worker or global context).
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DataFrame:
+        return self
+
     def __repr__(self) -> str:
         return self.to_string(DISPLAY_ROWS)
 

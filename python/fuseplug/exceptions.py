@@ -28,6 +28,7 @@ __all__ = [
     "ResourcesExhaustedError",
     "SQLError",
     "SchemaError",
+    "SerializationError",
 ]
 
 
@@ -76,3 +77,11 @@ class PluginError(FuseplugError):
 
 class IncompatiblePluginError(PluginError):
     """A plugin was built against a DataFusion major that this fuseplug cannot load."""
+
+
+class SerializationError(FuseplugError, ValueError):
+    """A plan or expression could not be serialized or deserialized: corrupt, truncated or hostile
+    bytes, a payload from another fuseplug wire version or Python minor version, an inline payload
+    refused by a strict session (``with_python_udf_inlining(enabled=False)``), or an in-memory table
+    over ``fuseplug.serialization.max_inline_table_bytes``. It is also a ``ValueError``, which the
+    official bindings raise for some of these."""

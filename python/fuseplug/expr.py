@@ -8,11 +8,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
 
 from fuseplug import _internal
+
+if TYPE_CHECKING:
+    from fuseplug.context import SessionContext
 
 __all__ = [
     "CaseBuilder",
@@ -238,6 +241,40 @@ class Expr:
         """The kind of expression, e.g. ``Column``, ``Literal``, ``BinaryExpr``."""
         return self._inner.variant_name()
 
+    # serialization -----------------------------------------------------------------------------
+    def to_bytes(self, ctx: SessionContext | None = None) -> bytes:
+        """This expression as bytes, to send to another process (``pickle.dumps`` does the same).
+
+        With ``ctx``, that session's codecs encode (its plugin codecs, its
+        ``with_python_udf_inlining`` setting); without one, Python UDFs travel inline and plugin
+        functions by name. Decoding inline Python UDFs runs code: see ``docs/serialization.md``.
+
+        >>> from fuseplug import col, lit
+        >>> Expr.from_bytes((col("a") + lit(1)).to_bytes()).canonical_name()
+        'a + Int64(1)'
+        """
+        return _internal.expr_to_bytes(self._inner, _ctx_inner(ctx))
+
+    @classmethod
+    def from_bytes(cls, buf: bytes, ctx: SessionContext | None = None) -> Expr:
+        """An expression from :meth:`to_bytes` output, resolved against ``ctx``, else this thread's
+        worker context (:mod:`fuseplug.ipc`), else the global context. Raises
+        :class:`~fuseplug.exceptions.SerializationError` for bytes that do not decode."""
+        from fuseplug.ipc import _resolve_ctx
+
+        return cls(_internal.expr_from_bytes(_resolve_ctx(ctx)._inner, bytes(buf)))
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickles through this thread's sender context (:mod:`fuseplug.ipc`); unpickles on the
+        worker context, else the global one."""
+        from fuseplug.ipc import get_sender_ctx
+
+        return (Expr._reconstruct, (self.to_bytes(get_sender_ctx()),))
+
+    @classmethod
+    def _reconstruct(cls, buf: bytes) -> Expr:
+        return cls.from_bytes(buf)
+
     def __repr__(self) -> str:
         return f"Expr({self._inner})"
 
@@ -432,3 +469,7 @@ def _arrow_type(to: pa.DataType | type) -> pa.DataType:
 def exprs_of(values: Sequence[Any]) -> list[_internal.Expr]:
     """Inner expressions for a sequence of column names and expressions."""
     return [to_column_or_expr(v)._inner for v in _flatten(values)]
+
+
+def _ctx_inner(ctx: SessionContext | None) -> _internal.SessionContext | None:
+    return None if ctx is None else ctx._inner

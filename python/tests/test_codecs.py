@@ -16,7 +16,7 @@ import pytest
 
 import fuseplug
 from fuseplug import ExecutionPlan, LogicalPlan, SessionContext
-from fuseplug.exceptions import PlanError
+from fuseplug.exceptions import SerializationError
 
 RunPython = Callable[..., Any]
 
@@ -61,15 +61,15 @@ def test_execution_plan_round_trip_and_execute(data_dir: Path) -> None:
         reader.execute(plan, plan.partition_count)
 
 
-def test_python_udfs_travel_by_name(data_dir: Path) -> None:
+def test_python_udfs_travel_by_name_from_a_strict_session(data_dir: Path) -> None:
     def triple() -> fuseplug.ScalarUDF:
         return fuseplug.udf(lambda a: pc.multiply(a, 3), [pa.int64()], pa.int64(), name="triple")
 
-    ctx = parquet_ctx(data_dir)
+    ctx = parquet_ctx(data_dir).with_python_udf_inlining(enabled=False)
     ctx.register_udf(triple())
     data = ctx.sql("SELECT triple(x) AS y FROM t ORDER BY x").logical_plan().to_bytes(ctx)
     without = parquet_ctx(data_dir)
-    with pytest.raises(PlanError, match="triple"):
+    with pytest.raises(SerializationError, match="triple"):
         LogicalPlan.from_bytes(without, data)
     with_udf = parquet_ctx(data_dir)
     with_udf.register_udf(triple())
@@ -78,11 +78,11 @@ def test_python_udfs_travel_by_name(data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("data", [b"", b"\x00garbage\xff" * 10, b"FPc\x01\xff"])
-def test_garbage_bytes_are_plan_errors(data: bytes) -> None:
+def test_garbage_bytes_are_serialization_errors(data: bytes) -> None:
     ctx = SessionContext()
-    with pytest.raises(PlanError):
+    with pytest.raises(SerializationError):
         LogicalPlan.from_bytes(ctx, data)
-    with pytest.raises(PlanError):
+    with pytest.raises(SerializationError):
         ExecutionPlan.from_bytes(ctx, data)
 
 
@@ -95,7 +95,7 @@ CODEC_CHAIN = """
 import json
 import fuseplug
 import fuseplug_ffi_example as ex
-from fuseplug.exceptions import PlanError
+from fuseplug.exceptions import PlanError, SerializationError
 
 out = {}
 codec = ex.CountingLogicalCodec()
@@ -120,7 +120,7 @@ data = writer.sql("SELECT double(2) AS d").logical_plan().to_bytes(writer)
 # a session without the codec that wrote the payload says which codec it needs
 try:
     fuseplug.LogicalPlan.from_bytes(fuseplug.SessionContext(), data)
-except PlanError as e:
+except SerializationError as e:
     out["missing codec"] = str(e)
 # a session with another codec under another id does not hand it the payload
 other = fuseplug.SessionContext().with_logical_extension_codec(
@@ -128,7 +128,7 @@ other = fuseplug.SessionContext().with_logical_extension_codec(
 )
 try:
     fuseplug.LogicalPlan.from_bytes(other, data)
-except PlanError as e:
+except SerializationError as e:
     out["wrong codec"] = str(e)
 reader = fuseplug.SessionContext().with_logical_extension_codec(codec)
 plan = fuseplug.LogicalPlan.from_bytes(reader, data)

@@ -18,6 +18,7 @@ MODULES = [
     "fuseplug.catalog",
     "fuseplug.plan",
     "fuseplug.native",
+    "fuseplug.ipc",
 ]
 
 

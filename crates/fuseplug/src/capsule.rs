@@ -43,6 +43,7 @@ use pyo3::types::PyCapsule;
 
 use crate::codec::{LogicalChain, PhysicalChain};
 use crate::errors::{Error, Result, fuseplug_exception};
+use crate::serialize::{Env, PythonLogicalCodec, PythonPhysicalCodec};
 
 pub const TABLE_PROVIDER: &CStr = c"datafusion_table_provider";
 pub const SCALAR_UDF: &CStr = c"datafusion_scalar_udf";
@@ -76,8 +77,12 @@ impl TaskContextProvider for LiveSession {
 #[derive(Clone)]
 pub struct SessionTasks {
     provider: Arc<dyn TaskContextProvider>,
+    /// The session itself, for the Python codec layers (its options; native extensions load into it).
+    session: Arc<SessionContext>,
     pub logical: Arc<LogicalChain>,
     pub physical: Arc<PhysicalChain>,
+    /// Whether Python UDFs travel inline (see `SessionContext.with_python_udf_inlining`).
+    pub inline_python: bool,
 }
 
 // SAFETY: `provider` is only ever a `LiveSession` (an `Arc<SessionContext>`, which is Send + Sync);
@@ -89,9 +94,11 @@ unsafe impl Sync for SessionTasks {}
 impl SessionTasks {
     pub fn new(ctx: Arc<SessionContext>) -> Self {
         Self {
-            provider: Arc::new(LiveSession(ctx)),
+            provider: Arc::new(LiveSession(Arc::clone(&ctx))),
+            session: ctx,
             logical: Arc::default(),
             physical: Arc::default(),
+            inline_python: true,
         }
     }
 
@@ -107,6 +114,31 @@ impl SessionTasks {
         codec: Arc<dyn PhysicalExtensionCodec>,
     ) -> Result<Self> {
         Ok(Self { physical: Arc::new(self.physical.with(id, codec)?), ..self.clone() })
+    }
+
+    /// The same session, with Python UDF inlining on or off.
+    pub fn with_inline_python(&self, enabled: bool) -> Self {
+        Self { inline_python: enabled, ..self.clone() }
+    }
+
+    /// The live session's task context (its tables, functions and options as of now).
+    pub fn task_ctx(&self) -> Arc<TaskContext> {
+        self.session.task_ctx()
+    }
+
+    /// A fresh environment for one encode or decode through this session's codecs.
+    pub fn env(&self) -> Arc<Env> {
+        Env::new(self.inline_python, Some(Arc::clone(&self.session)))
+    }
+
+    /// The whole logical stack: the Python layer in front of the plugin chain.
+    pub fn logical_codec(&self, env: &Arc<Env>) -> PythonLogicalCodec {
+        PythonLogicalCodec::new(Arc::clone(&self.logical), Arc::clone(env))
+    }
+
+    /// The whole physical stack.
+    pub fn physical_codec(&self, env: &Arc<Env>) -> PythonPhysicalCodec {
+        PythonPhysicalCodec::new(Arc::clone(&self.physical), Arc::clone(env))
     }
 }
 
@@ -405,13 +437,14 @@ pub fn export_task_context_provider<'py>(
     Ok(PyCapsule::new_with_value(py, ffi, TASK_CONTEXT_PROVIDER)?)
 }
 
-/// The session's logical extension codec, carrying the host runtime so foreign futures have a reactor.
+/// The session's logical extension codec (its whole stack: the Python layer, then the plugin
+/// chain), carrying the host runtime so foreign futures have a reactor.
 pub fn export_logical_codec<'py>(
     py: Python<'py>,
     tasks: &SessionTasks,
 ) -> Result<Bound<'py, PyCapsule>> {
-    let chain: Arc<dyn LogicalExtensionCodec> = tasks.logical.clone();
-    let ffi = FFI_LogicalExtensionCodec::new(chain, Some(handle()), &tasks.provider);
+    let codec: Arc<dyn LogicalExtensionCodec> = Arc::new(tasks.logical_codec(&tasks.env()));
+    let ffi = FFI_LogicalExtensionCodec::new(codec, Some(handle()), &tasks.provider);
     Ok(PyCapsule::new_with_value(py, ffi, LOGICAL_CODEC)?)
 }
 
@@ -420,8 +453,8 @@ pub fn export_physical_codec<'py>(
     py: Python<'py>,
     tasks: &SessionTasks,
 ) -> Result<Bound<'py, PyCapsule>> {
-    let chain: Arc<dyn PhysicalExtensionCodec> = tasks.physical.clone();
-    let ffi = FFI_PhysicalExtensionCodec::new(chain, Some(handle()), &tasks.provider);
+    let codec: Arc<dyn PhysicalExtensionCodec> = Arc::new(tasks.physical_codec(&tasks.env()));
+    let ffi = FFI_PhysicalExtensionCodec::new(codec, Some(handle()), &tasks.provider);
     Ok(PyCapsule::new_with_value(py, ffi, PHYSICAL_CODEC)?)
 }
 

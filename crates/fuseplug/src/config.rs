@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 
 use crate::capsule;
 use crate::errors::{Error, Result};
+use crate::serialize::options::with_fuseplug_options;
 
 /// How many memory consumers a "resources exhausted" error names.
 const TOP_CONSUMERS: usize = 5;
@@ -28,7 +29,7 @@ pub struct PySessionConfig {
 /// DataFusion's defaults, with `information_schema` on so that `SHOW` and `SET` work out of the box.
 impl Default for PySessionConfig {
     fn default() -> Self {
-        SessionConfig::new().with_information_schema(true).into()
+        with_fuseplug_options(SessionConfig::new().with_information_schema(true)).into()
     }
 }
 

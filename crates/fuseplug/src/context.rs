@@ -552,6 +552,19 @@ impl PySessionContext {
         Ok(Self { ctx: Arc::clone(&self.ctx), tasks: self.tasks.with_physical(id, codec)? })
     }
 
+    /// A context on the same session whose codecs send Python UDFs inline (`enabled`) or only by
+    /// name. Without inlining, decoding refuses inline Python payloads and native libraries.
+    #[pyo3(signature = (*, enabled))]
+    fn with_python_udf_inlining(&self, enabled: bool) -> Self {
+        Self { ctx: Arc::clone(&self.ctx), tasks: self.tasks.with_inline_python(enabled) }
+    }
+
+    /// Whether this context's codecs send Python UDFs inline.
+    #[getter]
+    fn python_udf_inlining(&self) -> bool {
+        self.tasks.inline_python
+    }
+
     /// Runs one partition of a physical plan (e.g. one decoded with `ExecutionPlan.from_bytes`).
     fn execute(
         &self,

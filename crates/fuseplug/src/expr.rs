@@ -510,3 +510,23 @@ impl PyExpr {
         self.inner.to_string()
     }
 }
+
+/// `expr` as protobuf bytes through `ctx`'s codec stack (or the Python layer alone without one).
+#[pyfunction]
+#[pyo3(signature = (expr, ctx = None))]
+pub fn expr_to_bytes<'py>(
+    py: Python<'py>,
+    expr: &Bound<'py, PyExpr>,
+    ctx: Option<&Bound<'py, PyAny>>,
+) -> Result<Bound<'py, pyo3::types::PyBytes>> {
+    let tasks = crate::plan::tasks_of(ctx)?;
+    let bytes = crate::serialize::expr_to_bytes(py, &expr.get().inner, tasks.as_ref())?;
+    Ok(pyo3::types::PyBytes::new(py, &bytes))
+}
+
+/// An expression from `expr_to_bytes` output, resolved against `ctx`.
+#[pyfunction]
+pub fn expr_from_bytes(py: Python<'_>, ctx: &Bound<'_, PyAny>, data: &[u8]) -> Result<PyExpr> {
+    let tasks = crate::plan::decoding_tasks(ctx)?;
+    Ok(crate::serialize::expr_from_bytes(py, &tasks, data)?.into())
+}

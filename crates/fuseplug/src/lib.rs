@@ -16,6 +16,7 @@ pub mod expr;
 pub mod functions;
 pub mod native;
 pub mod plan;
+pub mod serialize;
 pub mod stream;
 pub mod udf;
 
@@ -55,6 +56,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::datafusion_majors_of, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::host_datafusion_major, m)?)?;
+    m.add_function(wrap_pyfunction!(expr::expr_to_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(expr::expr_from_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
     Ok(())
 }

@@ -782,6 +782,47 @@ impl Accumulator for NativeAccumulator {
     }
 }
 
+/// The identity of a native scalar function, for a plan codec to send it by.
+pub fn scalar_identity(udf: &ScalarUDF) -> Option<&Identity> {
+    udf.inner().downcast_ref::<NativeUdf<FfiScalarFunction>>().map(|u| &u.function.identity)
+}
+
+/// The identity of a native aggregate function.
+pub fn aggregate_identity(udaf: &AggregateUDF) -> Option<&Identity> {
+    udaf.inner().downcast_ref::<NativeUdf<FfiAggregateFunction>>().map(|u| &u.function.identity)
+}
+
+/// The functions of `identity`'s extension, loaded for a plan that names one of them: the library
+/// is opened (once per process) and its `init` run; with a `session`, all of them are registered
+/// there, as `load_extension` would.
+pub fn load_for_plan(
+    py: Python<'_>,
+    identity: &Identity,
+    session: Option<&datafusion::prelude::SessionContext>,
+) -> Result<(Vec<ScalarUDF>, Vec<AggregateUDF>)> {
+    let library = Library::open(py, &identity.library)?;
+    if library.name != identity.extension {
+        return Err(plugin_error(
+            py,
+            "PluginError",
+            format!(
+                "{} is the native extension {:?}, but the plan expects {:?} there",
+                identity.library.display(),
+                library.name,
+                identity.extension
+            ),
+        ));
+    }
+    let defined = library.init(py)?;
+    let scalars: Vec<ScalarUDF> = defined.scalars.into_iter().map(scalar_udf).collect();
+    let aggregates: Vec<AggregateUDF> = defined.aggregates.into_iter().map(aggregate_udf).collect();
+    if let Some(session) = session {
+        scalars.iter().for_each(|f| session.register_udf(f.clone()));
+        aggregates.iter().for_each(|f| session.register_udaf(f.clone()));
+    }
+    Ok((scalars, aggregates))
+}
+
 /// A native extension library, opened (once per process) and checked.
 #[pyclass(frozen, name = "NativeExtension", module = "fuseplug._internal")]
 pub struct PyNativeExtension {

@@ -2,20 +2,15 @@
 
 use std::sync::Arc;
 
-use datafusion::error::DataFusionError;
-use datafusion::execution::TaskContext;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
-use datafusion_proto::bytes::{
-    logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
-    physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
-};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::capsule::SessionTasks;
 use crate::context::PySessionContext;
 use crate::errors::{Error, Result};
+use crate::serialize;
 
 /// The internal context of `ctx`: a `fuseplug.SessionContext` or the `_internal` one it wraps.
 fn session_of<'py>(ctx: &Bound<'py, PyAny>) -> Result<Bound<'py, PySessionContext>> {
@@ -29,34 +24,22 @@ fn session_of<'py>(ctx: &Bound<'py, PyAny>) -> Result<Bound<'py, PySessionContex
     })
 }
 
-/// Bytes that decode to no valid plan surface as DataFusion "internal" errors ("likely a bug in
-/// DataFusion"); for input the user handed us they are a plan error about that input.
-fn not_a_plan(err: DataFusionError) -> DataFusionError {
-    match err {
-        DataFusionError::Internal(message) => {
-            DataFusionError::Plan(format!("these bytes are not a serialized plan: {message}"))
-        }
-        other => other,
-    }
+/// Warns with a `DeprecationWarning` pointing at the caller.
+pub fn deprecated(py: Python<'_>, message: &str) -> Result<()> {
+    let message = std::ffi::CString::new(message).unwrap_or_default();
+    let category = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+    PyErr::warn(py, category.as_any(), &message, 1)?;
+    Ok(())
 }
 
-/// What `from_bytes` decodes against: `ctx`'s codec chains and task context, once `data` is known to
-/// be something to decode.
-fn decoding_session(
-    ctx: &Bound<'_, PyAny>,
-    data: &[u8],
-) -> Result<(SessionTasks, Arc<TaskContext>)> {
-    let session = session_of(ctx)?;
-    if data.is_empty() {
-        return Err(DataFusionError::Plan("empty bytes are not a serialized plan".into()).into());
-    }
-    let session = session.get();
-    Ok((session.tasks.clone(), session.ctx.task_ctx()))
-}
-
-/// The codec chains of `ctx`, or empty chains (DataFusion's default codec alone) without one.
-fn tasks_of(ctx: Option<&Bound<'_, PyAny>>) -> Result<Option<SessionTasks>> {
+/// The session of `ctx`, if one is given.
+pub fn tasks_of(ctx: Option<&Bound<'_, PyAny>>) -> Result<Option<SessionTasks>> {
     ctx.map(|c| Ok(session_of(c)?.get().tasks.clone())).transpose()
+}
+
+/// The session `from_bytes` decodes against.
+pub fn decoding_tasks(ctx: &Bound<'_, PyAny>) -> Result<SessionTasks> {
+    Ok(session_of(ctx)?.get().tasks.clone())
 }
 
 #[pyclass(frozen, name = "LogicalPlan", module = "fuseplug._internal", skip_from_py_object)]
@@ -104,21 +87,40 @@ impl PyLogicalPlan {
         py: Python<'py>,
         ctx: Option<&Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyBytes>> {
-        let chain = tasks_of(ctx)?.map(|t| t.logical).unwrap_or_default();
-        let bytes =
-            py.detach(|| logical_plan_to_bytes_with_extension_codec(&self.inner, &*chain))?;
+        let bytes = serialize::logical_to_bytes(py, &self.inner, tasks_of(ctx)?.as_ref())?;
         Ok(PyBytes::new(py, &bytes))
     }
 
     /// A plan from `to_bytes` output, resolved against `ctx`'s tables, functions and codecs.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, ctx: &Bound<'_, PyAny>, data: &[u8]) -> Result<Self> {
-        let (tasks, task_ctx) = decoding_session(ctx, data)?;
-        let chain = tasks.logical;
-        let plan = py
-            .detach(|| logical_plan_from_bytes_with_extension_codec(data, &task_ctx, &*chain))
-            .map_err(not_a_plan)?;
-        Ok(plan.into())
+        Ok(serialize::logical_from_bytes(py, &decoding_tasks(ctx)?, data)?.into())
+    }
+
+    /// Pickling: encoded through the sender context of `fuseplug.ipc` (or none), decoded on the
+    /// worker context (or a default one).
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Result<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let ipc = py.import("fuseplug.ipc")?;
+        let sender = ipc.call_method0("get_sender_ctx")?;
+        let tasks = if sender.is_none() { None } else { Some(decoding_tasks(&sender)?) };
+        let bytes = serialize::logical_to_bytes(py, &self.inner, tasks.as_ref())?;
+        Ok((ipc.getattr("_logical_plan_from_bytes")?, (PyBytes::new(py, &bytes),)))
+    }
+
+    /// Deprecated alias of `to_bytes`.
+    fn to_proto<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyBytes>> {
+        deprecated(py, "LogicalPlan.to_proto is deprecated; use to_bytes instead")?;
+        self.to_bytes(py, None)
+    }
+
+    /// Deprecated alias of `from_bytes`.
+    #[staticmethod]
+    fn from_proto(py: Python<'_>, ctx: &Bound<'_, PyAny>, data: &[u8]) -> Result<Self> {
+        deprecated(py, "LogicalPlan.from_proto is deprecated; use from_bytes instead")?;
+        Self::from_bytes(py, ctx, data)
     }
 
     fn __repr__(&self) -> String {
@@ -168,21 +170,40 @@ impl PyExecutionPlan {
         py: Python<'py>,
         ctx: Option<&Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyBytes>> {
-        let chain = tasks_of(ctx)?.map(|t| t.physical).unwrap_or_default();
-        let plan = Arc::clone(&self.inner);
-        let bytes = py.detach(|| physical_plan_to_bytes_with_extension_codec(plan, &*chain))?;
+        let bytes = serialize::physical_to_bytes(py, &self.inner, tasks_of(ctx)?.as_ref())?;
         Ok(PyBytes::new(py, &bytes))
     }
 
     /// A plan from `to_bytes` output, resolved against `ctx`'s functions and codecs.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, ctx: &Bound<'_, PyAny>, data: &[u8]) -> Result<Self> {
-        let (tasks, task_ctx) = decoding_session(ctx, data)?;
-        let chain = tasks.physical;
-        let plan = py
-            .detach(|| physical_plan_from_bytes_with_extension_codec(data, &task_ctx, &*chain))
-            .map_err(not_a_plan)?;
-        Ok(plan.into())
+        Ok(serialize::physical_from_bytes(py, &decoding_tasks(ctx)?, data)?.into())
+    }
+
+    /// Pickling: encoded through the sender context of `fuseplug.ipc` (or none), decoded on the
+    /// worker context (or a default one).
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Result<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let ipc = py.import("fuseplug.ipc")?;
+        let sender = ipc.call_method0("get_sender_ctx")?;
+        let tasks = if sender.is_none() { None } else { Some(decoding_tasks(&sender)?) };
+        let bytes = serialize::physical_to_bytes(py, &self.inner, tasks.as_ref())?;
+        Ok((ipc.getattr("_execution_plan_from_bytes")?, (PyBytes::new(py, &bytes),)))
+    }
+
+    /// Deprecated alias of `to_bytes`.
+    fn to_proto<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyBytes>> {
+        deprecated(py, "ExecutionPlan.to_proto is deprecated; use to_bytes instead")?;
+        self.to_bytes(py, None)
+    }
+
+    /// Deprecated alias of `from_bytes`.
+    #[staticmethod]
+    fn from_proto(py: Python<'_>, ctx: &Bound<'_, PyAny>, data: &[u8]) -> Result<Self> {
+        deprecated(py, "ExecutionPlan.from_proto is deprecated; use from_bytes instead")?;
+        Self::from_bytes(py, ctx, data)
     }
 
     fn __repr__(&self) -> String {

@@ -14,12 +14,14 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DFResult};
-use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
-use datafusion::logical_expr::{
-    Accumulator, ColumnarValue, Expr, PartitionEvaluator, ScalarUDF, Signature, Volatility,
-    WindowUDF, WindowUDFImpl, create_udaf, create_udf,
+use datafusion::logical_expr::function::{
+    AccumulatorArgs, PartitionEvaluatorArgs, StateFieldsArgs, WindowUDFFieldArgs,
 };
-use datafusion::logical_expr::{AggregateUDF, TypeSignature};
+use datafusion::logical_expr::utils::format_state_name;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, PartitionEvaluator,
+    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, WindowUDF, WindowUDFImpl,
+};
 use fuseplug_capsule::panic::guard;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -40,6 +42,34 @@ pub fn parse_volatility(volatility: &str) -> Result<Volatility> {
 
 fn types(list: Vec<PyArrowType<DataType>>) -> Vec<DataType> {
     list.into_iter().map(|t| t.0).collect()
+}
+
+/// The name `parse_volatility` reads back.
+pub fn volatility_name(volatility: Volatility) -> &'static str {
+    match volatility {
+        Volatility::Immutable => "immutable",
+        Volatility::Stable => "stable",
+        Volatility::Volatile => "volatile",
+    }
+}
+
+/// A Python object compared and hashed by identity, so that function definitions holding one can
+/// be `Eq + Hash` as DataFusion requires.
+#[derive(Debug)]
+pub struct PyIdentity(pub Py<PyAny>);
+
+impl PartialEq for PyIdentity {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_ptr() == other.0.as_ptr()
+    }
+}
+
+impl Eq for PyIdentity {}
+
+impl Hash for PyIdentity {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.0.as_ptr() as usize).hash(state);
+    }
 }
 
 /// Runs `f` with the GIL, turning a Python exception into a DataFusion error that carries it. Every
@@ -84,6 +114,61 @@ fn py_to_typed_scalar(value: &Bound<'_, PyAny>, expected: &DataType) -> PyResult
     scalar.map_err(crate::errors::to_py_err)
 }
 
+/// A scalar function whose body is a Python callable: arrays in, one array out. Its parts are kept
+/// so that a plan codec can send the function inline (`crate::serialize`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct PythonScalarUDF {
+    pub name: String,
+    pub func: PyIdentity,
+    pub input_types: Vec<DataType>,
+    pub return_type: DataType,
+    pub signature: Signature,
+}
+
+impl PythonScalarUDF {
+    pub fn new(
+        name: String,
+        func: Py<PyAny>,
+        input_types: Vec<DataType>,
+        return_type: DataType,
+        volatility: Volatility,
+    ) -> Self {
+        let signature = Signature::exact(input_types.clone(), volatility);
+        Self { name, func: PyIdentity(func), input_types, return_type, signature }
+    }
+}
+
+impl ScalarUDFImpl for PythonScalarUDF {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DFResult<DataType> {
+        Ok(self.return_type.clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DFResult<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let rows = arrays.first().map_or(1, |a| a.len());
+        let result = with_python(|py| {
+            let py_args = PyTuple::new(py, arrays_to_py(py, &arrays)?)?;
+            let out = self.func.0.bind(py).call1(py_args)?;
+            py_to_array(&out, &self.return_type)
+        })?;
+        if result.len() != rows {
+            return Err(DataFusionError::Execution(format!(
+                "Python UDF returned {} rows for {rows} input rows",
+                result.len()
+            )));
+        }
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
 /// A Python scalar function.
 #[pyclass(frozen, name = "ScalarUDF", module = "fuseplug._internal", from_py_object)]
 #[derive(Clone)]
@@ -116,32 +201,14 @@ impl PyScalarUDF {
         return_type: PyArrowType<DataType>,
         volatility: &str,
     ) -> Result<Self> {
-        let return_type = return_type.0;
-        let declared = return_type.clone();
-        let call = move |args: &[ColumnarValue]| -> DFResult<ColumnarValue> {
-            let arrays = ColumnarValue::values_to_arrays(args)?;
-            let rows = arrays.first().map_or(1, |a| a.len());
-            let result = with_python(|py| {
-                let py_args = PyTuple::new(py, arrays_to_py(py, &arrays)?)?;
-                let out = func.bind(py).call1(py_args)?;
-                py_to_array(&out, &declared)
-            })?;
-            if result.len() != rows {
-                return Err(DataFusionError::Execution(format!(
-                    "Python UDF returned {} rows for {rows} input rows",
-                    result.len()
-                )));
-            }
-            Ok(ColumnarValue::Array(result))
-        };
-        let udf = create_udf(
-            name,
+        let definition = PythonScalarUDF::new(
+            name.to_string(),
+            func,
             types(input_types),
-            return_type,
+            return_type.0,
             parse_volatility(volatility)?,
-            Arc::new(call),
         );
-        Ok(Self { inner: udf })
+        Ok(Self { inner: ScalarUDF::new_from_impl(definition) })
     }
 
     #[getter]
@@ -215,6 +282,77 @@ impl Accumulator for PythonAccumulator {
     }
 }
 
+/// An aggregate function whose groups are Python `Accumulator` objects made by `factory`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct PythonAggregateUDF {
+    pub name: String,
+    pub factory: PyIdentity,
+    pub input_types: Vec<DataType>,
+    pub return_type: DataType,
+    pub state_types: Arc<Vec<DataType>>,
+    pub signature: Signature,
+}
+
+impl PythonAggregateUDF {
+    pub fn new(
+        name: String,
+        factory: Py<PyAny>,
+        input_types: Vec<DataType>,
+        return_type: DataType,
+        state_types: Vec<DataType>,
+        volatility: Volatility,
+    ) -> Self {
+        let signature = Signature::exact(input_types.clone(), volatility);
+        let state_types = Arc::new(state_types);
+        Self {
+            name,
+            factory: PyIdentity(factory),
+            input_types,
+            return_type,
+            state_types,
+            signature,
+        }
+    }
+}
+
+impl AggregateUDFImpl for PythonAggregateUDF {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DFResult<DataType> {
+        Ok(self.return_type.clone())
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> DFResult<Box<dyn Accumulator>> {
+        let accumulator = with_python(|py| Ok(self.factory.0.bind(py).call0()?.unbind()))?;
+        Ok(Box::new(PythonAccumulator {
+            accumulator,
+            return_type: self.return_type.clone(),
+            state_types: Arc::clone(&self.state_types),
+        }))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> DFResult<Vec<FieldRef>> {
+        Ok(self
+            .state_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Arc::new(Field::new(
+                    format_state_name(args.name, &format!("state_{i}")),
+                    t.clone(),
+                    true,
+                ))
+            })
+            .collect())
+    }
+}
+
 /// A Python aggregate function: a factory of `Accumulator` objects.
 #[pyclass(frozen, name = "AggregateUDF", module = "fuseplug._internal", from_py_object)]
 #[derive(Clone)]
@@ -248,26 +386,15 @@ impl PyAggregateUDF {
         state_types: Vec<PyArrowType<DataType>>,
         volatility: &str,
     ) -> Result<Self> {
-        let return_type = return_type.0;
-        let state_types = Arc::new(types(state_types));
-        let (rt, st) = (return_type.clone(), Arc::clone(&state_types));
-        let factory = move |_args: datafusion::logical_expr::function::AccumulatorArgs<'_>| {
-            let accumulator = with_python(|py| Ok(accumulator.bind(py).call0()?.unbind()))?;
-            Ok(Box::new(PythonAccumulator {
-                accumulator,
-                return_type: rt.clone(),
-                state_types: Arc::clone(&st),
-            }) as Box<dyn Accumulator>)
-        };
-        let udaf = create_udaf(
-            name,
+        let definition = PythonAggregateUDF::new(
+            name.to_string(),
+            accumulator,
             types(input_types),
-            Arc::new(return_type),
+            return_type.0,
+            types(state_types),
             parse_volatility(volatility)?,
-            Arc::new(factory),
-            state_types,
         );
-        Ok(Self { inner: udaf })
+        Ok(Self { inner: AggregateUDF::new_from_impl(definition) })
     }
 
     #[getter]
@@ -354,31 +481,25 @@ impl PartitionEvaluator for PythonEvaluator {
 }
 
 /// A window function backed by a Python factory of `WindowEvaluator` objects.
-#[derive(Debug)]
-struct PythonWindowUDF {
-    name: String,
-    factory: Py<PyAny>,
-    signature: Signature,
-    return_type: DataType,
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct PythonWindowUDF {
+    pub name: String,
+    pub factory: PyIdentity,
+    pub input_types: Vec<DataType>,
+    pub return_type: DataType,
+    pub signature: Signature,
 }
 
-impl PartialEq for PythonWindowUDF {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-            && self.factory.as_ptr() == other.factory.as_ptr()
-            && self.signature == other.signature
-            && self.return_type == other.return_type
-    }
-}
-
-impl Eq for PythonWindowUDF {}
-
-impl Hash for PythonWindowUDF {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        (self.factory.as_ptr() as usize).hash(state);
-        self.signature.hash(state);
-        self.return_type.hash(state);
+impl PythonWindowUDF {
+    pub fn new(
+        name: String,
+        factory: Py<PyAny>,
+        input_types: Vec<DataType>,
+        return_type: DataType,
+        volatility: Volatility,
+    ) -> Self {
+        let signature = Signature::exact(input_types.clone(), volatility);
+        Self { name, factory: PyIdentity(factory), input_types, return_type, signature }
     }
 }
 
@@ -395,7 +516,7 @@ impl WindowUDFImpl for PythonWindowUDF {
         &self,
         _args: PartitionEvaluatorArgs,
     ) -> DFResult<Box<dyn PartitionEvaluator>> {
-        let evaluator = with_python(|py| Ok(self.factory.bind(py).call0()?.unbind()))?;
+        let evaluator = with_python(|py| Ok(self.factory.0.bind(py).call0()?.unbind()))?;
         Ok(Box::new(PythonEvaluator { evaluator, return_type: self.return_type.clone() }))
     }
 
@@ -435,15 +556,14 @@ impl PyWindowUDF {
         return_type: PyArrowType<DataType>,
         volatility: &str,
     ) -> Result<Self> {
-        let signature =
-            Signature::new(TypeSignature::Exact(types(input_types)), parse_volatility(volatility)?);
-        let udwf = PythonWindowUDF {
-            name: name.to_string(),
-            factory: evaluator,
-            signature,
-            return_type: return_type.0,
-        };
-        Ok(Self { inner: WindowUDF::new_from_impl(udwf) })
+        let definition = PythonWindowUDF::new(
+            name.to_string(),
+            evaluator,
+            types(input_types),
+            return_type.0,
+            parse_volatility(volatility)?,
+        );
+        Ok(Self { inner: WindowUDF::new_from_impl(definition) })
     }
 
     #[getter]

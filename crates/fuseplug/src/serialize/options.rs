@@ -1,0 +1,101 @@
+//! fuseplug's own session options, under the `fuseplug.` prefix: `SET`, `SHOW`, `SessionConfig.set`
+//! and `SessionConfig.get` reach them like DataFusion's.
+
+use std::any::Any;
+use std::fmt::Display;
+
+use datafusion::common::config::{
+    ConfigEntry, ConfigExtension, ConfigField, ExtensionOptions, Visit,
+};
+use datafusion::common::{config_datafusion_err, config_namespace};
+use datafusion::error::Result;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+/// Default of `fuseplug.serialization.max_inline_table_bytes`: 64 MiB.
+pub const DEFAULT_MAX_INLINE_TABLE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The full key of the inline-table limit, as error messages name it.
+pub const MAX_INLINE_TABLE_BYTES_KEY: &str = "fuseplug.serialization.max_inline_table_bytes";
+
+config_namespace! {
+    /// How plans are serialized (`to_bytes`, pickle).
+    pub struct SerializationOptions {
+        /// The most bytes of Arrow IPC an in-memory table may add to a serialized plan; a larger
+        /// table makes `to_bytes` fail instead of writing a huge payload.
+        pub max_inline_table_bytes: usize, default = DEFAULT_MAX_INLINE_TABLE_BYTES
+    }
+}
+
+/// Every `fuseplug.*` option. Written out rather than with `extensions_options!`, whose entries
+/// leave out the prefix, so that `SHOW`, `SessionConfig.get` and `options()` know the full keys.
+#[derive(Debug, Clone, Default)]
+pub struct FuseplugOptions {
+    pub serialization: SerializationOptions,
+}
+
+impl ConfigExtension for FuseplugOptions {
+    const PREFIX: &'static str = "fuseplug";
+}
+
+/// Collects `ConfigEntry`s.
+struct Entries(Vec<ConfigEntry>);
+
+impl Visit for Entries {
+    fn some<V: Display>(&mut self, key: &str, value: V, description: &'static str) {
+        let value = Some(value.to_string());
+        self.0.push(ConfigEntry { key: key.to_string(), value, description });
+    }
+
+    fn none(&mut self, key: &str, description: &'static str) {
+        self.0.push(ConfigEntry { key: key.to_string(), value: None, description });
+    }
+}
+
+impl ExtensionOptions for FuseplugOptions {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn cloned(&self) -> Box<dyn ExtensionOptions> {
+        Box::new(self.clone())
+    }
+
+    /// `key` comes without the `fuseplug.` prefix.
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        match key.split_once('.') {
+            Some(("serialization", rest)) => self.serialization.set(rest, value),
+            _ => Err(config_datafusion_err!("unknown fuseplug option: fuseplug.{key}")),
+        }
+    }
+
+    fn entries(&self) -> Vec<ConfigEntry> {
+        let mut entries = Entries(Vec::new());
+        let prefix = format!("{}.serialization", Self::PREFIX);
+        self.serialization.visit(&mut entries, &prefix, "");
+        entries.0
+    }
+}
+
+/// `config` with fuseplug's options installed (at their defaults) unless they already are.
+pub fn with_fuseplug_options(mut config: SessionConfig) -> SessionConfig {
+    if config.options().extensions.get::<FuseplugOptions>().is_none() {
+        config.options_mut().extensions.insert(FuseplugOptions::default());
+    }
+    config
+}
+
+/// The inline-table limit in force on `ctx` (the default where the options are not installed).
+pub fn max_inline_table_bytes(ctx: &SessionContext) -> usize {
+    let state = ctx.state_ref();
+    let state = state.read();
+    state
+        .config()
+        .options()
+        .extensions
+        .get::<FuseplugOptions>()
+        .map_or(DEFAULT_MAX_INLINE_TABLE_BYTES, |o| o.serialization.max_inline_table_bytes)
+}
