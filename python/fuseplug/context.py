@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
@@ -451,6 +451,172 @@ class SessionContext:
         )
         return cls._from_inner(inner)
 
+    def udf(self, name: str) -> ScalarUDF:
+        """The registered scalar function ``name`` (built-in, Python, plugin or native); raises
+        ``KeyError`` when there is none.
+
+        >>> SessionContext().udf("abs").name
+        'abs'
+        """
+        return ScalarUDF._from_inner(self._registered("scalar", name, "UDF"))
+
+    def udaf(self, name: str) -> AggregateUDF:
+        """The registered aggregate function ``name``; ``KeyError`` when there is none."""
+        return AggregateUDF._from_inner(self._registered("aggregate", name, "UDAF"))
+
+    def udwf(self, name: str) -> WindowUDF:
+        """The registered window function ``name``; ``KeyError`` when there is none."""
+        return WindowUDF._from_inner(self._registered("window", name, "UDWF"))
+
+    def _registered(self, kind: str, name: str, label: str) -> Any:
+        found = self._inner.registered_function(kind, name)
+        if found is None:
+            raise KeyError(f"no {label} named {name!r}")
+        return found
+
+    def udfs(self) -> list[str]:
+        """The sorted names of every registered scalar function, built-in ones included."""
+        return self._inner.function_names("scalar")
+
+    def udafs(self) -> list[str]:
+        """The sorted names of every registered aggregate function."""
+        return self._inner.function_names("aggregate")
+
+    def udwfs(self) -> list[str]:
+        """The sorted names of every registered window function."""
+        return self._inner.function_names("window")
+
+    def deregister_udaf(self, name: str) -> None:
+        self._inner.deregister_function("aggregate", name)
+
+    def deregister_udwf(self, name: str) -> None:
+        self._inner.deregister_function("window", name)
+
+    def deregister_udtf(self, name: str) -> None:
+        self._inner.deregister_function("table", name)
+
+    # session -----------------------------------------------------------------------------------
+    def session_start_time(self) -> str:
+        """When this session started, as an RFC 3339 timestamp."""
+        return self._inner.session_start_time()
+
+    def enable_ident_normalization(self) -> bool:
+        """Whether unquoted SQL identifiers are lowercased
+        (``datafusion.sql_parser.enable_ident_normalization``)."""
+        return self._inner.enable_ident_normalization()
+
+    def copied_config(self) -> SessionConfig:
+        """A copy of this session's configuration as it is now, ``SET`` statements included."""
+        return self._inner.copied_config()
+
+    def remove_optimizer_rule(self, name: str) -> bool:
+        """Removes the logical optimizer rule ``name`` (e.g. ``"push_down_filter"``); returns whether
+        there was one."""
+        return self._inner.remove_optimizer_rule(name)
+
+    def refresh_catalogs(self) -> None:
+        """Asks every catalog to refresh its metadata (catalogs that cache listings)."""
+        self._inner.refresh_catalogs()
+
+    @staticmethod
+    def parse_capacity_limit(config_name: str, limit: str) -> int:
+        """A size such as ``"512K"``, ``"100M"`` or ``"1.5G"`` in bytes (``"0"`` is 0);
+        ``config_name`` names the setting in error messages.
+
+        >>> SessionContext.parse_capacity_limit("datafusion.runtime.memory_limit", "1.5G")
+        1610612736
+        """
+        return _internal.SessionContext.parse_capacity_limit(config_name, limit)
+
+    # more ways to make DataFrames --------------------------------------------------------------
+    def read_empty(self) -> DataFrame:
+        """A DataFrame with no columns and one row (what ``SELECT`` without ``FROM`` reads)."""
+        return DataFrame(self._inner.read_empty())
+
+    def empty_table(self) -> DataFrame:
+        """Same as :meth:`read_empty`."""
+        return self.read_empty()
+
+    def read_batch(self, batch: pa.RecordBatch) -> DataFrame:
+        """A DataFrame over one record batch (any ``__arrow_c_array__`` object)."""
+        return self.from_arrow(batch)
+
+    def read_batches(self, batches: Iterable[pa.RecordBatch]) -> DataFrame:
+        """A DataFrame over record batches of one schema (at least one batch)."""
+        batches = list(batches)
+        if not batches:
+            raise ValueError("read_batches needs at least one batch")
+        return self.from_arrow(pa.Table.from_batches(batches))
+
+    def register_batch(self, name: str, batch: pa.RecordBatch) -> None:
+        """Registers one record batch as the in-memory table ``name``."""
+        self.register_record_batches(name, [[batch]])
+
+    def execute_logical_plan(self, plan: LogicalPlan) -> DataFrame:
+        """Same as :meth:`create_dataframe_from_logical_plan`."""
+        return self.create_dataframe_from_logical_plan(plan)
+
+    def table_provider(self, name: str) -> Table:
+        """The :class:`Table` registered as ``name``; ``KeyError`` when there is none."""
+        table = self._inner.table_provider(name)
+        if table is None:
+            raise KeyError(f"no table named {name!r}")
+        return table
+
+    def register_table_provider(self, name: str, provider: Any) -> None:
+        """Same as :meth:`register_table` (a Table, DataFrame, Dataset or plugin table provider)."""
+        self.register_table(name, provider)
+
+    def register_dataset(self, name: str, dataset: Any) -> None:
+        """Registers a ``pyarrow.dataset.Dataset``; every scan reads the dataset again."""
+        self.register_table(name, _DatasetStream(dataset))
+
+    def register_listing_table(
+        self,
+        name: str,
+        path: PathLike,
+        table_partition_cols: PartitionCols | None = None,
+        file_extension: str = ".parquet",
+        schema: pa.Schema | None = None,
+        file_sort_order: Sequence[Sequence[Any]] | None = None,
+    ) -> None:
+        """Registers every Parquet file under ``path`` (a directory or prefix) as one table."""
+        self._inner.register_listing_table(
+            name,
+            _path(path),
+            _partition_cols(table_partition_cols),
+            file_extension,
+            schema,
+            _sort_order(file_sort_order),
+        )
+
+    def register_arrow(
+        self,
+        name: str,
+        path: PathLike,
+        schema: pa.Schema | None = None,
+        file_extension: str = ".arrow",
+        table_partition_cols: PartitionCols | None = None,
+    ) -> None:
+        """Registers Arrow IPC files (one file or a directory of them) as a table."""
+        self._inner.register_arrow(
+            name, _path(path), schema, file_extension, _partition_cols(table_partition_cols)
+        )
+
+    def read_arrow(
+        self,
+        path: PathLike | Sequence[PathLike],
+        schema: pa.Schema | None = None,
+        file_extension: str = ".arrow",
+        file_partition_cols: PartitionCols | None = None,
+    ) -> DataFrame:
+        """A DataFrame reading Arrow IPC files."""
+        return DataFrame(
+            self._inner.read_arrow(
+                _paths(path), schema, file_extension, _partition_cols(file_partition_cols)
+            )
+        )
+
     # extension codecs and plans ----------------------------------------------------------------
     def with_logical_extension_codec(
         self, codec: Any, codec_id: str | None = None
@@ -520,6 +686,17 @@ class SessionContext:
 
     def __repr__(self) -> str:
         return repr(self._inner)
+
+
+class _DatasetStream:
+    """A pyarrow Dataset as an Arrow stream that is read again on every scan."""
+
+    def __init__(self, dataset: Any) -> None:
+        self._dataset = dataset
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        reader = self._dataset.scanner().to_reader()
+        return reader.__arrow_c_stream__(requested_schema)
 
 
 _GLOBAL_CTX: SessionContext | None = None

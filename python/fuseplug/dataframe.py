@@ -14,13 +14,23 @@ from __future__ import annotations
 import asyncio
 import html
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
 from fuseplug import _internal
-from fuseplug.expr import Expr, _arrow_type, _flatten, exprs_of, to_expr, to_sort
+from fuseplug.expr import (
+    Expr,
+    _arrow_type,
+    _flatten,
+    exprs_of,
+    to_expr,
+    to_sort,
+)
+from fuseplug.expr import (
+    to_column_or_expr as to_expr_or_column,
+)
 from fuseplug.plan import ExecutionPlan, LogicalPlan
 
 if TYPE_CHECKING:
@@ -160,6 +170,87 @@ class DataFrame:
         """Expands list columns into one row per element."""
         return DataFrame(self._inner.unnest_columns(list(_flatten(columns)), preserve_nulls))
 
+    def select_exprs(self, *args: str) -> DataFrame:
+        """Projects SQL expression strings: ``df.select_exprs("a", "b * 2 AS c")``."""
+        return DataFrame(self._inner.select_exprs(list(args)))
+
+    def parse_sql_expr(self, expr: str) -> Expr:
+        """A SQL expression string as an :class:`Expr` over this DataFrame's columns."""
+        return Expr(self._inner.parse_sql_expr(expr))
+
+    def column(self, name: str) -> Expr:
+        """The fully qualified column ``name`` of this DataFrame (useful after :meth:`alias` and
+        in joins of frames with columns named alike)."""
+        return self.find_qualified_columns(name)[0]
+
+    def col(self, name: str) -> Expr:
+        """Same as :meth:`column`."""
+        return self.column(name)
+
+    def find_qualified_columns(self, *names: str) -> list[Expr]:
+        """Fully qualified column expressions for ``names``; ``SchemaError`` or ``PlanError`` when
+        one is not a column."""
+        return [Expr(e) for e in self._inner.find_qualified_columns(list(names))]
+
+    def alias(self, alias: str) -> DataFrame:
+        """The same rows under the table alias ``alias``: ``df.alias("l").column("id")``."""
+        return DataFrame(self._inner.alias(alias))
+
+    def fill_nan(self, value: float, subset: Sequence[str] | None = None) -> DataFrame:
+        """Replaces NaN with ``value`` in the floating-point columns (or those of ``subset``)."""
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise TypeError(f"fill_nan needs a number, got {type(value).__name__}")
+        schema = self.schema()
+        names = list(subset) if subset is not None else schema.names
+        for name in names:
+            if name not in schema.names:
+                raise ValueError(f"fill_nan: no column named {name!r}")
+        from fuseplug import functions
+
+        replaced = [
+            functions.nanvl(
+                self.column(f.name), Expr.literal(pa.scalar(float(value), f.type))
+            ).alias(f.name)
+            if f.name in names and pa.types.is_floating(f.type)
+            else self.column(f.name)
+            for f in schema
+        ]
+        return self.select(*replaced)
+
+    def transform(self, func: Callable[..., DataFrame], *args: Any) -> DataFrame:
+        """``func(self, *args)``: chains helper functions that take and return a DataFrame."""
+        result = func(self, *args)
+        if not isinstance(result, DataFrame):
+            raise TypeError(
+                f"transform: the function returned {type(result).__name__}, not a DataFrame"
+            )
+        return result
+
+    def window(self, *exprs: Expr) -> DataFrame:
+        """Adds window-function columns: ``df.window(f.row_number().over(...).alias("n"))``."""
+        return DataFrame(self._inner.window([to_expr(e)._inner for e in exprs]))
+
+    def repartition(self, num: int) -> DataFrame:
+        """Spreads the rows round-robin over ``num`` partitions."""
+        return DataFrame(self._inner.repartition(num))
+
+    def repartition_by_hash(self, *exprs: Expr | str, num: int) -> DataFrame:
+        """Partitions rows by the hash of ``exprs`` (columns or names) into ``num`` partitions."""
+        return DataFrame(self._inner.repartition_by_hash(exprs_of(exprs), num))
+
+    def distinct_on(
+        self, on_expr: list[Expr], select_expr: list[Expr], sort_expr: list[Any] | None = None
+    ) -> DataFrame:
+        """One row per distinct ``on_expr`` key: the first in ``sort_expr`` order, projected to
+        ``select_expr``."""
+        sort = [to_sort(k)._inner for k in sort_expr] if sort_expr is not None else None
+        return DataFrame(self._inner.distinct_on(exprs_of(on_expr), exprs_of(select_expr), sort))
+
+    def collect_column(self, column_name: str) -> pa.Array | pa.ChunkedArray:
+        """Runs the query for one column: a ChunkedArray (an Array when it has one chunk)."""
+        column = self.select_columns(column_name).to_arrow_table().column(0)
+        return column.chunk(0) if column.num_chunks == 1 else column
+
     # aggregation, ordering, limits -----------------------------------------------------------
     def aggregate(
         self, group_by: Expr | str | Sequence[Expr | str], aggs: Expr | Sequence[Expr]
@@ -184,6 +275,10 @@ class DataFrame:
 
     def distinct(self) -> DataFrame:
         return DataFrame(self._inner.distinct())
+
+    def sort_by(self, *exprs: Expr | str) -> DataFrame:
+        """Sorts ascending (nulls last) by columns or expressions."""
+        return DataFrame(self._inner.sort([to_expr_or_column(e).sort()._inner for e in exprs]))
 
     # combining -------------------------------------------------------------------------------
     def join(

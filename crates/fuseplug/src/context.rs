@@ -1,32 +1,33 @@
 //! `SessionContext`: the entry point. Owns the DataFusion session; every method that reads files or
 //! plans SQL goes through `wait_for_future`.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Schema};
+use arrow::datatypes::Schema;
 use arrow::pyarrow::PyArrowType;
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
-use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::ListingOptions;
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::logical_expr::SortExpr;
-use datafusion::prelude::{
-    AvroReadOptions, CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext,
-};
+use datafusion::prelude::SessionContext;
 use fuseplug_capsule::runtime::{runtime, wait_for_future};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
 use crate::capsule::{self, SessionTasks};
+use crate::read_options::{
+    PartitionCols, Paths, arrow_options, avro_options, csv_options, json_options, parquet_options,
+    partition_cols, sort_order,
+};
 
 use crate::catalog::{PyCatalog, PyTable};
 use crate::config::{PyRuntimeEnvBuilder, PySessionConfig};
-use crate::dataframe::{PyDataFrame, single_byte};
+use crate::dataframe::PyDataFrame;
 use crate::errors::{Error, Result, fuseplug_exception};
-use crate::expr::{PySortExpr, sort_exprs};
+use crate::expr::PySortExpr;
 use crate::plan::{PyExecutionPlan, PyLogicalPlan};
 use crate::stream::PyRecordBatchStream;
 use crate::udf::{PyAggregateUDF, PyScalarUDF, PyTableFunction, PyWindowUDF};
@@ -37,109 +38,6 @@ pub struct PySessionContext {
     pub ctx: Arc<SessionContext>,
     /// What exported capsules hold (weakly): lives as long as this context.
     pub tasks: SessionTasks,
-}
-
-/// Either one path or a list of paths.
-#[derive(FromPyObject)]
-pub enum Paths {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Paths {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            Paths::One(p) => vec![p],
-            Paths::Many(ps) => ps,
-        }
-    }
-}
-
-type PartitionCols = Vec<(String, PyArrowType<DataType>)>;
-
-fn partition_cols(cols: Option<PartitionCols>) -> Vec<(String, DataType)> {
-    cols.unwrap_or_default().into_iter().map(|(name, ty)| (name, ty.0)).collect()
-}
-
-fn compression(name: Option<&str>) -> Result<FileCompressionType> {
-    match name {
-        None => Ok(FileCompressionType::UNCOMPRESSED),
-        Some(name) => Ok(FileCompressionType::from_str(name)?),
-    }
-}
-
-fn sort_order(order: Option<Vec<Vec<PySortExpr>>>) -> Vec<Vec<SortExpr>> {
-    order.unwrap_or_default().into_iter().map(sort_exprs).collect()
-}
-
-// One builder per file format, shared by `register_*` and `read_*`.
-
-type ArrowSchema = PyArrowType<Schema>;
-
-fn parquet_options<'a>(
-    table_partition_cols: Option<PartitionCols>,
-    parquet_pruning: bool,
-    file_extension: &'a str,
-    skip_metadata: bool,
-    schema: Option<&'a ArrowSchema>,
-    file_sort_order: Option<Vec<Vec<PySortExpr>>>,
-) -> ParquetReadOptions<'a> {
-    let mut options = ParquetReadOptions::default()
-        .table_partition_cols(partition_cols(table_partition_cols))
-        .parquet_pruning(parquet_pruning)
-        .skip_metadata(skip_metadata);
-    options.file_extension = file_extension;
-    options.schema = schema.map(|s| &s.0);
-    options.file_sort_order = sort_order(file_sort_order);
-    options
-}
-
-fn csv_options<'a>(
-    schema: Option<&'a ArrowSchema>,
-    has_header: bool,
-    delimiter: &str,
-    schema_infer_max_records: usize,
-    file_extension: &'a str,
-    file_compression_type: Option<&str>,
-    table_partition_cols: Option<PartitionCols>,
-) -> Result<CsvReadOptions<'a>> {
-    let mut options = CsvReadOptions::new()
-        .has_header(has_header)
-        .delimiter(single_byte(delimiter, "delimiter")?)
-        .schema_infer_max_records(schema_infer_max_records)
-        .file_extension(file_extension)
-        .file_compression_type(compression(file_compression_type)?)
-        .table_partition_cols(partition_cols(table_partition_cols));
-    options.schema = schema.map(|s| &s.0);
-    Ok(options)
-}
-
-fn json_options<'a>(
-    schema: Option<&'a ArrowSchema>,
-    schema_infer_max_records: usize,
-    file_extension: &'a str,
-    file_compression_type: Option<&str>,
-    table_partition_cols: Option<PartitionCols>,
-) -> Result<JsonReadOptions<'a>> {
-    let mut options = JsonReadOptions::default()
-        .schema_infer_max_records(schema_infer_max_records)
-        .file_extension(file_extension)
-        .file_compression_type(compression(file_compression_type)?)
-        .table_partition_cols(partition_cols(table_partition_cols));
-    options.schema = schema.map(|s| &s.0);
-    Ok(options)
-}
-
-fn avro_options<'a>(
-    schema: Option<&'a ArrowSchema>,
-    file_extension: &'a str,
-    table_partition_cols: Option<PartitionCols>,
-) -> AvroReadOptions<'a> {
-    let mut options =
-        AvroReadOptions::default().table_partition_cols(partition_cols(table_partition_cols));
-    options.file_extension = file_extension;
-    options.schema = schema.map(|s| &s.0);
-    options
 }
 
 impl PySessionContext {
@@ -647,6 +545,164 @@ impl PySessionContext {
         }
         let message = format!("no scalar or aggregate function named {name:?} in this session");
         Err(fuseplug_exception(py, "PlanError", message).into())
+    }
+
+    /// The sorted names of the registered functions of one kind: "scalar", "aggregate" or "window"
+    /// (built-in ones included).
+    fn function_names(&self, kind: &str) -> Result<Vec<String>> {
+        let state = self.ctx.state_ref();
+        let state = state.read();
+        let mut names: Vec<String> = match kind {
+            "scalar" => state.scalar_functions().keys().cloned().collect(),
+            "aggregate" => state.aggregate_functions().keys().cloned().collect(),
+            "window" => state.window_functions().keys().cloned().collect(),
+            other => return Err(Error::Value(format!("unknown function kind {other:?}"))),
+        };
+        names.sort();
+        Ok(names)
+    }
+
+    /// The registered function `name` of one kind, or `None`.
+    fn registered_function<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<Bound<'py, PyAny>>> {
+        // Look up under the lock, build Python objects after releasing it.
+        let (scalar, aggregate, window) = {
+            let state = self.ctx.state_ref();
+            let state = state.read();
+            match kind {
+                "scalar" => (state.scalar_functions().get(name).cloned(), None, None),
+                "aggregate" => (None, state.aggregate_functions().get(name).cloned(), None),
+                "window" => (None, None, state.window_functions().get(name).cloned()),
+                other => return Err(Error::Value(format!("unknown function kind {other:?}"))),
+            }
+        };
+        let found = if let Some(f) = scalar {
+            Some(Bound::new(py, PyScalarUDF { inner: f.as_ref().clone() })?.into_any())
+        } else if let Some(f) = aggregate {
+            Some(Bound::new(py, PyAggregateUDF { inner: f.as_ref().clone() })?.into_any())
+        } else if let Some(f) = window {
+            Some(Bound::new(py, PyWindowUDF { inner: f.as_ref().clone() })?.into_any())
+        } else {
+            None
+        };
+        Ok(found)
+    }
+
+    /// Removes a function of one kind: "scalar", "aggregate", "window" or "table".
+    fn deregister_function(&self, kind: &str, name: &str) -> Result<()> {
+        match kind {
+            "scalar" => self.ctx.deregister_udf(name),
+            "aggregate" => self.ctx.deregister_udaf(name),
+            "window" => self.ctx.deregister_udwf(name),
+            "table" => self.ctx.deregister_udtf(name),
+            other => return Err(Error::Value(format!("unknown function kind {other:?}"))),
+        }
+        Ok(())
+    }
+
+    /// A size such as "512K", "100M" or "1.5G" in bytes; `config_name` names the setting in errors.
+    #[staticmethod]
+    fn parse_capacity_limit(config_name: &str, limit: &str) -> Result<usize> {
+        Ok(SessionContext::parse_capacity_limit(config_name, limit)?)
+    }
+
+    /// When the session started, as RFC 3339.
+    fn session_start_time(&self) -> String {
+        self.ctx.session_start_time().to_rfc3339()
+    }
+
+    fn enable_ident_normalization(&self) -> bool {
+        self.ctx.enable_ident_normalization()
+    }
+
+    /// A copy of the session's configuration as it is now (`SET` included).
+    fn copied_config(&self) -> PySessionConfig {
+        self.ctx.copied_config().into()
+    }
+
+    /// One row and no columns.
+    fn read_empty(&self) -> Result<PyDataFrame> {
+        Ok(self.frame(self.ctx.read_empty()?))
+    }
+
+    /// Removes the logical optimizer rule `name`; whether there was one.
+    fn remove_optimizer_rule(&self, name: &str) -> bool {
+        self.ctx.remove_optimizer_rule(name)
+    }
+
+    /// Asks every catalog to refresh its metadata.
+    fn refresh_catalogs(&self, py: Python<'_>) -> Result<()> {
+        let ctx = Arc::clone(&self.ctx);
+        wait_for_future(py, async move { ctx.refresh_catalogs().await })??;
+        Ok(())
+    }
+
+    /// The table registered as `name`, or `None`.
+    fn table_provider(&self, py: Python<'_>, name: &str) -> Result<Option<PyTable>> {
+        if !self.ctx.table_exist(name)? {
+            return Ok(None);
+        }
+        let ctx = Arc::clone(&self.ctx);
+        let name = name.to_string();
+        let table = wait_for_future(py, async move { ctx.table_provider(name.as_str()).await })??;
+        Ok(Some(PyTable { inner: table }))
+    }
+
+    /// Registers the Parquet files under `path` as one table.
+    #[pyo3(signature = (name, path, table_partition_cols = None, file_extension = ".parquet", schema = None, file_sort_order = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn register_listing_table(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        path: &str,
+        table_partition_cols: Option<PartitionCols>,
+        file_extension: &str,
+        schema: Option<PyArrowType<Schema>>,
+        file_sort_order: Option<Vec<Vec<PySortExpr>>>,
+    ) -> Result<()> {
+        let options = ListingOptions::new(Arc::new(ParquetFormat::new()))
+            .with_file_extension(file_extension)
+            .with_table_partition_cols(partition_cols(table_partition_cols))
+            .with_file_sort_order(sort_order(file_sort_order));
+        let schema = schema.map(|s| Arc::new(s.0));
+        let ctx = Arc::clone(&self.ctx);
+        wait_for_future(py, async move {
+            ctx.register_listing_table(name, path, options, schema, None).await
+        })??;
+        Ok(())
+    }
+
+    #[pyo3(signature = (name, path, schema = None, file_extension = ".arrow", table_partition_cols = None))]
+    fn register_arrow(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        path: &str,
+        schema: Option<PyArrowType<Schema>>,
+        file_extension: &str,
+        table_partition_cols: Option<PartitionCols>,
+    ) -> Result<()> {
+        let options = arrow_options(schema.as_ref(), file_extension, table_partition_cols);
+        wait_for_future(py, self.ctx.register_arrow(name, path, options))??;
+        Ok(())
+    }
+
+    #[pyo3(signature = (path, schema = None, file_extension = ".arrow", table_partition_cols = None))]
+    fn read_arrow(
+        &self,
+        py: Python<'_>,
+        path: Paths,
+        schema: Option<PyArrowType<Schema>>,
+        file_extension: &str,
+        table_partition_cols: Option<PartitionCols>,
+    ) -> Result<PyDataFrame> {
+        let options = arrow_options(schema.as_ref(), file_extension, table_partition_cols);
+        Ok(self.frame(wait_for_future(py, self.ctx.read_arrow(path.into_vec(), options))??))
     }
 
     fn register_udf(&self, udf: PyScalarUDF) {

@@ -14,7 +14,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
 use datafusion::common::{Column, JoinType, TableReference, UnnestOptions};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
-use datafusion::logical_expr::{Expr, cast};
+use datafusion::logical_expr::{Expr, Partitioning, cast};
 use datafusion::prelude::coalesce;
 use fuseplug_capsule::runtime::wait_for_future;
 use pyo3::prelude::*;
@@ -322,6 +322,64 @@ impl PyDataFrame {
         } else {
             self.map(|df| df.except(other.df()))
         }
+    }
+
+    /// The same rows under the table alias `alias` (columns are then qualified by it).
+    fn alias(&self, alias: &str) -> Result<Self> {
+        self.map(|df| df.alias(alias))
+    }
+
+    /// Spreads the rows round-robin over `num` partitions.
+    fn repartition(&self, num: usize) -> Result<Self> {
+        if num == 0 {
+            return Err(Error::Value("repartition needs at least one partition".into()));
+        }
+        self.map(|df| df.repartition(Partitioning::RoundRobinBatch(num)))
+    }
+
+    /// Partitions the rows by the hash of `exprs` into `num` partitions.
+    fn repartition_by_hash(&self, exprs_: Vec<PyExpr>, num: usize) -> Result<Self> {
+        if num == 0 {
+            return Err(Error::Value("repartition_by_hash needs at least one partition".into()));
+        }
+        self.map(|df| df.repartition(Partitioning::Hash(exprs(exprs_), num)))
+    }
+
+    /// The first row (in `sort` order) of each distinct `on` key, projected to `select`.
+    fn distinct_on(
+        &self,
+        on: Vec<PyExpr>,
+        select: Vec<PyExpr>,
+        sort: Option<Vec<PySortExpr>>,
+    ) -> Result<Self> {
+        self.map(|df| df.distinct_on(exprs(on), exprs(select), sort.map(sort_exprs)))
+    }
+
+    /// Adds window-function columns.
+    fn window(&self, exprs_: Vec<PyExpr>) -> Result<Self> {
+        self.map(|df| df.window(exprs(exprs_)))
+    }
+
+    /// Projects SQL expression strings (`"a + 1 AS b"`).
+    fn select_exprs(&self, sql: Vec<String>) -> Result<Self> {
+        let sql: Vec<&str> = sql.iter().map(String::as_str).collect();
+        self.map(|df| df.select_exprs(&sql))
+    }
+
+    /// A SQL expression string as an expression over this DataFrame's columns.
+    fn parse_sql_expr(&self, sql: &str) -> Result<PyExpr> {
+        Ok(self.df().parse_sql_expr(sql)?.into())
+    }
+
+    /// Fully qualified column expressions for unqualified `names`.
+    fn find_qualified_columns(&self, names: Vec<String>) -> Result<Vec<PyExpr>> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let df = self.df();
+        let found = df.find_qualified_columns(&names)?;
+        Ok(found
+            .into_iter()
+            .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())).into())
+            .collect())
     }
 
     fn distinct(&self) -> Result<Self> {

@@ -16,6 +16,7 @@ pub mod expr;
 pub mod functions;
 pub mod native;
 pub mod plan;
+pub mod read_options;
 pub mod serialize;
 pub mod stream;
 pub mod udf;
