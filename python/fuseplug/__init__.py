@@ -11,7 +11,7 @@ from __future__ import annotations
 from fuseplug import exceptions, functions, ipc, native
 from fuseplug._internal import DATAFUSION_VERSION, __version__
 from fuseplug.catalog import Catalog, Schema, Table
-from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
+from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext, SQLOptions
 from fuseplug.dataframe import DataFrame, RecordBatch, RecordBatchStream
 from fuseplug.exceptions import DataFusionError, FuseplugError
 from fuseplug.expr import (
@@ -62,6 +62,7 @@ __all__ = [
     "Schema",
     "SessionConfig",
     "SessionContext",
+    "SQLOptions",
     "SortExpr",
     "Table",
     "TableFunction",

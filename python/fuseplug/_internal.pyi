@@ -18,6 +18,7 @@ __all__ = [
     "SessionConfig",
     "RuntimeEnvBuilder",
     "SessionContext",
+    "SQLOptions",
     "DataFrame",
     "RecordBatchStream",
     "Expr",
@@ -88,13 +89,27 @@ class RuntimeEnvBuilder:
 # context.rs --------------------------------------------------------------------------------------
 
 @final
+class SQLOptions:
+    def __new__(cls) -> SQLOptions: ...
+    def with_allow_ddl(self, allow: bool = True) -> SQLOptions: ...
+    def with_allow_dml(self, allow: bool = True) -> SQLOptions: ...
+    def with_allow_statements(self, allow: bool = True) -> SQLOptions: ...
+    def __repr__(self) -> str: ...
+
+@final
 class SessionContext:
     def __new__(
         cls, config: SessionConfig | None = None, runtime: RuntimeEnvBuilder | None = None
     ) -> SessionContext: ...
     def enable_url_table(self) -> SessionContext: ...
     def session_id(self) -> str: ...
-    def sql(self, query: str) -> DataFrame: ...
+    def sql(
+        self,
+        query: str,
+        options: SQLOptions | None = None,
+        param_values: dict[str, Any] | None = None,
+        tables: dict[str, DataFrame] | None = None,
+    ) -> DataFrame: ...
     def register_parquet(
         self,
         name: str,

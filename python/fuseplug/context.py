@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Union
 import pyarrow as pa
 
 from fuseplug import _internal
-from fuseplug._internal import RuntimeEnvBuilder, SessionConfig
+from fuseplug._internal import RuntimeEnvBuilder, SessionConfig, SQLOptions
 from fuseplug.catalog import Catalog, Table
 from fuseplug.dataframe import DataFrame, RecordBatchStream
 from fuseplug.expr import SortExpr, to_sort
@@ -86,11 +86,48 @@ class SessionContext:
         return self._inner.session_id()
 
     # SQL ---------------------------------------------------------------------------------------
-    def sql(self, query: str) -> DataFrame:
-        """Plans one SQL statement. Queries stay lazy; DDL and DML (CREATE, INSERT, SET) run now."""
+    def sql(
+        self,
+        query: str,
+        options: SQLOptions | None = None,
+        param_values: dict[str, Any] | None = None,
+        **named_params: Any,
+    ) -> DataFrame:
+        """Plans one SQL statement. Queries stay lazy; DDL and DML (CREATE, INSERT, SET) run now.
+
+        ``$name`` placeholders are bound by value, never spliced into the text: ``param_values``
+        and scalar ``named_params`` become typed literals (a string stays a string, so it cannot
+        inject SQL), and a DataFrame passed as a named parameter is read as a table. ``options``
+        limits the statements allowed (see :class:`SQLOptions`).
+
+        >>> ctx = SessionContext()
+        >>> df = ctx.from_pydict({"a": [1, 2, 3]})
+        >>> ctx.sql("SELECT a FROM $t WHERE a > $low", t=df, low=1).to_pydict()
+        {'a': [2, 3]}
+        """
         if not isinstance(query, str):
             raise TypeError(f"sql() needs a str, got {type(query).__name__}")
-        return DataFrame(self._inner.sql(query))
+        values = dict(param_values or {})
+        tables: dict[str, _internal.DataFrame] = {}
+        for name, value in named_params.items():
+            if name in values:
+                raise ValueError(f"parameter {name!r} is given both in param_values and by name")
+            if isinstance(value, DataFrame):
+                tables[name] = value._inner
+            else:
+                values[name] = value
+        return DataFrame(self._inner.sql(query, options, values, tables))
+
+    def sql_with_options(
+        self,
+        query: str,
+        options: SQLOptions,
+        param_values: dict[str, Any] | None = None,
+        **named_params: Any,
+    ) -> DataFrame:
+        """:meth:`sql`, refusing the statements ``options`` does not allow:
+        ``ctx.sql_with_options(q, SQLOptions().with_allow_ddl(False))``."""
+        return self.sql(query, options, param_values, **named_params)
 
     # files -------------------------------------------------------------------------------------
     def register_parquet(

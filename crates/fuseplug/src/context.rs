@@ -1,6 +1,7 @@
 //! `SessionContext`: the entry point. Owns the DataFusion session; every method that reads files or
 //! plans SQL goes through `wait_for_future`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::datatypes::Schema;
@@ -27,8 +28,9 @@ use crate::catalog::{PyCatalog, PyTable};
 use crate::config::{PyRuntimeEnvBuilder, PySessionConfig};
 use crate::dataframe::PyDataFrame;
 use crate::errors::{Error, Result, fuseplug_exception};
-use crate::expr::PySortExpr;
+use crate::expr::{PySortExpr, py_to_scalar};
 use crate::plan::{PyExecutionPlan, PyLogicalPlan};
+use crate::sql::{self, PySQLOptions};
 use crate::stream::PyRecordBatchStream;
 use crate::udf::{PyAggregateUDF, PyScalarUDF, PyTableFunction, PyWindowUDF};
 
@@ -86,9 +88,27 @@ impl PySessionContext {
         self.ctx.session_id()
     }
 
-    fn sql(&self, py: Python<'_>, query: &str) -> Result<PyDataFrame> {
-        let ctx = Arc::clone(&self.ctx);
-        Ok(self.frame(wait_for_future(py, async move { ctx.sql(query).await })??))
+    /// Plans one statement. `param_values` bind `$name` placeholders by value; `tables` are
+    /// DataFrames that `$name` placeholders stand for (see `sql.rs`).
+    #[pyo3(signature = (query, options = None, param_values = None, tables = None))]
+    fn sql(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        options: Option<PySQLOptions>,
+        param_values: Option<HashMap<String, Bound<'_, PyAny>>>,
+        tables: Option<HashMap<String, PyDataFrame>>,
+    ) -> Result<PyDataFrame> {
+        let values = param_values
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, value)| Ok((name, py_to_scalar(&value)?)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        let tables =
+            tables.unwrap_or_default().into_iter().map(|(n, df)| (n, df.inner.as_ref().clone()));
+        let df =
+            sql::plan(py, &self.ctx, query, options.map(|o| o.inner), values, tables.collect())?;
+        Ok(self.frame(df))
     }
 
     #[pyo3(signature = (name, path, table_partition_cols = None, parquet_pruning = true, file_extension = ".parquet", skip_metadata = true, schema = None, file_sort_order = None))]

@@ -18,6 +18,7 @@ pub mod native;
 pub mod plan;
 pub mod read_options;
 pub mod serialize;
+pub mod sql;
 pub mod stream;
 pub mod udf;
 
@@ -35,6 +36,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<config::PySessionConfig>()?;
     m.add_class::<config::PyRuntimeEnvBuilder>()?;
     m.add_class::<context::PySessionContext>()?;
+    m.add_class::<sql::PySQLOptions>()?;
     m.add_class::<dataframe::PyDataFrame>()?;
     m.add_class::<stream::PyRecordBatchStream>()?;
     m.add_class::<expr::PyExpr>()?;
