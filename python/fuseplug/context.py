@@ -370,7 +370,7 @@ class SessionContext:
     def table_exist(self, name: str) -> bool:
         return self._inner.table_exist(name)
 
-    def catalog_names(self) -> list[str]:
+    def catalog_names(self) -> set[str]:
         return self._inner.catalog_names()
 
     def catalog(self, name: str = "datafusion") -> Catalog:
@@ -448,11 +448,12 @@ class SessionContext:
         )
 
     def register_catalog_provider(self, name: str, catalog: Any) -> None:
-        """Registers a plugin's catalog (``__datafusion_catalog_provider__(codec)``, or its capsule)
-        as catalog ``name``: its tables are ``name.schema.table`` in SQL."""
-        self._inner.register_catalog_provider(
-            name, _plugin(catalog, "__datafusion_catalog_provider__")
-        )
+        """Registers a :class:`Catalog` (e.g. ``Catalog.memory_catalog()``) or a plugin's catalog
+        (``__datafusion_catalog_provider__(codec)``, or its capsule) as catalog ``name``: its tables
+        are ``name.schema.table`` in SQL."""
+        if not isinstance(catalog, Catalog):
+            catalog = _plugin(catalog, "__datafusion_catalog_provider__")
+        self._inner.register_catalog_provider(name, catalog)
 
     def deregister_udf(self, name: str) -> None:
         self._inner.deregister_udf(name)
@@ -606,7 +607,7 @@ class SessionContext:
 
     def register_dataset(self, name: str, dataset: Any) -> None:
         """Registers a ``pyarrow.dataset.Dataset``; every scan reads the dataset again."""
-        self.register_table(name, _DatasetStream(dataset))
+        self.register_table(name, Table.from_dataset(dataset))
 
     def register_listing_table(
         self,
@@ -723,17 +724,6 @@ class SessionContext:
 
     def __repr__(self) -> str:
         return repr(self._inner)
-
-
-class _DatasetStream:
-    """A pyarrow Dataset as an Arrow stream that is read again on every scan."""
-
-    def __init__(self, dataset: Any) -> None:
-        self._dataset = dataset
-
-    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        reader = self._dataset.scanner().to_reader()
-        return reader.__arrow_c_stream__(requested_schema)
 
 
 _GLOBAL_CTX: SessionContext | None = None

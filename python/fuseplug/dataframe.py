@@ -414,9 +414,10 @@ class DataFrame:
         register this frame as a table: ``their_ctx.register_table("t", df)``."""
         return self._inner.__datafusion_table_provider__(session)
 
-    def into_view(self) -> Table:
-        """This query as a view, to register or hand to anything that takes a table."""
-        return self._inner.into_view()
+    def into_view(self, temporary: bool = False) -> Table:
+        """This query as a view, to register or hand to anything that takes a table
+        (``temporary=True``: a table of kind ``temporary``)."""
+        return self._inner.into_view(temporary)
 
     # writing ---------------------------------------------------------------------------------
     def write_parquet(

@@ -121,6 +121,11 @@ impl SessionTasks {
         Self { inline_python: enabled, ..self.clone() }
     }
 
+    /// The session itself.
+    pub fn session(&self) -> Arc<SessionContext> {
+        Arc::clone(&self.session)
+    }
+
     /// The live session's task context (its tables, functions and options as of now).
     pub fn task_ctx(&self) -> Arc<TaskContext> {
         self.session.task_ctx()

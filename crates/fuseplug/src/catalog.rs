@@ -1,11 +1,14 @@
 //! Catalog introspection: catalogs hold schemas, schemas hold tables.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::ffi_stream::ArrowArrayStreamReader;
 use arrow::pyarrow::{FromPyArrow, ToPyArrow};
 use arrow::record_batch::{RecordBatch, RecordBatchReader};
-use datafusion::catalog::{CatalogProvider, MemTable, SchemaProvider};
+use datafusion::catalog::{
+    CatalogProvider, MemTable, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
+};
 use datafusion::datasource::TableProvider;
 use datafusion::prelude::SessionContext;
 use fuseplug_capsule::runtime::wait_for_future;
@@ -21,59 +24,111 @@ pub struct PyCatalog {
     pub tasks: SessionTasks,
 }
 
+/// A session for catalogs made without one (`memory_catalog()`): plugins get its codec.
+fn tasks_or_new(ctx: Option<&Bound<'_, PyAny>>) -> Result<SessionTasks> {
+    match ctx {
+        Some(ctx) => crate::plan::decoding_tasks(ctx),
+        None => Ok(SessionTasks::new(Arc::new(SessionContext::new()))),
+    }
+}
+
+/// Anything that stands for a table, as a `Table` (see `fuseplug.catalog._as_table`); plugin
+/// tables are handed `tasks`' session.
+fn as_table(py: Python<'_>, table: &Bound<'_, PyAny>, tasks: &SessionTasks) -> Result<PyTable> {
+    if let Ok(ours) = table.extract::<PyTable>() {
+        return Ok(ours);
+    }
+    let session = crate::context::PySessionContext::from_tasks(tasks.clone());
+    let converted = py.import("fuseplug.catalog")?.call_method1("_as_table", (table, session))?;
+    Ok(converted.extract::<PyTable>().map_err(PyErr::from)?)
+}
+
 #[pymethods]
 impl PyCatalog {
-    /// The schema names, sorted.
-    fn schema_names(&self) -> Vec<String> {
-        let mut names = self.inner.schema_names();
-        names.sort();
-        names
+    /// An empty in-memory catalog, to fill with schemas and register with
+    /// `SessionContext.register_catalog_provider`.
+    #[staticmethod]
+    #[pyo3(signature = (ctx = None))]
+    fn memory_catalog(ctx: Option<&Bound<'_, PyAny>>) -> Result<Self> {
+        Ok(Self { inner: Arc::new(MemoryCatalogProvider::new()), tasks: tasks_or_new(ctx)? })
     }
 
-    /// Same as `schema_names()`, the name the official bindings use.
-    fn names(&self) -> Vec<String> {
+    /// The schema names (a set, as in the official bindings).
+    fn schema_names(&self) -> HashSet<String> {
+        self.inner.schema_names().into_iter().collect()
+    }
+
+    /// Same as `schema_names()`.
+    fn names(&self) -> HashSet<String> {
         self.schema_names()
     }
 
     #[pyo3(signature = (name = "public"))]
     fn schema(&self, py: Python<'_>, name: &str) -> Result<PySchema> {
         match self.inner.schema(name) {
-            Some(inner) => Ok(PySchema { inner }),
+            Some(inner) => Ok(PySchema { inner, tasks: self.tasks.clone() }),
             None => {
                 Err(fuseplug_exception(py, "PlanError", format!("no schema named {name:?}")).into())
             }
         }
     }
 
-    /// Registers a plugin's schema (`__datafusion_schema_provider__(codec)` or its capsule).
-    fn register_schema(&self, py: Python<'_>, name: &str, schema: &Bound<'_, PyAny>) -> Result<()> {
-        let codec = crate::capsule::export_logical_codec(py, &self.tasks)?;
-        let provider = crate::capsule::schema_provider(schema, codec.as_any())?;
-        self.inner.register_schema(name, provider)?;
-        Ok(())
+    /// Registers a schema: a fuseplug `Schema`, or a plugin's
+    /// (`__datafusion_schema_provider__(codec)` or its capsule). Returns the schema it replaced.
+    fn register_schema(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        schema: &Bound<'_, PyAny>,
+    ) -> Result<Option<PySchema>> {
+        let provider = match schema.cast::<PySchema>() {
+            Ok(ours) => Arc::clone(&ours.get().inner),
+            Err(_) => {
+                let codec = crate::capsule::export_logical_codec(py, &self.tasks)?;
+                crate::capsule::schema_provider(schema, codec.as_any())?
+            }
+        };
+        let old = self.inner.register_schema(name, provider)?;
+        Ok(old.map(|inner| PySchema { inner, tasks: self.tasks.clone() }))
+    }
+
+    /// Removes the schema `name` (with `cascade`, also when it holds tables); returns it.
+    #[pyo3(signature = (name, cascade = true))]
+    fn deregister_schema(&self, name: &str, cascade: bool) -> Result<Option<PySchema>> {
+        let old = self.inner.deregister_schema(name, cascade)?;
+        Ok(old.map(|inner| PySchema { inner, tasks: self.tasks.clone() }))
     }
 
     fn __repr__(&self) -> String {
-        format!("Catalog(schemas={:?})", self.schema_names())
+        let mut names: Vec<String> = self.inner.schema_names();
+        names.sort();
+        format!("Catalog(schemas={names:?})")
     }
 }
 
 #[pyclass(frozen, name = "Schema", module = "fuseplug._internal")]
 pub struct PySchema {
     pub inner: Arc<dyn SchemaProvider>,
+    /// The owning session, handed to plugin tables registered here.
+    pub tasks: SessionTasks,
 }
 
 #[pymethods]
 impl PySchema {
-    /// The table names, sorted.
-    fn table_names(&self) -> Vec<String> {
-        let mut names = self.inner.table_names();
-        names.sort();
-        names
+    /// An empty in-memory schema, to fill with tables and register in a catalog.
+    #[staticmethod]
+    #[pyo3(signature = (ctx = None))]
+    fn memory_schema(ctx: Option<&Bound<'_, PyAny>>) -> Result<Self> {
+        Ok(Self { inner: Arc::new(MemorySchemaProvider::new()), tasks: tasks_or_new(ctx)? })
     }
 
-    /// Same as `table_names()`, the name the official bindings use.
-    fn names(&self) -> Vec<String> {
+    /// The table names (a set, as in the official bindings).
+    fn table_names(&self) -> HashSet<String> {
+        self.inner.table_names().into_iter().collect()
+    }
+
+    /// Same as `table_names()`.
+    fn names(&self) -> HashSet<String> {
         self.table_names()
     }
 
@@ -92,8 +147,23 @@ impl PySchema {
         self.inner.table_exist(name)
     }
 
+    /// Registers `table` as `name`: a `Table`, a DataFrame (as a view), a pyarrow Dataset, an
+    /// Arrow stream or a plugin's table provider.
+    fn register_table(&self, py: Python<'_>, name: &str, table: &Bound<'_, PyAny>) -> Result<()> {
+        let table = as_table(py, table, &self.tasks)?;
+        self.inner.register_table(name.to_string(), table.inner)?;
+        Ok(())
+    }
+
+    fn deregister_table(&self, name: &str) -> Result<()> {
+        self.inner.deregister_table(name)?;
+        Ok(())
+    }
+
     fn __repr__(&self) -> String {
-        format!("Schema(tables={:?})", self.table_names())
+        let mut names = self.inner.table_names();
+        names.sort();
+        format!("Schema(tables={names:?})")
     }
 }
 
@@ -116,6 +186,25 @@ fn partition_batches(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<Re
 
 #[pymethods]
 impl PyTable {
+    /// A table from a `Table`, a DataFrame (as a view), a pyarrow Dataset, an Arrow stream or a
+    /// plugin's table provider; plugin tables are handed `ctx` (or a new session).
+    #[new]
+    #[pyo3(signature = (table, ctx = None))]
+    fn new(
+        py: Python<'_>,
+        table: &Bound<'_, PyAny>,
+        ctx: Option<&Bound<'_, PyAny>>,
+    ) -> Result<Self> {
+        as_table(py, table, &tasks_or_new(ctx)?)
+    }
+
+    /// A table that reads a pyarrow Dataset again on every scan.
+    #[staticmethod]
+    fn from_dataset(py: Python<'_>, dataset: &Bound<'_, PyAny>) -> Result<Self> {
+        let tasks = tasks_or_new(None)?;
+        as_table(py, dataset, &tasks)
+    }
+
     /// A table that reads `source.__arrow_c_stream__()` on every scan (see `arrow_stream.rs`).
     #[staticmethod]
     #[pyo3(signature = (source, single_shot = false))]

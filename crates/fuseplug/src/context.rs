@@ -49,6 +49,11 @@ impl PySessionContext {
         Self { ctx, tasks }
     }
 
+    /// A context over the session `tasks` belong to.
+    pub fn from_tasks(tasks: SessionTasks) -> Self {
+        Self { ctx: tasks.session(), tasks }
+    }
+
     /// A DataFrame of this session (it keeps the session's plugin callbacks alive).
     fn frame(&self, df: DataFrame) -> PyDataFrame {
         PyDataFrame::new(df, self.tasks.clone())
@@ -362,6 +367,10 @@ impl PySessionContext {
         name: &str,
         catalog: &Bound<'_, PyAny>,
     ) -> Result<()> {
+        if let Ok(ours) = catalog.cast::<PyCatalog>() {
+            self.ctx.register_catalog(name, Arc::clone(&ours.get().inner));
+            return Ok(());
+        }
         let codec = capsule::export_logical_codec(py, &self.tasks)?;
         self.ctx.register_catalog(name, capsule::catalog_provider(catalog, codec.as_any())?);
         Ok(())
@@ -530,10 +539,9 @@ impl PySessionContext {
         Ok(self.ctx.table_exist(name)?)
     }
 
-    fn catalog_names(&self) -> Vec<String> {
-        let mut names = self.ctx.catalog_names();
-        names.sort();
-        names
+    /// The catalog names (a set, as in the official bindings).
+    fn catalog_names(&self) -> std::collections::HashSet<String> {
+        self.ctx.catalog_names().into_iter().collect()
     }
 
     #[pyo3(signature = (name = "datafusion"))]

@@ -585,8 +585,11 @@ impl PyDataFrame {
 
     /// This frame as a view, for registering or passing where a table is expected.
     #[allow(clippy::wrong_self_convention, reason = "the Python API name of the official bindings")]
-    fn into_view(&self) -> crate::catalog::PyTable {
-        crate::catalog::PyTable { inner: self.df().into_view() }
+    #[pyo3(signature = (temporary = false))]
+    fn into_view(&self, temporary: bool) -> crate::catalog::PyTable {
+        let df = self.df();
+        let inner = if temporary { df.into_temporary_view() } else { df.into_view() };
+        crate::catalog::PyTable { inner }
     }
 
     fn logical_plan(&self) -> PyLogicalPlan {

@@ -1,0 +1,67 @@
+"""Catalogs, schemas and tables with the official bindings' shapes: in-memory catalogs and
+schemas built in Python, name listings as sets, Table(...) from anything table-like."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from fuseplug import Catalog, Schema, SessionContext, Table
+from fuseplug.exceptions import PlanError
+
+
+def test_memory_catalog_and_schema_serve_sql(ctx: SessionContext) -> None:
+    schema = Schema.memory_schema(ctx)
+    schema.register_table("t", ctx.from_pydict({"a": [1, 2, 3]}))
+    schema.register_table("arrow", pa.table({"b": ["x"]}))
+    assert schema.names() == schema.table_names() == {"t", "arrow"}
+    catalog = Catalog.memory_catalog()
+    assert catalog.register_schema("s", schema) is None
+    ctx.register_catalog_provider("c", catalog)
+    assert "c" in ctx.catalog_names() and isinstance(ctx.catalog_names(), set)
+    assert ctx.sql("SELECT sum(a) AS total FROM c.s.t").to_pydict() == {"total": [6]}
+    assert ctx.sql("SELECT b FROM c.s.arrow").to_pydict() == {"b": ["x"]}
+    assert ctx.catalog("c").schema("s").table("t").kind == "view"
+    schema.deregister_table("t")
+    assert not schema.table_exist("t")
+    with pytest.raises(PlanError, match="t"):
+        ctx.sql("SELECT * FROM c.s.t")
+
+
+def test_register_and_deregister_schema_return_the_old_one(ctx: SessionContext) -> None:
+    catalog = ctx.catalog()
+    first, second = Schema.memory_schema(), Schema.memory_schema()
+    first.register_table("one", ctx.from_pydict({"a": [1]}))
+    assert catalog.register_schema("extra", first) is None
+    replaced = catalog.register_schema("extra", second)
+    assert replaced is not None and replaced.names() == {"one"}
+    assert "extra" in catalog.names() and isinstance(catalog.schema_names(), set)
+    removed = catalog.deregister_schema("extra")
+    assert removed is not None and "extra" not in catalog.names()
+    assert catalog.deregister_schema("never_there") is None
+
+
+def test_table_from_anything_table_like(ctx: SessionContext, data_dir: Path) -> None:
+    df = ctx.from_pydict({"a": [1, 2]})
+    assert Table(df).kind == "view"
+    assert Table(Table(df)).schema == pa.schema([("a", pa.int64())])
+    pq.write_table(pa.table({"v": [5, 6]}), data_dir / "d.parquet")
+    dataset = ds.dataset(data_dir)
+    for table in (Table(dataset), Table.from_dataset(dataset)):
+        ctx.register_table("from_ds", table)
+        assert ctx.sql("SELECT sum(v) AS s FROM from_ds").to_pydict() == {"s": [11]}
+        ctx.deregister_table("from_ds")
+    with pytest.raises(TypeError, match="expected a Table, DataFrame"):
+        Table(42)
+
+
+def test_into_view_temporary(ctx: SessionContext) -> None:
+    df = ctx.from_pydict({"a": [1]})
+    assert df.into_view().kind == "view"
+    assert df.into_view(temporary=True).kind == "temporary"
+    ctx.register_table("tmp", df.into_view(temporary=True))
+    assert ctx.table("tmp").to_pydict() == {"a": [1]}
