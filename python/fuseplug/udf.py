@@ -62,13 +62,18 @@ def _types(types: pa.DataType | Sequence[pa.DataType]) -> list[pa.DataType]:
     return types
 
 
-def _name_of(func: Any, name: str | None) -> str:
+def _name_of(func: Any, name: str | None, *, lambdas: bool = True) -> str:
+    """``name``, else a name derived as the official bindings do, lowercased so that SQL can call
+    it unquoted: a class's or function's name; a lambda's ``__qualname__`` (as there). A function
+    defined inside another is named by its ``__name__``, not its dotted ``__qualname__``."""
     if name is not None:
         return name
     found = getattr(func, "__name__", None) or getattr(type(func), "__name__", None)
+    if found == "<lambda>" and lambdas:
+        found = getattr(func, "__qualname__", found)
     if not found or found == "<lambda>":
         raise ValueError("give the function a name with name=...")
-    return str(found).lower() if isinstance(func, type) else str(found)
+    return str(found).lower()
 
 
 class _Callable:
@@ -380,7 +385,7 @@ def udtf(func: Any = None, name: str | None = None) -> Any:
         decorator_name = func if isinstance(func, str) else name
 
         def decorate(f: Callable[..., Any]) -> TableFunction:
-            return TableFunction(_name_of(f, decorator_name), f)
+            return TableFunction(_name_of(f, decorator_name, lambdas=False), f)
 
         return decorate
     if _exports(func, "__datafusion_table_function__"):
@@ -389,4 +394,4 @@ def udtf(func: Any = None, name: str | None = None) -> Any:
         return TableFunction(name, func)
     if not callable(func):
         raise TypeError(f"udtf needs a callable, got {type(func).__name__}")
-    return TableFunction(_name_of(func, name), func)
+    return TableFunction(_name_of(func, name, lambdas=False), func)

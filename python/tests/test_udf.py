@@ -477,3 +477,24 @@ def test_udaf_and_udwf_are_per_context() -> None:
 def test_udf_rejects_non_callable() -> None:
     with pytest.raises(TypeError):
         udf(42, [pa.int64()], pa.int64(), "immutable", name="nope")  # type: ignore[call-overload]
+
+
+def test_default_names_follow_the_official_bindings() -> None:
+    class MyEvaluator(WindowEvaluator):
+        def evaluate_all(self, values: list[pa.Array], num_rows: int) -> pa.Array:
+            return pa.array(range(num_rows), pa.int64())
+
+    def Shout(v: pa.Array) -> pa.Array:  # a mixed-case name on purpose
+        return v
+
+    assert udf(Shout, [pa.int64()], pa.int64()).name == "shout"
+    assert udwf(MyEvaluator, [pa.int64()], pa.int64()).name == "myevaluator"
+    # a lambda is named by its qualified name, as in the official bindings
+    assert udf(lambda v: v, [pa.int64()], pa.int64()).name.endswith("<lambda>")
+    window = udwf(lambda: MyEvaluator(), [pa.int64()], pa.int64())
+    assert window.name.endswith("<lambda>")
+    ctx = SessionContext()
+    df = ctx.from_pydict({"x": [5, 6]})
+    assert df.select(window(col("x")).alias("n")).to_pydict() == {"n": [0, 1]}
+    with pytest.raises(ValueError, match="give the function a name"):
+        udtf(lambda: pa.table({"a": [1]}))
