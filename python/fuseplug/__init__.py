@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 from fuseplug import exceptions, functions, ipc, native
-from fuseplug._internal import DATAFUSION_VERSION, __version__
+from fuseplug._internal import DATAFUSION_VERSION, SQLOptions, __version__
 from fuseplug.catalog import Catalog, Schema, Table
-from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext, SQLOptions
+from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
 from fuseplug.dataframe import DataFrame, RecordBatch, RecordBatchStream
 from fuseplug.exceptions import DataFusionError, FuseplugError
 from fuseplug.expr import (

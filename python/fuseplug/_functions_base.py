@@ -50,6 +50,38 @@ def _args(name: str, args: Sequence[Any]) -> list[_internal.Expr]:
     return [to_expr(a)._inner for a in args]
 
 
+def _trim(args: Sequence[Any]) -> list[Any]:
+    """Arguments without the trailing ``None``s of omitted optional parameters."""
+    args = list(args)
+    while args and args[-1] is None:
+        args.pop()
+    return args
+
+
+def _many(value: Any) -> list[Any]:
+    """A parameter that takes one expression, a list of them, or ``None`` (none)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _null_treatment(value: Any) -> bool | None:
+    """``null_treatment`` as a bool (ignore nulls) from a bool, ``None`` or the official
+    bindings' ``NullTreatment`` enum."""
+    if value is None or isinstance(value, bool):
+        return value
+    name = str(getattr(value, "name", value)).upper()
+    if "IGNORE" in name:
+        return True
+    if "RESPECT" in name:
+        return False
+    raise ValueError(f"null_treatment must be a bool or NullTreatment, got {value!r}")
+
+
+def _sort_args(array: Any, descending: Any, null_first: Any) -> list[Any]:
+    return [array, "DESC" if descending else "ASC", "NULLS FIRST" if null_first else "NULLS LAST"]
+
+
 def _scalar(name: str, args: Sequence[Any]) -> Expr:
     return Expr(_internal.call_builtin(name, _args(name, args)))
 
@@ -111,23 +143,24 @@ def case(expr: Expr) -> CaseBuilder:
     return CaseBuilder(_internal.CaseBuilder(to_expr(expr)._inner))
 
 
-def when(condition: Expr, value: Any) -> CaseBuilder:
-    """``CASE WHEN condition THEN value ... END``: chain ``.when(...)``, finish with ``.otherwise(...)``
+def when(when: Expr, then: Any) -> CaseBuilder:
+    """``CASE WHEN when THEN then ... END``: chain ``.when(...)``, finish with ``.otherwise(...)``
     or ``.end()``."""
-    return CaseBuilder(_internal.CaseBuilder()).when(condition, value)
+    return CaseBuilder(_internal.CaseBuilder()).when(when, then)
 
 
-def alias(expr: Expr, name: str) -> Expr:
-    return to_expr(expr).alias(name)
+def alias(expr: Expr, name: str, metadata: dict[str, str] | None = None) -> Expr:
+    """``expr`` under the output name ``name``, with optional field ``metadata``."""
+    return to_expr(expr).alias(name, metadata)
 
 
-def in_list(expr: Expr, values: Iterable[Any], negated: bool = False) -> Expr:
-    return to_expr(expr).in_list(values, negated)
+def in_list(arg: Expr, values: Iterable[Any], negated: bool = False) -> Expr:
+    return to_expr(arg).in_list(values, negated)
 
 
-def count_star() -> Expr:
-    """``count(*)``: the number of rows."""
-    return _scalar("count", ())
+def count_star(filter: Expr | None = None) -> Expr:
+    """``count(*)``: the number of rows (of those where ``filter`` holds)."""
+    return _aggregate("count", (), False, filter, None, None)
 
 
 def order_by(expr: Expr, ascending: bool = True, nulls_first: bool = False) -> SortExpr:

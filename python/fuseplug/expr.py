@@ -144,9 +144,9 @@ class Expr:
         raise TypeError(f"index an Expr with a str or an int, not {type(key).__name__}")
 
     # methods ---------------------------------------------------------------------------------
-    def alias(self, name: str) -> Expr:
-        """Names the expression's output column."""
-        return Expr(self._inner.alias(name))
+    def alias(self, name: str, metadata: dict[str, str] | None = None) -> Expr:
+        """Names the expression's output column (with optional field ``metadata``)."""
+        return Expr(self._inner.alias(name, metadata))
 
     def cast(self, to: pa.DataType | type) -> Expr:
         """Converts to ``to`` (a pyarrow type, or ``int``, ``float``, ``str``, ``bool``); fails on bad values."""

@@ -17,12 +17,17 @@ functions take ``partition_by``, ``order_by`` and ``window_frame``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fuseplug._functions_base import (
     ExprLike,
     SortLike,
     _aggregate,
+    _many,
+    _null_treatment,
     _scalar,
+    _sort_args,
+    _trim,
     _window,
     alias,
     case,
@@ -35,10 +40,10 @@ from fuseplug._functions_base import (
     order_by,
     when,
 )
-from fuseplug.expr import Expr, WindowFrame
+from fuseplug.expr import Expr
 
 
-def abs(*args: ExprLike) -> Expr:
+def abs(arg: ExprLike) -> Expr:
     """
     Returns the absolute value of a number.
 
@@ -47,10 +52,10 @@ def abs(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("abs", args)
+    return _scalar("abs", _trim([arg]))
 
 
-def acos(*args: ExprLike) -> Expr:
+def acos(arg: ExprLike) -> Expr:
     """
     Returns the arc cosine or inverse cosine of a number.
 
@@ -59,10 +64,10 @@ def acos(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("acos", args)
+    return _scalar("acos", _trim([arg]))
 
 
-def acosh(*args: ExprLike) -> Expr:
+def acosh(arg: ExprLike) -> Expr:
     """
     Returns the area hyperbolic cosine or inverse hyperbolic cosine of a number.
 
@@ -71,16 +76,10 @@ def acosh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("acosh", args)
+    return _scalar("acosh", _trim([arg]))
 
 
-def any_value(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def any_value(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns an arbitrary non-null value from a group, or NULL if the group contains only NULL values.
 
@@ -89,16 +88,10 @@ def any_value(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("any_value", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("any_value", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def approx_distinct(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def approx_distinct(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the approximate number of distinct input values calculated using the HyperLogLog algorithm.
 
@@ -107,16 +100,10 @@ def approx_distinct(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("approx_distinct", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("approx_distinct", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def approx_median(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def approx_median(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the approximate median (50th percentile) of input values. It is an alias of `approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY x)`.
 
@@ -125,16 +112,10 @@ def approx_median(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("approx_median", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("approx_median", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def approx_percentile_cont(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def approx_percentile_cont(sort_expression: ExprLike, percentile: ExprLike, num_centroids: ExprLike = None, filter: Expr | None = None) -> Expr:
     """
     Returns the approximate percentile of input values using the t-digest algorithm.
 
@@ -145,16 +126,10 @@ def approx_percentile_cont(
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
         centroids: Number of centroids to use in the t-digest algorithm. _Default is 100_. A higher number results in more accurate approximation but requires more memory.
     """
-    return _aggregate("approx_percentile_cont", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("approx_percentile_cont", _trim([sort_expression, percentile, num_centroids]), False, filter, None, _null_treatment(None))
 
 
-def approx_percentile_cont_with_weight(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def approx_percentile_cont_with_weight(sort_expression: ExprLike, weight: ExprLike, percentile: ExprLike, num_centroids: ExprLike = None, filter: Expr | None = None) -> Expr:
     """
     Returns the weighted approximate percentile of input values using the t-digest algorithm.
 
@@ -166,10 +141,10 @@ def approx_percentile_cont_with_weight(
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
         centroids: Number of centroids to use in the t-digest algorithm. _Default is 100_. A higher number results in more accurate approximation but requires more memory.
     """
-    return _aggregate("approx_percentile_cont_with_weight", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("approx_percentile_cont_with_weight", _trim([sort_expression, weight, percentile, num_centroids]), False, filter, None, _null_treatment(None))
 
 
-def array_add(*args: ExprLike) -> Expr:
+def array_add(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the element-wise sum of two numeric arrays of equal length, computed as `array1[i] + array2[i]` per position. NULL is propagated per element: if either input element at position `i` is NULL, the corresponding output element is NULL (positions are preserved). Returns NULL if either entire input array is NULL. Errors if the per-row lengths differ. Returns an empty array if both inputs are empty.
 
@@ -179,10 +154,10 @@ def array_add(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_add", args)
+    return _scalar("array_add", _trim([array1, array2]))
 
 
-def list_add(*args: ExprLike) -> Expr:
+def list_add(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the element-wise sum of two numeric arrays of equal length, computed as `array1[i] + array2[i]` per position. NULL is propagated per element: if either input element at position `i` is NULL, the corresponding output element is NULL (positions are preserved). Returns NULL if either entire input array is NULL. Errors if the per-row lengths differ. Returns an empty array if both inputs are empty.
 
@@ -194,16 +169,10 @@ def list_add(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_add", args)
+    return _scalar("list_add", _trim([array1, array2]))
 
 
-def array_agg(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def array_agg(expression: ExprLike, distinct: bool = False, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
     """
     Returns an array created from the expression elements. If ordering is required, elements are inserted in the specified order.
     This aggregation function can only mix DISTINCT and ORDER BY if the ordering expression is exactly the same as the argument expression.
@@ -213,10 +182,10 @@ def array_agg(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("array_agg", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("array_agg", _trim([expression]), distinct, filter, order_by, _null_treatment(None))
 
 
-def array_any_value(*args: ExprLike) -> Expr:
+def array_any_value(array: ExprLike) -> Expr:
     """
     Returns the first non-null element in the array. Returns NULL if the array is empty or NULL.
 
@@ -225,10 +194,10 @@ def array_any_value(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_any_value", args)
+    return _scalar("array_any_value", _trim([array]))
 
 
-def list_any_value(*args: ExprLike) -> Expr:
+def list_any_value(array: ExprLike) -> Expr:
     """
     Returns the first non-null element in the array. Returns NULL if the array is empty or NULL.
 
@@ -239,10 +208,10 @@ def list_any_value(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_any_value", args)
+    return _scalar("list_any_value", _trim([array]))
 
 
-def array_append(*args: ExprLike) -> Expr:
+def array_append(array: ExprLike, element: ExprLike) -> Expr:
     """
     Appends an element to the end of an array.
 
@@ -252,25 +221,10 @@ def array_append(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
     """
-    return _scalar("array_append", args)
+    return _scalar("array_append", _trim([array, element]))
 
 
-def array_push_back(*args: ExprLike) -> Expr:
-    """
-    Appends an element to the end of an array.
-
-    Alias of :func:`array_append`.
-
-    SQL: ``array_append(array, element)``
-
-    Arguments:
-        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
-        element: Element to append to the array.
-    """
-    return _scalar("array_push_back", args)
-
-
-def list_append(*args: ExprLike) -> Expr:
+def array_push_back(array: ExprLike, element: ExprLike) -> Expr:
     """
     Appends an element to the end of an array.
 
@@ -282,10 +236,10 @@ def list_append(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
     """
-    return _scalar("list_append", args)
+    return _scalar("array_push_back", _trim([array, element]))
 
 
-def list_push_back(*args: ExprLike) -> Expr:
+def list_append(array: ExprLike, element: ExprLike) -> Expr:
     """
     Appends an element to the end of an array.
 
@@ -297,10 +251,25 @@ def list_push_back(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
     """
-    return _scalar("list_push_back", args)
+    return _scalar("list_append", _trim([array, element]))
 
 
-def array_avg(*args: ExprLike) -> Expr:
+def list_push_back(array: ExprLike, element: ExprLike) -> Expr:
+    """
+    Appends an element to the end of an array.
+
+    Alias of :func:`array_append`.
+
+    SQL: ``array_append(array, element)``
+
+    Arguments:
+        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+        element: Element to append to the array.
+    """
+    return _scalar("list_push_back", _trim([array, element]))
+
+
+def array_avg(array: ExprLike) -> Expr:
     """
     Returns the arithmetic mean (sum divided by count) of the elements of the input array. NULL elements are skipped (per SQL aggregate convention) and excluded from the count. Returns NULL if the input row is NULL, every element is NULL, or the array is empty.
 
@@ -309,10 +278,10 @@ def array_avg(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_avg", args)
+    return _scalar("array_avg", _trim([array]))
 
 
-def list_avg(*args: ExprLike) -> Expr:
+def list_avg(array: ExprLike) -> Expr:
     """
     Returns the arithmetic mean (sum divided by count) of the elements of the input array. NULL elements are skipped (per SQL aggregate convention) and excluded from the count. Returns NULL if the input row is NULL, every element is NULL, or the array is empty.
 
@@ -323,10 +292,10 @@ def list_avg(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_avg", args)
+    return _scalar("list_avg", _trim([array]))
 
 
-def array_compact(*args: ExprLike) -> Expr:
+def array_compact(array: ExprLike) -> Expr:
     """
     Removes null values from the array.
 
@@ -335,10 +304,10 @@ def array_compact(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_compact", args)
+    return _scalar("array_compact", _trim([array]))
 
 
-def list_compact(*args: ExprLike) -> Expr:
+def list_compact(array: ExprLike) -> Expr:
     """
     Removes null values from the array.
 
@@ -349,7 +318,7 @@ def list_compact(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_compact", args)
+    return _scalar("list_compact", _trim([array]))
 
 
 def array_concat(*args: ExprLike) -> Expr:
@@ -362,7 +331,7 @@ def array_concat(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
     """
-    return _scalar("array_concat", args)
+    return _scalar("array_concat", _trim([*args]))
 
 
 def array_cat(*args: ExprLike) -> Expr:
@@ -377,7 +346,7 @@ def array_cat(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
     """
-    return _scalar("array_cat", args)
+    return _scalar("array_cat", _trim([*args]))
 
 
 def list_cat(*args: ExprLike) -> Expr:
@@ -392,7 +361,7 @@ def list_cat(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
     """
-    return _scalar("list_cat", args)
+    return _scalar("list_cat", _trim([*args]))
 
 
 def list_concat(*args: ExprLike) -> Expr:
@@ -407,10 +376,10 @@ def list_concat(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
     """
-    return _scalar("list_concat", args)
+    return _scalar("list_concat", _trim([*args]))
 
 
-def array_dims(*args: ExprLike) -> Expr:
+def array_dims(array: ExprLike) -> Expr:
     """
     Returns an array of the array's dimensions.
 
@@ -419,10 +388,10 @@ def array_dims(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_dims", args)
+    return _scalar("array_dims", _trim([array]))
 
 
-def list_dims(*args: ExprLike) -> Expr:
+def list_dims(array: ExprLike) -> Expr:
     """
     Returns an array of the array's dimensions.
 
@@ -433,10 +402,10 @@ def list_dims(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_dims", args)
+    return _scalar("list_dims", _trim([array]))
 
 
-def array_distance(*args: ExprLike) -> Expr:
+def array_distance(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the Euclidean distance between two one-dimensional input arrays of equal length.
 
@@ -446,10 +415,10 @@ def array_distance(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_distance", args)
+    return _scalar("array_distance", _trim([array1, array2]))
 
 
-def list_distance(*args: ExprLike) -> Expr:
+def list_distance(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the Euclidean distance between two one-dimensional input arrays of equal length.
 
@@ -461,10 +430,10 @@ def list_distance(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_distance", args)
+    return _scalar("list_distance", _trim([array1, array2]))
 
 
-def array_distinct(*args: ExprLike) -> Expr:
+def array_distinct(array: ExprLike) -> Expr:
     """
     Returns distinct values from the array after removing duplicates.
 
@@ -473,10 +442,10 @@ def array_distinct(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_distinct", args)
+    return _scalar("array_distinct", _trim([array]))
 
 
-def list_distinct(*args: ExprLike) -> Expr:
+def list_distinct(array: ExprLike) -> Expr:
     """
     Returns distinct values from the array after removing duplicates.
 
@@ -487,10 +456,10 @@ def list_distinct(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_distinct", args)
+    return _scalar("list_distinct", _trim([array]))
 
 
-def array_element(*args: ExprLike) -> Expr:
+def array_element(array: ExprLike, n: ExprLike) -> Expr:
     """
     Extracts the element with the index n from the array.
 
@@ -500,25 +469,10 @@ def array_element(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
     """
-    return _scalar("array_element", args)
+    return _scalar("array_element", _trim([array, n]))
 
 
-def array_extract(*args: ExprLike) -> Expr:
-    """
-    Extracts the element with the index n from the array.
-
-    Alias of :func:`array_element`.
-
-    SQL: ``array_element(array, index)``
-
-    Arguments:
-        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
-        index: Index to extract the element from the array.
-    """
-    return _scalar("array_extract", args)
-
-
-def list_element(*args: ExprLike) -> Expr:
+def array_extract(array: ExprLike, n: ExprLike) -> Expr:
     """
     Extracts the element with the index n from the array.
 
@@ -530,10 +484,10 @@ def list_element(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
     """
-    return _scalar("list_element", args)
+    return _scalar("array_extract", _trim([array, n]))
 
 
-def list_extract(*args: ExprLike) -> Expr:
+def list_element(array: ExprLike, n: ExprLike) -> Expr:
     """
     Extracts the element with the index n from the array.
 
@@ -545,10 +499,25 @@ def list_extract(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
     """
-    return _scalar("list_extract", args)
+    return _scalar("list_element", _trim([array, n]))
 
 
-def array_except(*args: ExprLike) -> Expr:
+def list_extract(array: ExprLike, n: ExprLike) -> Expr:
+    """
+    Extracts the element with the index n from the array.
+
+    Alias of :func:`array_element`.
+
+    SQL: ``array_element(array, index)``
+
+    Arguments:
+        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+        index: Index to extract the element from the array.
+    """
+    return _scalar("list_extract", _trim([array, n]))
+
+
+def array_except(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns an array of the elements that appear in the first array but not in the second.
 
@@ -558,10 +527,10 @@ def array_except(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_except", args)
+    return _scalar("array_except", _trim([array1, array2]))
 
 
-def list_except(*args: ExprLike) -> Expr:
+def list_except(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns an array of the elements that appear in the first array but not in the second.
 
@@ -573,10 +542,10 @@ def list_except(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_except", args)
+    return _scalar("list_except", _trim([array1, array2]))
 
 
-def array_has(*args: ExprLike) -> Expr:
+def array_has(first_array: ExprLike, second_array: ExprLike) -> Expr:
     """
     Returns true if the array contains the element.
 
@@ -586,25 +555,10 @@ def array_has(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_has", args)
+    return _scalar("array_has", _trim([first_array, second_array]))
 
 
-def array_contains(*args: ExprLike) -> Expr:
-    """
-    Returns true if the array contains the element.
-
-    Alias of :func:`array_has`.
-
-    SQL: ``array_has(array, element)``
-
-    Arguments:
-        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
-        element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
-    """
-    return _scalar("array_contains", args)
-
-
-def list_contains(*args: ExprLike) -> Expr:
+def array_contains(array: ExprLike, element: ExprLike) -> Expr:
     """
     Returns true if the array contains the element.
 
@@ -616,10 +570,10 @@ def list_contains(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_contains", args)
+    return _scalar("array_contains", _trim([array, element]))
 
 
-def list_has(*args: ExprLike) -> Expr:
+def list_contains(array: ExprLike, element: ExprLike) -> Expr:
     """
     Returns true if the array contains the element.
 
@@ -631,10 +585,25 @@ def list_has(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_has", args)
+    return _scalar("list_contains", _trim([array, element]))
 
 
-def array_has_all(*args: ExprLike) -> Expr:
+def list_has(array: ExprLike, element: ExprLike) -> Expr:
+    """
+    Returns true if the array contains the element.
+
+    Alias of :func:`array_has`.
+
+    SQL: ``array_has(array, element)``
+
+    Arguments:
+        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+        element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
+    """
+    return _scalar("list_has", _trim([array, element]))
+
+
+def array_has_all(first_array: ExprLike, second_array: ExprLike) -> Expr:
     """
     Returns true if all elements of sub_array exist in array.
 
@@ -644,10 +613,10 @@ def array_has_all(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         sub_array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_has_all", args)
+    return _scalar("array_has_all", _trim([first_array, second_array]))
 
 
-def list_has_all(*args: ExprLike) -> Expr:
+def list_has_all(first_array: ExprLike, second_array: ExprLike) -> Expr:
     """
     Returns true if all elements of sub_array exist in array.
 
@@ -659,10 +628,10 @@ def list_has_all(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         sub_array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_has_all", args)
+    return _scalar("list_has_all", _trim([first_array, second_array]))
 
 
-def array_has_any(*args: ExprLike) -> Expr:
+def array_has_any(first_array: ExprLike, second_array: ExprLike) -> Expr:
     """
     Returns true if the arrays have any elements in common.
 
@@ -672,25 +641,10 @@ def array_has_any(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_has_any", args)
+    return _scalar("array_has_any", _trim([first_array, second_array]))
 
 
-def arrays_overlap(*args: ExprLike) -> Expr:
-    """
-    Returns true if the arrays have any elements in common.
-
-    Alias of :func:`array_has_any`.
-
-    SQL: ``array_has_any(array1, array2)``
-
-    Arguments:
-        array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
-        array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
-    """
-    return _scalar("arrays_overlap", args)
-
-
-def list_has_any(*args: ExprLike) -> Expr:
+def arrays_overlap(first_array: ExprLike, second_array: ExprLike) -> Expr:
     """
     Returns true if the arrays have any elements in common.
 
@@ -702,10 +656,25 @@ def list_has_any(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_has_any", args)
+    return _scalar("arrays_overlap", _trim([first_array, second_array]))
 
 
-def array_intersect(*args: ExprLike) -> Expr:
+def list_has_any(first_array: ExprLike, second_array: ExprLike) -> Expr:
+    """
+    Returns true if the arrays have any elements in common.
+
+    Alias of :func:`array_has_any`.
+
+    SQL: ``array_has_any(array1, array2)``
+
+    Arguments:
+        array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
+        array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+    """
+    return _scalar("list_has_any", _trim([first_array, second_array]))
+
+
+def array_intersect(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns an array of elements in the intersection of array1 and array2.
 
@@ -715,10 +684,10 @@ def array_intersect(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_intersect", args)
+    return _scalar("array_intersect", _trim([array1, array2]))
 
 
-def list_intersect(*args: ExprLike) -> Expr:
+def list_intersect(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns an array of elements in the intersection of array1 and array2.
 
@@ -730,10 +699,10 @@ def list_intersect(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_intersect", args)
+    return _scalar("list_intersect", _trim([array1, array2]))
 
 
-def array_length(*args: ExprLike) -> Expr:
+def array_length(array: ExprLike) -> Expr:
     """
     Returns the length of the array dimension.
 
@@ -743,10 +712,10 @@ def array_length(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         dimension: Array dimension. Default is 1
     """
-    return _scalar("array_length", args)
+    return _scalar("array_length", _trim([array]))
 
 
-def list_length(*args: ExprLike) -> Expr:
+def list_length(array: ExprLike) -> Expr:
     """
     Returns the length of the array dimension.
 
@@ -758,10 +727,10 @@ def list_length(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         dimension: Array dimension. Default is 1
     """
-    return _scalar("list_length", args)
+    return _scalar("list_length", _trim([array]))
 
 
-def array_max(*args: ExprLike) -> Expr:
+def array_max(array: ExprLike) -> Expr:
     """
     Returns the maximum value in the array.
 
@@ -770,10 +739,10 @@ def array_max(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_max", args)
+    return _scalar("array_max", _trim([array]))
 
 
-def list_max(*args: ExprLike) -> Expr:
+def list_max(array: ExprLike) -> Expr:
     """
     Returns the maximum value in the array.
 
@@ -784,10 +753,10 @@ def list_max(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_max", args)
+    return _scalar("list_max", _trim([array]))
 
 
-def array_min(*args: ExprLike) -> Expr:
+def array_min(array: ExprLike) -> Expr:
     """
     Returns the minimum value in the array.
 
@@ -796,10 +765,10 @@ def array_min(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_min", args)
+    return _scalar("array_min", _trim([array]))
 
 
-def array_ndims(*args: ExprLike) -> Expr:
+def array_ndims(array: ExprLike) -> Expr:
     """
     Returns the number of dimensions of the array.
 
@@ -808,10 +777,10 @@ def array_ndims(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_ndims", args)
+    return _scalar("array_ndims", _trim([array]))
 
 
-def list_ndims(*args: ExprLike) -> Expr:
+def list_ndims(array: ExprLike) -> Expr:
     """
     Returns the number of dimensions of the array.
 
@@ -822,10 +791,10 @@ def list_ndims(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_ndims", args)
+    return _scalar("list_ndims", _trim([array]))
 
 
-def array_normalize(*args: ExprLike) -> Expr:
+def array_normalize(array: ExprLike) -> Expr:
     """
     Returns the L2-normalized vector for the input numeric array, computed as `array[i] / sqrt(sum(array[i]^2))` per element. Returns NULL if the input is NULL, contains NULL elements, or has zero magnitude (all elements are zero). Returns an empty array for an empty input array.
 
@@ -834,10 +803,10 @@ def array_normalize(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_normalize", args)
+    return _scalar("array_normalize", _trim([array]))
 
 
-def list_normalize(*args: ExprLike) -> Expr:
+def list_normalize(array: ExprLike) -> Expr:
     """
     Returns the L2-normalized vector for the input numeric array, computed as `array[i] / sqrt(sum(array[i]^2))` per element. Returns NULL if the input is NULL, contains NULL elements, or has zero magnitude (all elements are zero). Returns an empty array for an empty input array.
 
@@ -848,10 +817,10 @@ def list_normalize(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_normalize", args)
+    return _scalar("list_normalize", _trim([array]))
 
 
-def array_pop_back(*args: ExprLike) -> Expr:
+def array_pop_back(array: ExprLike) -> Expr:
     """
     Returns the array without the last element.
 
@@ -860,10 +829,10 @@ def array_pop_back(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_pop_back", args)
+    return _scalar("array_pop_back", _trim([array]))
 
 
-def list_pop_back(*args: ExprLike) -> Expr:
+def list_pop_back(array: ExprLike) -> Expr:
     """
     Returns the array without the last element.
 
@@ -874,10 +843,10 @@ def list_pop_back(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_pop_back", args)
+    return _scalar("list_pop_back", _trim([array]))
 
 
-def array_pop_front(*args: ExprLike) -> Expr:
+def array_pop_front(array: ExprLike) -> Expr:
     """
     Returns the array without the first element.
 
@@ -886,10 +855,10 @@ def array_pop_front(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_pop_front", args)
+    return _scalar("array_pop_front", _trim([array]))
 
 
-def list_pop_front(*args: ExprLike) -> Expr:
+def list_pop_front(array: ExprLike) -> Expr:
     """
     Returns the array without the first element.
 
@@ -900,10 +869,10 @@ def list_pop_front(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_pop_front", args)
+    return _scalar("list_pop_front", _trim([array]))
 
 
-def array_position(*args: ExprLike) -> Expr:
+def array_position(array: ExprLike, element: ExprLike, index: ExprLike = 1) -> Expr:
     """
     Returns the position of the first occurrence of the specified element in the array, or NULL if not found. Comparisons are done using `IS DISTINCT FROM` semantics, so NULL is considered to match NULL.
 
@@ -914,26 +883,10 @@ def array_position(*args: ExprLike) -> Expr:
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
     """
-    return _scalar("array_position", args)
+    return _scalar("array_position", _trim([array, element, index]))
 
 
-def array_indexof(*args: ExprLike) -> Expr:
-    """
-    Returns the position of the first occurrence of the specified element in the array, or NULL if not found. Comparisons are done using `IS DISTINCT FROM` semantics, so NULL is considered to match NULL.
-
-    Alias of :func:`array_position`.
-
-    SQL: ``array_position(array, element[, index])``
-
-    Arguments:
-        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
-        element: Element to search for in the array.
-        index: Index at which to start searching (1-indexed). Defaults to searching from the start
-    """
-    return _scalar("array_indexof", args)
-
-
-def list_indexof(*args: ExprLike) -> Expr:
+def array_indexof(array: ExprLike, element: ExprLike, index: ExprLike = 1) -> Expr:
     """
     Returns the position of the first occurrence of the specified element in the array, or NULL if not found. Comparisons are done using `IS DISTINCT FROM` semantics, so NULL is considered to match NULL.
 
@@ -946,10 +899,10 @@ def list_indexof(*args: ExprLike) -> Expr:
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
     """
-    return _scalar("list_indexof", args)
+    return _scalar("array_indexof", _trim([array, element, index]))
 
 
-def list_position(*args: ExprLike) -> Expr:
+def list_indexof(array: ExprLike, element: ExprLike, index: ExprLike = 1) -> Expr:
     """
     Returns the position of the first occurrence of the specified element in the array, or NULL if not found. Comparisons are done using `IS DISTINCT FROM` semantics, so NULL is considered to match NULL.
 
@@ -962,10 +915,26 @@ def list_position(*args: ExprLike) -> Expr:
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
     """
-    return _scalar("list_position", args)
+    return _scalar("list_indexof", _trim([array, element, index]))
 
 
-def array_positions(*args: ExprLike) -> Expr:
+def list_position(array: ExprLike, element: ExprLike, index: ExprLike = 1) -> Expr:
+    """
+    Returns the position of the first occurrence of the specified element in the array, or NULL if not found. Comparisons are done using `IS DISTINCT FROM` semantics, so NULL is considered to match NULL.
+
+    Alias of :func:`array_position`.
+
+    SQL: ``array_position(array, element[, index])``
+
+    Arguments:
+        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+        element: Element to search for in the array.
+        index: Index at which to start searching (1-indexed). Defaults to searching from the start
+    """
+    return _scalar("list_position", _trim([array, element, index]))
+
+
+def array_positions(array: ExprLike, element: ExprLike) -> Expr:
     """
     Searches for an element in the array, returns all occurrences.
 
@@ -975,10 +944,10 @@ def array_positions(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
     """
-    return _scalar("array_positions", args)
+    return _scalar("array_positions", _trim([array, element]))
 
 
-def list_positions(*args: ExprLike) -> Expr:
+def list_positions(array: ExprLike, element: ExprLike) -> Expr:
     """
     Searches for an element in the array, returns all occurrences.
 
@@ -990,10 +959,10 @@ def list_positions(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
     """
-    return _scalar("list_positions", args)
+    return _scalar("list_positions", _trim([array, element]))
 
 
-def array_prepend(*args: ExprLike) -> Expr:
+def array_prepend(element: ExprLike, array: ExprLike) -> Expr:
     """
     Prepends an element to the beginning of an array.
 
@@ -1003,25 +972,10 @@ def array_prepend(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
     """
-    return _scalar("array_prepend", args)
+    return _scalar("array_prepend", _trim([element, array]))
 
 
-def array_push_front(*args: ExprLike) -> Expr:
-    """
-    Prepends an element to the beginning of an array.
-
-    Alias of :func:`array_prepend`.
-
-    SQL: ``array_prepend(element, array)``
-
-    Arguments:
-        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
-        element: Element to prepend to the array.
-    """
-    return _scalar("array_push_front", args)
-
-
-def list_prepend(*args: ExprLike) -> Expr:
+def array_push_front(element: ExprLike, array: ExprLike) -> Expr:
     """
     Prepends an element to the beginning of an array.
 
@@ -1033,10 +987,10 @@ def list_prepend(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
     """
-    return _scalar("list_prepend", args)
+    return _scalar("array_push_front", _trim([element, array]))
 
 
-def list_push_front(*args: ExprLike) -> Expr:
+def list_prepend(element: ExprLike, array: ExprLike) -> Expr:
     """
     Prepends an element to the beginning of an array.
 
@@ -1048,10 +1002,25 @@ def list_push_front(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
     """
-    return _scalar("list_push_front", args)
+    return _scalar("list_prepend", _trim([element, array]))
 
 
-def array_product(*args: ExprLike) -> Expr:
+def list_push_front(element: ExprLike, array: ExprLike) -> Expr:
+    """
+    Prepends an element to the beginning of an array.
+
+    Alias of :func:`array_prepend`.
+
+    SQL: ``array_prepend(element, array)``
+
+    Arguments:
+        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+        element: Element to prepend to the array.
+    """
+    return _scalar("list_push_front", _trim([element, array]))
+
+
+def array_product(array: ExprLike) -> Expr:
     """
     Returns the product of the elements in the input numeric array. NULL elements inside the array are skipped (matching SQL aggregate convention). Returns NULL if the input is NULL, every element is  NULL, or the array is empty. The result is always returned as `Float64`.
 
@@ -1060,10 +1029,10 @@ def array_product(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_product", args)
+    return _scalar("array_product", _trim([array]))
 
 
-def list_product(*args: ExprLike) -> Expr:
+def list_product(array: ExprLike) -> Expr:
     """
     Returns the product of the elements in the input numeric array. NULL elements inside the array are skipped (matching SQL aggregate convention). Returns NULL if the input is NULL, every element is  NULL, or the array is empty. The result is always returned as `Float64`.
 
@@ -1074,10 +1043,10 @@ def list_product(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_product", args)
+    return _scalar("list_product", _trim([array]))
 
 
-def array_remove(*args: ExprLike) -> Expr:
+def array_remove(array: ExprLike, element: ExprLike) -> Expr:
     """
     Removes the first element from the array equal to the given value. NULL elements already in the array are preserved when removing a non-NULL value. If `element` evaluates to NULL, the result is NULL rather than removing NULL entries.
 
@@ -1087,10 +1056,10 @@ def array_remove(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
     """
-    return _scalar("array_remove", args)
+    return _scalar("array_remove", _trim([array, element]))
 
 
-def list_remove(*args: ExprLike) -> Expr:
+def list_remove(array: ExprLike, element: ExprLike) -> Expr:
     """
     Removes the first element from the array equal to the given value. NULL elements already in the array are preserved when removing a non-NULL value. If `element` evaluates to NULL, the result is NULL rather than removing NULL entries.
 
@@ -1102,10 +1071,10 @@ def list_remove(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
     """
-    return _scalar("list_remove", args)
+    return _scalar("list_remove", _trim([array, element]))
 
 
-def array_remove_all(*args: ExprLike) -> Expr:
+def array_remove_all(array: ExprLike, element: ExprLike) -> Expr:
     """
     Removes all elements from the array equal to the given value. NULL elements already in the array are preserved when removing a non-NULL value. If `element` evaluates to NULL, the result is NULL rather than removing NULL entries.
 
@@ -1115,10 +1084,10 @@ def array_remove_all(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
     """
-    return _scalar("array_remove_all", args)
+    return _scalar("array_remove_all", _trim([array, element]))
 
 
-def list_remove_all(*args: ExprLike) -> Expr:
+def list_remove_all(array: ExprLike, element: ExprLike) -> Expr:
     """
     Removes all elements from the array equal to the given value. NULL elements already in the array are preserved when removing a non-NULL value. If `element` evaluates to NULL, the result is NULL rather than removing NULL entries.
 
@@ -1130,10 +1099,10 @@ def list_remove_all(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
     """
-    return _scalar("list_remove_all", args)
+    return _scalar("list_remove_all", _trim([array, element]))
 
 
-def array_remove_n(*args: ExprLike) -> Expr:
+def array_remove_n(array: ExprLike, element: ExprLike, max: ExprLike) -> Expr:
     """
     Removes the first `max` elements from the array equal to the given value. NULL elements already in the array are preserved when removing a non-NULL value. If `element` evaluates to NULL, the result is NULL rather than removing NULL entries.
 
@@ -1144,10 +1113,10 @@ def array_remove_n(*args: ExprLike) -> Expr:
         element: Element to be removed from the array.
         max: Number of first occurrences to remove.
     """
-    return _scalar("array_remove_n", args)
+    return _scalar("array_remove_n", _trim([array, element, max]))
 
 
-def list_remove_n(*args: ExprLike) -> Expr:
+def list_remove_n(array: ExprLike, element: ExprLike, max: ExprLike) -> Expr:
     """
     Removes the first `max` elements from the array equal to the given value. NULL elements already in the array are preserved when removing a non-NULL value. If `element` evaluates to NULL, the result is NULL rather than removing NULL entries.
 
@@ -1160,10 +1129,10 @@ def list_remove_n(*args: ExprLike) -> Expr:
         element: Element to be removed from the array.
         max: Number of first occurrences to remove.
     """
-    return _scalar("list_remove_n", args)
+    return _scalar("list_remove_n", _trim([array, element, max]))
 
 
-def array_repeat(*args: ExprLike) -> Expr:
+def array_repeat(element: ExprLike, count: ExprLike) -> Expr:
     """
     Returns an array containing element `count` times.
 
@@ -1173,10 +1142,10 @@ def array_repeat(*args: ExprLike) -> Expr:
         element: Element expression. Can be a constant, column, or function, and any combination of array operators.
         count: Value of how many times to repeat the element.
     """
-    return _scalar("array_repeat", args)
+    return _scalar("array_repeat", _trim([element, count]))
 
 
-def list_repeat(*args: ExprLike) -> Expr:
+def list_repeat(element: ExprLike, count: ExprLike) -> Expr:
     """
     Returns an array containing element `count` times.
 
@@ -1188,10 +1157,10 @@ def list_repeat(*args: ExprLike) -> Expr:
         element: Element expression. Can be a constant, column, or function, and any combination of array operators.
         count: Value of how many times to repeat the element.
     """
-    return _scalar("list_repeat", args)
+    return _scalar("list_repeat", _trim([element, count]))
 
 
-def array_replace(*args: ExprLike) -> Expr:
+def array_replace(array: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
     """
     Replaces the first occurrence of the specified element with another specified element.
 
@@ -1202,10 +1171,10 @@ def array_replace(*args: ExprLike) -> Expr:
         from: Initial element.
         to: Final element.
     """
-    return _scalar("array_replace", args)
+    return _scalar("array_replace", _trim([array, from_val, to_val]))
 
 
-def list_replace(*args: ExprLike) -> Expr:
+def list_replace(array: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
     """
     Replaces the first occurrence of the specified element with another specified element.
 
@@ -1218,10 +1187,10 @@ def list_replace(*args: ExprLike) -> Expr:
         from: Initial element.
         to: Final element.
     """
-    return _scalar("list_replace", args)
+    return _scalar("list_replace", _trim([array, from_val, to_val]))
 
 
-def array_replace_all(*args: ExprLike) -> Expr:
+def array_replace_all(array: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
     """
     Replaces all occurrences of the specified element with another specified element.
 
@@ -1232,10 +1201,10 @@ def array_replace_all(*args: ExprLike) -> Expr:
         from: Initial element.
         to: Final element.
     """
-    return _scalar("array_replace_all", args)
+    return _scalar("array_replace_all", _trim([array, from_val, to_val]))
 
 
-def list_replace_all(*args: ExprLike) -> Expr:
+def list_replace_all(array: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
     """
     Replaces all occurrences of the specified element with another specified element.
 
@@ -1248,10 +1217,10 @@ def list_replace_all(*args: ExprLike) -> Expr:
         from: Initial element.
         to: Final element.
     """
-    return _scalar("list_replace_all", args)
+    return _scalar("list_replace_all", _trim([array, from_val, to_val]))
 
 
-def array_replace_n(*args: ExprLike) -> Expr:
+def array_replace_n(array: ExprLike, from_val: ExprLike, to_val: ExprLike, max: ExprLike) -> Expr:
     """
     Replaces the first `max` occurrences of the specified element with another specified element.
 
@@ -1263,10 +1232,10 @@ def array_replace_n(*args: ExprLike) -> Expr:
         to: Final element.
         max: Number of first occurrences to replace.
     """
-    return _scalar("array_replace_n", args)
+    return _scalar("array_replace_n", _trim([array, from_val, to_val, max]))
 
 
-def list_replace_n(*args: ExprLike) -> Expr:
+def list_replace_n(array: ExprLike, from_val: ExprLike, to_val: ExprLike, max: ExprLike) -> Expr:
     """
     Replaces the first `max` occurrences of the specified element with another specified element.
 
@@ -1280,10 +1249,10 @@ def list_replace_n(*args: ExprLike) -> Expr:
         to: Final element.
         max: Number of first occurrences to replace.
     """
-    return _scalar("list_replace_n", args)
+    return _scalar("list_replace_n", _trim([array, from_val, to_val, max]))
 
 
-def array_resize(*args: ExprLike) -> Expr:
+def array_resize(array: ExprLike, size: ExprLike, value: ExprLike) -> Expr:
     """
     Resizes the list to contain size elements.
 
@@ -1294,10 +1263,10 @@ def array_resize(*args: ExprLike) -> Expr:
         size: New size of given array.
         value: If expanding the array, defines the values to fill in. Defaults to null.
     """
-    return _scalar("array_resize", args)
+    return _scalar("array_resize", _trim([array, size, value]))
 
 
-def list_resize(*args: ExprLike) -> Expr:
+def list_resize(array: ExprLike, size: ExprLike, value: ExprLike) -> Expr:
     """
     Resizes the list to contain size elements.
 
@@ -1310,10 +1279,10 @@ def list_resize(*args: ExprLike) -> Expr:
         size: New size of given array.
         value: If expanding the array, defines the values to fill in. Defaults to null.
     """
-    return _scalar("list_resize", args)
+    return _scalar("list_resize", _trim([array, size, value]))
 
 
-def array_reverse(*args: ExprLike) -> Expr:
+def array_reverse(array: ExprLike) -> Expr:
     """
     Returns the array with the order of the elements reversed.
 
@@ -1322,10 +1291,10 @@ def array_reverse(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_reverse", args)
+    return _scalar("array_reverse", _trim([array]))
 
 
-def list_reverse(*args: ExprLike) -> Expr:
+def list_reverse(array: ExprLike) -> Expr:
     """
     Returns the array with the order of the elements reversed.
 
@@ -1336,10 +1305,10 @@ def list_reverse(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_reverse", args)
+    return _scalar("list_reverse", _trim([array]))
 
 
-def array_scale(*args: ExprLike) -> Expr:
+def array_scale(array: ExprLike, scalar: ExprLike) -> Expr:
     """
     Returns a new array with each element of the input array multiplied by a scalar value, computed as `array[i] * scalar`. Returns NULL if the input row is NULL or the scalar is NULL. If a NULL element appears in the input array at position `i`, the result element at position `i` is NULL. Returns an empty array for an empty input array.
 
@@ -1349,10 +1318,10 @@ def array_scale(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         scalar: Numeric scalar to multiply each element by. Can be a constant or column expression.
     """
-    return _scalar("array_scale", args)
+    return _scalar("array_scale", _trim([array, scalar]))
 
 
-def list_scale(*args: ExprLike) -> Expr:
+def list_scale(array: ExprLike, scalar: ExprLike) -> Expr:
     """
     Returns a new array with each element of the input array multiplied by a scalar value, computed as `array[i] * scalar`. Returns NULL if the input row is NULL or the scalar is NULL. If a NULL element appears in the input array at position `i`, the result element at position `i` is NULL. Returns an empty array for an empty input array.
 
@@ -1364,10 +1333,10 @@ def list_scale(*args: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         scalar: Numeric scalar to multiply each element by. Can be a constant or column expression.
     """
-    return _scalar("list_scale", args)
+    return _scalar("list_scale", _trim([array, scalar]))
 
 
-def array_slice(*args: ExprLike) -> Expr:
+def array_slice(array: ExprLike, begin: ExprLike, end: ExprLike, stride: ExprLike = None) -> Expr:
     """
     Returns a slice of the array based on 1-indexed start and end positions.
 
@@ -1379,10 +1348,10 @@ def array_slice(*args: ExprLike) -> Expr:
         end: Index of the last element. If negative, it counts backward from the end of the array.
         stride: Stride of the array slice. The default is 1.
     """
-    return _scalar("array_slice", args)
+    return _scalar("array_slice", _trim([array, begin, end, stride]))
 
 
-def list_slice(*args: ExprLike) -> Expr:
+def list_slice(array: ExprLike, begin: ExprLike, end: ExprLike, stride: ExprLike = None) -> Expr:
     """
     Returns a slice of the array based on 1-indexed start and end positions.
 
@@ -1396,10 +1365,10 @@ def list_slice(*args: ExprLike) -> Expr:
         end: Index of the last element. If negative, it counts backward from the end of the array.
         stride: Stride of the array slice. The default is 1.
     """
-    return _scalar("list_slice", args)
+    return _scalar("list_slice", _trim([array, begin, end, stride]))
 
 
-def array_sort(*args: ExprLike) -> Expr:
+def array_sort(array: ExprLike, descending: ExprLike = False, null_first: ExprLike = False) -> Expr:
     """
     Sort array.
 
@@ -1410,10 +1379,10 @@ def array_sort(*args: ExprLike) -> Expr:
         order: Whether to sort in ascending (`ASC`) or descending (`DESC`) order. The default is `ASC`.
         nulls_order: Whether to sort nulls first (`NULLS FIRST`) or last (`NULLS LAST`). The default is `NULLS FIRST`.
     """
-    return _scalar("array_sort", args)
+    return _scalar("array_sort", _sort_args(array, descending, null_first))
 
 
-def list_sort(*args: ExprLike) -> Expr:
+def list_sort(array: ExprLike, descending: ExprLike = False, null_first: ExprLike = False) -> Expr:
     """
     Sort array.
 
@@ -1426,10 +1395,10 @@ def list_sort(*args: ExprLike) -> Expr:
         order: Whether to sort in ascending (`ASC`) or descending (`DESC`) order. The default is `ASC`.
         nulls_order: Whether to sort nulls first (`NULLS FIRST`) or last (`NULLS LAST`). The default is `NULLS FIRST`.
     """
-    return _scalar("list_sort", args)
+    return _scalar("list_sort", _sort_args(array, descending, null_first))
 
 
-def array_subtract(*args: ExprLike) -> Expr:
+def array_subtract(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the element-wise difference of two numeric arrays of equal length, computed as `array1[i] - array2[i]` per position. NULL is propagated per element: if either input element at position `i` is NULL, the corresponding output element is NULL (positions are preserved). Returns NULL if either entire input array is NULL. Errors if the per-row lengths differ. Returns an empty array if both inputs are empty.
 
@@ -1439,10 +1408,10 @@ def array_subtract(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_subtract", args)
+    return _scalar("array_subtract", _trim([array1, array2]))
 
 
-def list_subtract(*args: ExprLike) -> Expr:
+def list_subtract(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the element-wise difference of two numeric arrays of equal length, computed as `array1[i] - array2[i]` per position. NULL is propagated per element: if either input element at position `i` is NULL, the corresponding output element is NULL (positions are preserved). Returns NULL if either entire input array is NULL. Errors if the per-row lengths differ. Returns an empty array if both inputs are empty.
 
@@ -1454,10 +1423,10 @@ def list_subtract(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_subtract", args)
+    return _scalar("list_subtract", _trim([array1, array2]))
 
 
-def array_sum(*args: ExprLike) -> Expr:
+def array_sum(array: ExprLike) -> Expr:
     """
     Returns the sum of the elements of the input array, computed as `array[0] + array[1] + ...`. NULL elements are skipped (per SQL aggregate convention). Returns NULL if the input row is NULL, every element is NULL, or the array is empty.
 
@@ -1466,10 +1435,10 @@ def array_sum(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_sum", args)
+    return _scalar("array_sum", _trim([array]))
 
 
-def list_sum(*args: ExprLike) -> Expr:
+def list_sum(array: ExprLike) -> Expr:
     """
     Returns the sum of the elements of the input array, computed as `array[0] + array[1] + ...`. NULL elements are skipped (per SQL aggregate convention). Returns NULL if the input row is NULL, every element is NULL, or the array is empty.
 
@@ -1480,10 +1449,10 @@ def list_sum(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_sum", args)
+    return _scalar("list_sum", _trim([array]))
 
 
-def array_to_string(*args: ExprLike) -> Expr:
+def array_to_string(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
     """
     Converts each element to its text representation.
 
@@ -1494,26 +1463,10 @@ def array_to_string(*args: ExprLike) -> Expr:
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
     """
-    return _scalar("array_to_string", args)
+    return _scalar("array_to_string", _trim([expr, delimiter, null_string]))
 
 
-def array_join(*args: ExprLike) -> Expr:
-    """
-    Converts each element to its text representation.
-
-    Alias of :func:`array_to_string`.
-
-    SQL: ``array_to_string(array, delimiter[, null_string])``
-
-    Arguments:
-        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
-        delimiter: Array element separator.
-        null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
-    """
-    return _scalar("array_join", args)
-
-
-def list_join(*args: ExprLike) -> Expr:
+def array_join(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
     """
     Converts each element to its text representation.
 
@@ -1526,10 +1479,10 @@ def list_join(*args: ExprLike) -> Expr:
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
     """
-    return _scalar("list_join", args)
+    return _scalar("array_join", _trim([expr, delimiter, null_string]))
 
 
-def list_to_string(*args: ExprLike) -> Expr:
+def list_join(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
     """
     Converts each element to its text representation.
 
@@ -1542,10 +1495,26 @@ def list_to_string(*args: ExprLike) -> Expr:
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
     """
-    return _scalar("list_to_string", args)
+    return _scalar("list_join", _trim([expr, delimiter, null_string]))
 
 
-def array_union(*args: ExprLike) -> Expr:
+def list_to_string(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
+    """
+    Converts each element to its text representation.
+
+    Alias of :func:`array_to_string`.
+
+    SQL: ``array_to_string(array, delimiter[, null_string])``
+
+    Arguments:
+        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+        delimiter: Array element separator.
+        null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
+    """
+    return _scalar("list_to_string", _trim([expr, delimiter, null_string]))
+
+
+def array_union(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns an array of elements that are present in both arrays (all elements from both arrays) without duplicates.
 
@@ -1555,10 +1524,10 @@ def array_union(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("array_union", args)
+    return _scalar("array_union", _trim([array1, array2]))
 
 
-def list_union(*args: ExprLike) -> Expr:
+def list_union(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns an array of elements that are present in both arrays (all elements from both arrays) without duplicates.
 
@@ -1570,10 +1539,10 @@ def list_union(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_union", args)
+    return _scalar("list_union", _trim([array1, array2]))
 
 
-def arrays_zip(*args: ExprLike) -> Expr:
+def arrays_zip(*arrays: ExprLike) -> Expr:
     """
     Returns an array of structs created by combining the elements of each input array at the same index. If the arrays have different lengths, shorter arrays are padded with NULLs.
 
@@ -1583,10 +1552,10 @@ def arrays_zip(*args: ExprLike) -> Expr:
         array1: First array expression.
         array_n: Optional additional array expressions.
     """
-    return _scalar("arrays_zip", args)
+    return _scalar("arrays_zip", _trim([*arrays]))
 
 
-def list_zip(*args: ExprLike) -> Expr:
+def list_zip(*arrays: ExprLike) -> Expr:
     """
     Returns an array of structs created by combining the elements of each input array at the same index. If the arrays have different lengths, shorter arrays are padded with NULLs.
 
@@ -1598,10 +1567,10 @@ def list_zip(*args: ExprLike) -> Expr:
         array1: First array expression.
         array_n: Optional additional array expressions.
     """
-    return _scalar("list_zip", args)
+    return _scalar("list_zip", _trim([*arrays]))
 
 
-def arrow_cast(*args: ExprLike) -> Expr:
+def arrow_cast(expr: ExprLike, data_type: ExprLike) -> Expr:
     """
     Casts a value to a specific Arrow data type.
 
@@ -1611,10 +1580,10 @@ def arrow_cast(*args: ExprLike) -> Expr:
         expression: Expression to cast. The expression can be a constant, column, or function, and any combination of operators.
         datatype: [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) name to cast to, as a string. The format is the same as that returned by [`arrow_typeof`]
     """
-    return _scalar("arrow_cast", args)
+    return _scalar("arrow_cast", _trim([expr, data_type]))
 
 
-def arrow_field(*args: ExprLike) -> Expr:
+def arrow_field(expr: ExprLike) -> Expr:
     """
     Returns a struct containing the Arrow field information of the expression, including name, data type, nullability, and metadata.
 
@@ -1623,10 +1592,10 @@ def arrow_field(*args: ExprLike) -> Expr:
     Arguments:
         expression: Expression to evaluate. The expression can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("arrow_field", args)
+    return _scalar("arrow_field", _trim([expr]))
 
 
-def arrow_metadata(*args: ExprLike) -> Expr:
+def arrow_metadata(expr: ExprLike, key: ExprLike = None) -> Expr:
     """
     Returns the metadata of the input expression. If a key is provided, returns the value for that key. If no key is provided, returns a Map of all metadata.
 
@@ -1636,10 +1605,10 @@ def arrow_metadata(*args: ExprLike) -> Expr:
         expression: The expression to retrieve metadata from. Can be a column or other expression.
         key: Optional. The specific metadata key to retrieve.
     """
-    return _scalar("arrow_metadata", args)
+    return _scalar("arrow_metadata", _trim([expr, key]))
 
 
-def arrow_try_cast(*args: ExprLike) -> Expr:
+def arrow_try_cast(expr: ExprLike, data_type: ExprLike) -> Expr:
     """
     Casts a value to a specific Arrow data type, returning NULL if the cast fails.
 
@@ -1649,10 +1618,10 @@ def arrow_try_cast(*args: ExprLike) -> Expr:
         expression: Expression to cast. The expression can be a constant, column, or function, and any combination of operators.
         datatype: [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) name to cast to, as a string. The format is the same as that returned by [`arrow_typeof`]
     """
-    return _scalar("arrow_try_cast", args)
+    return _scalar("arrow_try_cast", _trim([expr, data_type]))
 
 
-def arrow_typeof(*args: ExprLike) -> Expr:
+def arrow_typeof(arg: ExprLike) -> Expr:
     """
     Returns the name of the underlying [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) of the expression.
 
@@ -1661,10 +1630,10 @@ def arrow_typeof(*args: ExprLike) -> Expr:
     Arguments:
         expression: Expression to evaluate. The expression can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("arrow_typeof", args)
+    return _scalar("arrow_typeof", _trim([arg]))
 
 
-def ascii(*args: ExprLike) -> Expr:
+def ascii(arg: ExprLike) -> Expr:
     """
     Returns the first Unicode scalar value of a string.
 
@@ -1673,10 +1642,10 @@ def ascii(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("ascii", args)
+    return _scalar("ascii", _trim([arg]))
 
 
-def asin(*args: ExprLike) -> Expr:
+def asin(arg: ExprLike) -> Expr:
     """
     Returns the arc sine or inverse sine of a number.
 
@@ -1685,10 +1654,10 @@ def asin(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("asin", args)
+    return _scalar("asin", _trim([arg]))
 
 
-def asinh(*args: ExprLike) -> Expr:
+def asinh(arg: ExprLike) -> Expr:
     """
     Returns the area hyperbolic sine or inverse hyperbolic sine of a number.
 
@@ -1697,10 +1666,10 @@ def asinh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("asinh", args)
+    return _scalar("asinh", _trim([arg]))
 
 
-def atan(*args: ExprLike) -> Expr:
+def atan(arg: ExprLike) -> Expr:
     """
     Returns the arc tangent or inverse tangent of a number.
 
@@ -1709,10 +1678,10 @@ def atan(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("atan", args)
+    return _scalar("atan", _trim([arg]))
 
 
-def atan2(*args: ExprLike) -> Expr:
+def atan2(y: ExprLike, x: ExprLike) -> Expr:
     """
     Returns the arc tangent or inverse tangent of `expression_y / expression_x`.
 
@@ -1722,10 +1691,10 @@ def atan2(*args: ExprLike) -> Expr:
         expression_y: First numeric expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         expression_x: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
     """
-    return _scalar("atan2", args)
+    return _scalar("atan2", _trim([y, x]))
 
 
-def atanh(*args: ExprLike) -> Expr:
+def atanh(arg: ExprLike) -> Expr:
     """
     Returns the area hyperbolic tangent or inverse hyperbolic tangent of a number.
 
@@ -1734,16 +1703,10 @@ def atanh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("atanh", args)
+    return _scalar("atanh", _trim([arg]))
 
 
-def avg(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def avg(expression: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the average of numeric values in the specified column.
 
@@ -1752,16 +1715,10 @@ def avg(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("avg", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("avg", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
 
-def mean(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def mean(expression: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the average of numeric values in the specified column.
 
@@ -1772,16 +1729,10 @@ def mean(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("mean", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("mean", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
 
-def bit_and(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def bit_and(expression: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Computes the bitwise AND of all non-null input values.
 
@@ -1790,10 +1741,10 @@ def bit_and(
     Arguments:
         expression: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("bit_and", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bit_and", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
 
-def bit_length(*args: ExprLike) -> Expr:
+def bit_length(arg: ExprLike) -> Expr:
     """
     Returns the bit length of a string.
 
@@ -1802,16 +1753,10 @@ def bit_length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("bit_length", args)
+    return _scalar("bit_length", _trim([arg]))
 
 
-def bit_or(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def bit_or(expression: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Computes the bitwise OR of all non-null input values.
 
@@ -1820,16 +1765,10 @@ def bit_or(
     Arguments:
         expression: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("bit_or", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bit_or", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
 
-def bit_xor(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def bit_xor(expression: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Computes the bitwise exclusive OR of all non-null input values.
 
@@ -1838,16 +1777,10 @@ def bit_xor(
     Arguments:
         expression: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("bit_xor", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bit_xor", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
 
-def bool_and(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def bool_and(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns true if all non-null input values are true, otherwise false.
 
@@ -1856,16 +1789,10 @@ def bool_and(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("bool_and", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bool_and", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def bool_or(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def bool_or(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns true if all non-null input values are true, otherwise false.
 
@@ -1874,10 +1801,10 @@ def bool_or(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("bool_or", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("bool_or", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def btrim(*args: ExprLike) -> Expr:
+def btrim(arg: ExprLike, characters: ExprLike = None) -> Expr:
     """
     Trims the specified trim string from the start and end of a string. If no trim string is provided, all spaces are removed from the start and end of the input string.
 
@@ -1887,10 +1814,10 @@ def btrim(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to operate on. Can be a constant, column, or function, and any combination of operators. _Default is a space._
     """
-    return _scalar("btrim", args)
+    return _scalar("btrim", _trim([arg, characters]))
 
 
-def trim(*args: ExprLike) -> Expr:
+def trim(arg: ExprLike, characters: ExprLike = None) -> Expr:
     """
     Trims the specified trim string from the start and end of a string. If no trim string is provided, all spaces are removed from the start and end of the input string.
 
@@ -1902,10 +1829,10 @@ def trim(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to operate on. Can be a constant, column, or function, and any combination of operators. _Default is a space._
     """
-    return _scalar("trim", args)
+    return _scalar("trim", _trim([arg, characters]))
 
 
-def cardinality(*args: ExprLike) -> Expr:
+def cardinality(array: ExprLike) -> Expr:
     """
     Returns the total number of elements in the array.
 
@@ -1914,10 +1841,10 @@ def cardinality(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("cardinality", args)
+    return _scalar("cardinality", _trim([array]))
 
 
-def cast_to_type(*args: ExprLike) -> Expr:
+def cast_to_type(value: ExprLike, type_ref: ExprLike) -> Expr:
     """
     Casts the first argument to the data type of the second argument. Only the type of the second argument is used; its value is ignored.
 
@@ -1927,10 +1854,10 @@ def cast_to_type(*args: ExprLike) -> Expr:
         expression: The expression to cast. It can be a constant, column, or function, and any combination of operators.
         reference: Reference expression whose data type determines the target cast type. The value is ignored.
     """
-    return _scalar("cast_to_type", args)
+    return _scalar("cast_to_type", _trim([value, type_ref]))
 
 
-def cbrt(*args: ExprLike) -> Expr:
+def cbrt(arg: ExprLike) -> Expr:
     """
     Returns the cube root of a number.
 
@@ -1939,10 +1866,10 @@ def cbrt(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("cbrt", args)
+    return _scalar("cbrt", _trim([arg]))
 
 
-def ceil(*args: ExprLike) -> Expr:
+def ceil(arg: ExprLike) -> Expr:
     """
     Returns the nearest integer greater than or equal to a number.
 
@@ -1951,10 +1878,10 @@ def ceil(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("ceil", args)
+    return _scalar("ceil", _trim([arg]))
 
 
-def character_length(*args: ExprLike) -> Expr:
+def character_length(arg: ExprLike) -> Expr:
     """
     Returns the number of characters in a string.
 
@@ -1963,24 +1890,10 @@ def character_length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("character_length", args)
+    return _scalar("character_length", _trim([arg]))
 
 
-def char_length(*args: ExprLike) -> Expr:
-    """
-    Returns the number of characters in a string.
-
-    Alias of :func:`character_length`.
-
-    SQL: ``character_length(str)``
-
-    Arguments:
-        str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
-    """
-    return _scalar("char_length", args)
-
-
-def length(*args: ExprLike) -> Expr:
+def char_length(string: ExprLike) -> Expr:
     """
     Returns the number of characters in a string.
 
@@ -1991,10 +1904,24 @@ def length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("length", args)
+    return _scalar("char_length", _trim([string]))
 
 
-def chr(*args: ExprLike) -> Expr:
+def length(string: ExprLike) -> Expr:
+    """
+    Returns the number of characters in a string.
+
+    Alias of :func:`character_length`.
+
+    SQL: ``character_length(str)``
+
+    Arguments:
+        str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+    """
+    return _scalar("length", _trim([string]))
+
+
+def chr(arg: ExprLike) -> Expr:
     """
     Returns a string containing the character with the specified Unicode scalar value.
 
@@ -2003,7 +1930,7 @@ def chr(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("chr", args)
+    return _scalar("chr", _trim([arg]))
 
 
 def coalesce(*args: ExprLike) -> Expr:
@@ -2015,7 +1942,7 @@ def coalesce(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expression to use if previous expressions are _null_. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
     """
-    return _scalar("coalesce", args)
+    return _scalar("coalesce", _trim([*args]))
 
 
 def concat(*args: ExprLike) -> Expr:
@@ -2028,10 +1955,10 @@ def concat(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         str_n: Subsequent string expressions to concatenate.
     """
-    return _scalar("concat", args)
+    return _scalar("concat", _trim([*args]))
 
 
-def concat_ws(*args: ExprLike) -> Expr:
+def concat_ws(separator: ExprLike, *args: ExprLike) -> Expr:
     """
     Concatenates multiple strings together with a specified separator.
 
@@ -2042,10 +1969,10 @@ def concat_ws(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         str_n: Subsequent string expressions to concatenate.
     """
-    return _scalar("concat_ws", args)
+    return _scalar("concat_ws", _trim([separator, *args]))
 
 
-def contains(*args: ExprLike) -> Expr:
+def contains(string: ExprLike, search_str: ExprLike) -> Expr:
     """
     Return true if search_str is found within string (case-sensitive).
 
@@ -2055,16 +1982,10 @@ def contains(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         search_str: The string to search for in str.
     """
-    return _scalar("contains", args)
+    return _scalar("contains", _trim([string, search_str]))
 
 
-def corr(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def corr(value_y: ExprLike, value_x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the coefficient of correlation between two numeric values.
 
@@ -2074,10 +1995,10 @@ def corr(
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("corr", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("corr", _trim([value_y, value_x]), False, filter, None, _null_treatment(None))
 
 
-def cos(*args: ExprLike) -> Expr:
+def cos(arg: ExprLike) -> Expr:
     """
     Returns the cosine of a number.
 
@@ -2086,10 +2007,10 @@ def cos(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("cos", args)
+    return _scalar("cos", _trim([arg]))
 
 
-def cosh(*args: ExprLike) -> Expr:
+def cosh(arg: ExprLike) -> Expr:
     """
     Returns the hyperbolic cosine of a number.
 
@@ -2098,10 +2019,10 @@ def cosh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("cosh", args)
+    return _scalar("cosh", _trim([arg]))
 
 
-def cosine_distance(*args: ExprLike) -> Expr:
+def cosine_distance(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the cosine distance between two input arrays of equal length. The cosine distance is defined as 1 - cosine_similarity, i.e. `1 - dot(a,b) / (||a|| * ||b||)`. Returns NULL if either array is NULL or contains only zeros.
 
@@ -2111,10 +2032,10 @@ def cosine_distance(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("cosine_distance", args)
+    return _scalar("cosine_distance", _trim([array1, array2]))
 
 
-def cot(*args: ExprLike) -> Expr:
+def cot(arg: ExprLike) -> Expr:
     """
     Returns the cotangent of a number.
 
@@ -2123,16 +2044,10 @@ def cot(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("cot", args)
+    return _scalar("cot", _trim([arg]))
 
 
-def count(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def count(expressions: ExprLike | Sequence[ExprLike] | None = None, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the number of non-null values in the specified column. To include null values in the total count, use `count(*)`.
 
@@ -2141,16 +2056,10 @@ def count(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("count", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("count", _trim([*_many(expressions)]), distinct, filter, None, _null_treatment(None))
 
 
-def covar_pop(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def covar_pop(value_y: ExprLike, value_x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the sample covariance of a set of number pairs.
 
@@ -2160,16 +2069,10 @@ def covar_pop(
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("covar_pop", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("covar_pop", _trim([value_y, value_x]), False, filter, None, _null_treatment(None))
 
 
-def covar_samp(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def covar_samp(value_y: ExprLike, value_x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the sample covariance of a set of number pairs.
 
@@ -2179,16 +2082,10 @@ def covar_samp(
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("covar_samp", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("covar_samp", _trim([value_y, value_x]), False, filter, None, _null_treatment(None))
 
 
-def covar(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def covar(value_y: ExprLike, value_x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the sample covariance of a set of number pairs.
 
@@ -2200,27 +2097,19 @@ def covar(
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("covar", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("covar", _trim([value_y, value_x]), False, filter, None, _null_treatment(None))
 
 
-def cume_dist(
-    *args: ExprLike,
-    partition_by: ExprLike | Sequence[ExprLike] | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    window_frame: WindowFrame | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def cume_dist(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
     """
     Relative rank of the current row: (number of rows preceding or peer with the current row) / (total rows).
 
     SQL: ``cume_dist()``
     """
-    return _window(
-        "cume_dist", args, [], partition_by, order_by, window_frame, null_treatment
-    )
+    return _window("cume_dist", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
 
 
-def current_date(*args: ExprLike) -> Expr:
+def current_date() -> Expr:
     """
     Returns the current date in the session time zone.
 
@@ -2228,10 +2117,10 @@ def current_date(*args: ExprLike) -> Expr:
 
     SQL: ``current_date()``
     """
-    return _scalar("current_date", args)
+    return _scalar("current_date", _trim([]))
 
 
-def today(*args: ExprLike) -> Expr:
+def today() -> Expr:
     """
     Returns the current date in the session time zone.
 
@@ -2241,10 +2130,10 @@ def today(*args: ExprLike) -> Expr:
 
     SQL: ``current_date()``
     """
-    return _scalar("today", args)
+    return _scalar("today", _trim([]))
 
 
-def current_time(*args: ExprLike) -> Expr:
+def current_time() -> Expr:
     """
     Returns the current time in the session time zone.
 
@@ -2254,10 +2143,10 @@ def current_time(*args: ExprLike) -> Expr:
 
     SQL: ``current_time()``
     """
-    return _scalar("current_time", args)
+    return _scalar("current_time", _trim([]))
 
 
-def date_bin(*args: ExprLike) -> Expr:
+def date_bin(stride: ExprLike, source: ExprLike, origin: ExprLike) -> Expr:
     """
     Calculates time intervals and returns the start of the interval nearest to the specified timestamp. Use `date_bin` to downsample time series data by grouping rows into time-based "bins" or "windows" and applying an aggregate or selector function to each window.
 
@@ -2270,10 +2159,10 @@ def date_bin(*args: ExprLike) -> Expr:
         expression: Time expression to operate on. Can be a constant, column, or function.
         origin_timestamp: Optional. Starting point used to determine bin boundaries. If not specified defaults 1970-01-01T00:00:00Z (the UNIX epoch in UTC). The following intervals are supported: - nanoseconds - microseconds - milliseconds - seconds - minutes - hours - days - weeks - months - years - century
     """
-    return _scalar("date_bin", args)
+    return _scalar("date_bin", _trim([stride, source, origin]))
 
 
-def date_part(*args: ExprLike) -> Expr:
+def date_part(part: ExprLike, date: ExprLike) -> Expr:
     """
     Returns the specified part of the date as an integer.
 
@@ -2283,10 +2172,10 @@ def date_part(*args: ExprLike) -> Expr:
         part: Part of the date to return. The following date parts are supported: - year - isoyear (ISO 8601 week-numbering year) - quarter (emits value in inclusive range [1, 4] based on which quartile of the year the date is in) - month - week (week of the year) - day (day of the month) - hour - minute - second - millisecond - microsecond - nanosecond - dow (day of the week where Sunday is 0) - doy (day of the year) - epoch (seconds since Unix epoch for timestamps/dates, total seconds for intervals) - isodow (ISO 8601 day of the week where Monday is 1 and Sunday is 7)
         expression: Time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar("date_part", args)
+    return _scalar("date_part", _trim([part, date]))
 
 
-def datepart(*args: ExprLike) -> Expr:
+def datepart(part: ExprLike, date: ExprLike) -> Expr:
     """
     Returns the specified part of the date as an integer.
 
@@ -2298,10 +2187,10 @@ def datepart(*args: ExprLike) -> Expr:
         part: Part of the date to return. The following date parts are supported: - year - isoyear (ISO 8601 week-numbering year) - quarter (emits value in inclusive range [1, 4] based on which quartile of the year the date is in) - month - week (week of the year) - day (day of the month) - hour - minute - second - millisecond - microsecond - nanosecond - dow (day of the week where Sunday is 0) - doy (day of the year) - epoch (seconds since Unix epoch for timestamps/dates, total seconds for intervals) - isodow (ISO 8601 day of the week where Monday is 1 and Sunday is 7)
         expression: Time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar("datepart", args)
+    return _scalar("datepart", _trim([part, date]))
 
 
-def date_trunc(*args: ExprLike) -> Expr:
+def date_trunc(part: ExprLike, date: ExprLike) -> Expr:
     """
     Truncates a timestamp or time value to a specified precision.
 
@@ -2311,10 +2200,10 @@ def date_trunc(*args: ExprLike) -> Expr:
         precision: Time precision to truncate to. The following precisions are supported: For Timestamp types: - year / YEAR - quarter / QUARTER - month / MONTH - week / WEEK - day / DAY - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND For Time types (hour, minute, second, millisecond, microsecond only): - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND
         expression: Timestamp or time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar("date_trunc", args)
+    return _scalar("date_trunc", _trim([part, date]))
 
 
-def datetrunc(*args: ExprLike) -> Expr:
+def datetrunc(part: ExprLike, date: ExprLike) -> Expr:
     """
     Truncates a timestamp or time value to a specified precision.
 
@@ -2326,10 +2215,10 @@ def datetrunc(*args: ExprLike) -> Expr:
         precision: Time precision to truncate to. The following precisions are supported: For Timestamp types: - year / YEAR - quarter / QUARTER - month / MONTH - week / WEEK - day / DAY - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND For Time types (hour, minute, second, millisecond, microsecond only): - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND
         expression: Timestamp or time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar("datetrunc", args)
+    return _scalar("datetrunc", _trim([part, date]))
 
 
-def decode(*args: ExprLike) -> Expr:
+def decode(expr: ExprLike, encoding: ExprLike) -> Expr:
     """
     Decode binary data from textual representation in string.
 
@@ -2339,10 +2228,10 @@ def decode(*args: ExprLike) -> Expr:
         expression: Expression containing encoded string data
         format: Same arguments as [encode](#encode)
     """
-    return _scalar("decode", args)
+    return _scalar("decode", _trim([expr, encoding]))
 
 
-def degrees(*args: ExprLike) -> Expr:
+def degrees(arg: ExprLike) -> Expr:
     """
     Converts radians to degrees.
 
@@ -2351,27 +2240,19 @@ def degrees(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("degrees", args)
+    return _scalar("degrees", _trim([arg]))
 
 
-def dense_rank(
-    *args: ExprLike,
-    partition_by: ExprLike | Sequence[ExprLike] | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    window_frame: WindowFrame | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def dense_rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
     """
     Returns the rank of the current row without gaps. This function ranks rows in a dense manner, meaning consecutive ranks are assigned even for identical values.
 
     SQL: ``dense_rank()``
     """
-    return _window(
-        "dense_rank", args, [], partition_by, order_by, window_frame, null_treatment
-    )
+    return _window("dense_rank", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
 
 
-def digest(*args: ExprLike) -> Expr:
+def digest(value: ExprLike, method: ExprLike) -> Expr:
     """
     Computes the binary hash of an expression using the specified algorithm.
 
@@ -2381,10 +2262,10 @@ def digest(*args: ExprLike) -> Expr:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         algorithm: String expression specifying algorithm to use. Must be one of: - md5 - sha224 - sha256 - sha384 - sha512 - blake2s - blake2b - blake3
     """
-    return _scalar("digest", args)
+    return _scalar("digest", _trim([value, method]))
 
 
-def empty(*args: ExprLike) -> Expr:
+def empty(array: ExprLike) -> Expr:
     """
     Returns 1 for an empty array or 0 for a non-empty array.
 
@@ -2393,24 +2274,10 @@ def empty(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("empty", args)
+    return _scalar("empty", _trim([array]))
 
 
-def array_empty(*args: ExprLike) -> Expr:
-    """
-    Returns 1 for an empty array or 0 for a non-empty array.
-
-    Alias of :func:`empty`.
-
-    SQL: ``empty(array)``
-
-    Arguments:
-        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
-    """
-    return _scalar("array_empty", args)
-
-
-def list_empty(*args: ExprLike) -> Expr:
+def array_empty(array: ExprLike) -> Expr:
     """
     Returns 1 for an empty array or 0 for a non-empty array.
 
@@ -2421,10 +2288,24 @@ def list_empty(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("list_empty", args)
+    return _scalar("array_empty", _trim([array]))
 
 
-def encode(*args: ExprLike) -> Expr:
+def list_empty(array: ExprLike) -> Expr:
+    """
+    Returns 1 for an empty array or 0 for a non-empty array.
+
+    Alias of :func:`empty`.
+
+    SQL: ``empty(array)``
+
+    Arguments:
+        array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+    """
+    return _scalar("list_empty", _trim([array]))
+
+
+def encode(expr: ExprLike, encoding: ExprLike) -> Expr:
     """
     Encode binary data into a textual representation.
 
@@ -2434,10 +2315,10 @@ def encode(*args: ExprLike) -> Expr:
         expression: Expression containing string or binary data
         format: Supported formats are: `base64`, `base64pad`, `hex`
     """
-    return _scalar("encode", args)
+    return _scalar("encode", _trim([expr, encoding]))
 
 
-def ends_with(*args: ExprLike) -> Expr:
+def ends_with(arg: ExprLike, suffix: ExprLike) -> Expr:
     """
     Tests if a string ends with a substring.
 
@@ -2447,10 +2328,10 @@ def ends_with(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring to test for.
     """
-    return _scalar("ends_with", args)
+    return _scalar("ends_with", _trim([arg, suffix]))
 
 
-def exp(*args: ExprLike) -> Expr:
+def exp(arg: ExprLike) -> Expr:
     """
     Returns the base-e exponential of a number.
 
@@ -2459,10 +2340,10 @@ def exp(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("exp", args)
+    return _scalar("exp", _trim([arg]))
 
 
-def factorial(*args: ExprLike) -> Expr:
+def factorial(arg: ExprLike) -> Expr:
     """
     Factorial of a non-negative integer. Errors if the argument is negative or the result overflows.
 
@@ -2471,10 +2352,10 @@ def factorial(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("factorial", args)
+    return _scalar("factorial", _trim([arg]))
 
 
-def file_row_index(*args: ExprLike) -> Expr:
+def file_row_index() -> Expr:
     """
     Returns the zero-based row offset within the source file
     that produced the current row.
@@ -2487,10 +2368,10 @@ def file_row_index(*args: ExprLike) -> Expr:
 
     SQL: ``file_row_index()``
     """
-    return _scalar("file_row_index", args)
+    return _scalar("file_row_index", _trim([]))
 
 
-def find_in_set(*args: ExprLike) -> Expr:
+def find_in_set(string: ExprLike, string_list: ExprLike) -> Expr:
     """
     Returns a value in the range of 1 to N if the string str is in the string list strlist consisting of N substrings.
 
@@ -2500,16 +2381,10 @@ def find_in_set(*args: ExprLike) -> Expr:
         str: String expression to find in strlist.
         strlist: A string list is a string composed of substrings separated by , characters.
     """
-    return _scalar("find_in_set", args)
+    return _scalar("find_in_set", _trim([string, string_list]))
 
 
-def first_value(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def first_value(expression: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = None) -> Expr:
     """
     Returns the first element in an aggregation group according to the requested ordering. If no ordering is given, returns an arbitrary element from the group.
 
@@ -2518,10 +2393,10 @@ def first_value(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("first_value", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("first_value", _trim([expression]), False, filter, order_by, _null_treatment(null_treatment))
 
 
-def flatten(*args: ExprLike) -> Expr:
+def flatten(array: ExprLike) -> Expr:
     """
     Converts an array of arrays to a flat array.
 
@@ -2535,10 +2410,10 @@ def flatten(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("flatten", args)
+    return _scalar("flatten", _trim([array]))
 
 
-def floor(*args: ExprLike) -> Expr:
+def floor(arg: ExprLike) -> Expr:
     """
     Returns the nearest integer less than or equal to a number.
 
@@ -2547,10 +2422,10 @@ def floor(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("floor", args)
+    return _scalar("floor", _trim([arg]))
 
 
-def from_unixtime(*args: ExprLike) -> Expr:
+def from_unixtime(arg: ExprLike) -> Expr:
     """
     Converts an integer to RFC3339 timestamp format (`YYYY-MM-DDT00:00:00.000000000Z`). Integers and unsigned integers are interpreted as seconds since the unix epoch (`1970-01-01T00:00:00Z`) return the corresponding timestamp.
 
@@ -2560,10 +2435,10 @@ def from_unixtime(*args: ExprLike) -> Expr:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         timezone: Optional timezone to use when converting the integer to a timestamp. If not provided, the default timezone is UTC.
     """
-    return _scalar("from_unixtime", args)
+    return _scalar("from_unixtime", _trim([arg]))
 
 
-def gcd(*args: ExprLike) -> Expr:
+def gcd(x: ExprLike, y: ExprLike) -> Expr:
     """
     Returns the greatest common divisor of `expression_x` and `expression_y`. Returns 0 if both inputs are zero.
 
@@ -2573,10 +2448,10 @@ def gcd(*args: ExprLike) -> Expr:
         expression_x: First numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_y: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("gcd", args)
+    return _scalar("gcd", _trim([x, y]))
 
 
-def generate_series(*args: ExprLike) -> Expr:
+def generate_series(*args: ExprLike, **kwargs: Any) -> Expr:
     """
     Similar to the range function, but it includes the upper bound.
 
@@ -2588,10 +2463,10 @@ generate_series(start, stop[, step])``
         end: End of the series (included). Type must be the same as start.
         step: Increase by step (can not be 0). Steps less than a day are supported only for timestamp ranges.
     """
-    return _scalar("generate_series", args)
+    return _scalar("generate_series", _trim([*args]))
 
 
-def get_field(*args: ExprLike) -> Expr:
+def get_field(expr: ExprLike, *names: ExprLike) -> Expr:
     """
     Returns a field within a map or a struct with the given key.
         Supports nested field access by providing multiple field names.
@@ -2607,7 +2482,7 @@ def get_field(*args: ExprLike) -> Expr:
         expression: The map or struct to retrieve a field from.
         field_name: The field name(s) to access, in order for nested access. Must evaluate to strings.
     """
-    return _scalar("get_field", args)
+    return _scalar("get_field", _trim([expr, *names]))
 
 
 def greatest(*args: ExprLike) -> Expr:
@@ -2619,16 +2494,10 @@ def greatest(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expressions to compare and return the greatest value.. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
     """
-    return _scalar("greatest", args)
+    return _scalar("greatest", _trim([*args]))
 
 
-def grouping(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def grouping(expression: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns 1 if the data is aggregated across the specified column, or 0 if it is not aggregated in the result set.
 
@@ -2637,10 +2506,10 @@ def grouping(
     Arguments:
         expression: Expression to evaluate whether data is aggregated across the specified column. Can be a constant, column, or function.
     """
-    return _aggregate("grouping", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("grouping", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
 
-def initcap(*args: ExprLike) -> Expr:
+def initcap(string: ExprLike) -> Expr:
     """
     Capitalizes the first character in each word in the input string. Words are delimited by non-alphanumeric characters.
 
@@ -2649,10 +2518,10 @@ def initcap(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("initcap", args)
+    return _scalar("initcap", _trim([string]))
 
 
-def inner_product(*args: ExprLike) -> Expr:
+def inner_product(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the inner product (dot product) of two input arrays of equal length, computed as `sum(array1[i] * array2[i])`. Returns NULL if either array is NULL or contains NULL elements. Returns 0.0 for two empty arrays.
 
@@ -2662,10 +2531,10 @@ def inner_product(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("inner_product", args)
+    return _scalar("inner_product", _trim([array1, array2]))
 
 
-def dot_product(*args: ExprLike) -> Expr:
+def dot_product(array1: ExprLike, array2: ExprLike) -> Expr:
     """
     Returns the inner product (dot product) of two input arrays of equal length, computed as `sum(array1[i] * array2[i])`. Returns NULL if either array is NULL or contains NULL elements. Returns 0.0 for two empty arrays.
 
@@ -2677,10 +2546,10 @@ def dot_product(*args: ExprLike) -> Expr:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
     """
-    return _scalar("dot_product", args)
+    return _scalar("dot_product", _trim([array1, array2]))
 
 
-def input_file_name(*args: ExprLike) -> Expr:
+def input_file_name() -> Expr:
     """
     Returns the path of the input file that produced the current row.
 
@@ -2692,10 +2561,10 @@ def input_file_name(*args: ExprLike) -> Expr:
 
     SQL: ``input_file_name()``
     """
-    return _scalar("input_file_name", args)
+    return _scalar("input_file_name", _trim([]))
 
 
-def isnan(*args: ExprLike) -> Expr:
+def isnan(expr: ExprLike) -> Expr:
     """
     Returns true if a given number is +NaN or -NaN otherwise returns false.
 
@@ -2704,10 +2573,10 @@ def isnan(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("isnan", args)
+    return _scalar("isnan", _trim([expr]))
 
 
-def iszero(*args: ExprLike) -> Expr:
+def iszero(arg: ExprLike) -> Expr:
     """
     Returns true if a given number is +0.0 or -0.0 otherwise returns false.
 
@@ -2716,18 +2585,10 @@ def iszero(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("iszero", args)
+    return _scalar("iszero", _trim([arg]))
 
 
-def lag(
-    *args: ExprLike,
-    shift_offset: ExprLike = None,
-    default_value: ExprLike = None,
-    partition_by: ExprLike | Sequence[ExprLike] | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    window_frame: WindowFrame | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def lag(arg: ExprLike, shift_offset: ExprLike = 1, default_value: ExprLike = None, partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = None) -> Expr:
     """
     Returns value evaluated at the row that is offset rows before the current row within the partition; if there is no such row, instead return default (which must be of the same type as value).
 
@@ -2738,18 +2599,10 @@ def lag(
         offset: Integer. Specifies how many rows back the value of expression should be retrieved. Defaults to 1.
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
     """
-    return _window(
-        "lag", args, [(shift_offset, 1), (default_value, None)], partition_by, order_by, window_frame, null_treatment
-    )
+    return _window("lag", _trim([arg, shift_offset, default_value]), [], partition_by, order_by, None, _null_treatment(null_treatment))
 
 
-def last_value(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def last_value(expression: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = None) -> Expr:
     """
     Returns the last element in an aggregation group according to the requested ordering. If no ordering is given, returns an arbitrary element from the group.
 
@@ -2758,10 +2611,10 @@ def last_value(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("last_value", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("last_value", _trim([expression]), False, filter, order_by, _null_treatment(null_treatment))
 
 
-def lcm(*args: ExprLike) -> Expr:
+def lcm(x: ExprLike, y: ExprLike) -> Expr:
     """
     Returns the least common multiple of `expression_x` and `expression_y`. Returns 0 if either input is zero.
 
@@ -2771,18 +2624,10 @@ def lcm(*args: ExprLike) -> Expr:
         expression_x: First numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_y: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("lcm", args)
+    return _scalar("lcm", _trim([x, y]))
 
 
-def lead(
-    *args: ExprLike,
-    shift_offset: ExprLike = None,
-    default_value: ExprLike = None,
-    partition_by: ExprLike | Sequence[ExprLike] | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    window_frame: WindowFrame | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def lead(arg: ExprLike, shift_offset: ExprLike = 1, default_value: ExprLike = None, partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = None) -> Expr:
     """
     Returns value evaluated at the row that is offset rows after the current row within the partition; if there is no such row, instead return default (which must be of the same type as value).
 
@@ -2793,9 +2638,7 @@ def lead(
         offset: Integer. Specifies how many rows forward the value of expression should be retrieved. Defaults to 1.
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
     """
-    return _window(
-        "lead", args, [(shift_offset, 1), (default_value, None)], partition_by, order_by, window_frame, null_treatment
-    )
+    return _window("lead", _trim([arg, shift_offset, default_value]), [], partition_by, order_by, None, _null_treatment(null_treatment))
 
 
 def least(*args: ExprLike) -> Expr:
@@ -2807,10 +2650,10 @@ def least(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expressions to compare and return the smallest value. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
     """
-    return _scalar("least", args)
+    return _scalar("least", _trim([*args]))
 
 
-def left(*args: ExprLike) -> Expr:
+def left(string: ExprLike, n: ExprLike) -> Expr:
     """
     Returns a specified number of characters from the left side of a string.
 
@@ -2820,10 +2663,10 @@ def left(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of characters to return.
     """
-    return _scalar("left", args)
+    return _scalar("left", _trim([string, n]))
 
 
-def levenshtein(*args: ExprLike) -> Expr:
+def levenshtein(string1: ExprLike, string2: ExprLike) -> Expr:
     """
     Returns the [`Levenshtein distance`](https://en.wikipedia.org/wiki/Levenshtein_distance) between the two given strings.
 
@@ -2833,10 +2676,10 @@ def levenshtein(*args: ExprLike) -> Expr:
         str1: String expression to compute Levenshtein distance with str2.
         str2: String expression to compute Levenshtein distance with str1.
     """
-    return _scalar("levenshtein", args)
+    return _scalar("levenshtein", _trim([string1, string2]))
 
 
-def ln(*args: ExprLike) -> Expr:
+def ln(arg: ExprLike) -> Expr:
     """
     Returns the natural logarithm of a number.
 
@@ -2845,10 +2688,10 @@ def ln(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("ln", args)
+    return _scalar("ln", _trim([arg]))
 
 
-def log(*args: ExprLike) -> Expr:
+def log(base: ExprLike, num: ExprLike) -> Expr:
     """
     Returns the base-x logarithm of a number. Can either provide a specified base, or if omitted then takes the base-10 of a number.
 
@@ -2859,10 +2702,10 @@ log(numeric_expression)``
         base: Base numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("log", args)
+    return _scalar("log", _trim([base, num]))
 
 
-def log10(*args: ExprLike) -> Expr:
+def log10(arg: ExprLike) -> Expr:
     """
     Returns the base-10 logarithm of a number.
 
@@ -2871,10 +2714,10 @@ def log10(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("log10", args)
+    return _scalar("log10", _trim([arg]))
 
 
-def log2(*args: ExprLike) -> Expr:
+def log2(arg: ExprLike) -> Expr:
     """
     Returns the base-2 logarithm of a number.
 
@@ -2883,10 +2726,10 @@ def log2(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("log2", args)
+    return _scalar("log2", _trim([arg]))
 
 
-def lower(*args: ExprLike) -> Expr:
+def lower(arg: ExprLike) -> Expr:
     """
     Converts a string to lower-case.
 
@@ -2895,10 +2738,10 @@ def lower(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("lower", args)
+    return _scalar("lower", _trim([arg]))
 
 
-def lpad(*args: ExprLike) -> Expr:
+def lpad(string: ExprLike, count: ExprLike, characters: ExprLike = None) -> Expr:
     """
     Pads the left side of a string with another string to a specified string length.
 
@@ -2909,10 +2752,10 @@ def lpad(*args: ExprLike) -> Expr:
         n: String length to pad to. If the input string is longer than this length, it is truncated (on the right).
         padding_str: Optional string expression to pad with. Can be a constant, column, or function, and any combination of string operators. _Default is a space._
     """
-    return _scalar("lpad", args)
+    return _scalar("lpad", _trim([string, count, characters]))
 
 
-def ltrim(*args: ExprLike) -> Expr:
+def ltrim(arg: ExprLike, characters: ExprLike = None) -> Expr:
     """
     Trims the specified trim string from the beginning of a string. If no trim string is provided, spaces are removed from the start of the input string.
 
@@ -2922,7 +2765,7 @@ def ltrim(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to trim from the beginning of the input string. Can be a constant, column, or function, and any combination of arithmetic operators. _Default is a space._
     """
-    return _scalar("ltrim", args)
+    return _scalar("ltrim", _trim([arg, characters]))
 
 
 def make_array(*args: ExprLike) -> Expr:
@@ -2934,7 +2777,7 @@ def make_array(*args: ExprLike) -> Expr:
     Arguments:
         expression_n: Expression to include in the output array. Can be a constant, column, or function, and any combination of arithmetic or string operators.
     """
-    return _scalar("make_array", args)
+    return _scalar("make_array", _trim([*args]))
 
 
 def make_list(*args: ExprLike) -> Expr:
@@ -2948,10 +2791,10 @@ def make_list(*args: ExprLike) -> Expr:
     Arguments:
         expression_n: Expression to include in the output array. Can be a constant, column, or function, and any combination of arithmetic or string operators.
     """
-    return _scalar("make_list", args)
+    return _scalar("make_list", _trim([*args]))
 
 
-def make_date(*args: ExprLike) -> Expr:
+def make_date(year: ExprLike, month: ExprLike, day: ExprLike) -> Expr:
     """
     Make a date from year/month/day component parts.
 
@@ -2962,10 +2805,10 @@ def make_date(*args: ExprLike) -> Expr:
         month: Month to use when making the date. Can be a constant, column or function, and any combination of arithmetic operators.
         day: Day to use when making the date. Can be a constant, column or function, and any combination of arithmetic operators.
     """
-    return _scalar("make_date", args)
+    return _scalar("make_date", _trim([year, month, day]))
 
 
-def make_time(*args: ExprLike) -> Expr:
+def make_time(hour: ExprLike, minute: ExprLike, second: ExprLike) -> Expr:
     """
     Make a time from hour/minute/second component parts.
 
@@ -2976,7 +2819,7 @@ def make_time(*args: ExprLike) -> Expr:
         minute: Minute to use when making the time. Can be a constant, column or function, and any combination of arithmetic operators.
         second: Second to use when making the time. Can be a constant, column or function, and any combination of arithmetic operators.
     """
-    return _scalar("make_time", args)
+    return _scalar("make_time", _trim([hour, minute, second]))
 
 
 def map(*args: ExprLike) -> Expr:
@@ -2996,7 +2839,7 @@ make_map(['key1', 'key2'], ['value1', 'value2'])``
     return _scalar("map", args)
 
 
-def map_entries(*args: ExprLike) -> Expr:
+def map_entries(map: ExprLike) -> Expr:
     """
     Returns a list of all entries in the map.
 
@@ -3005,10 +2848,10 @@ def map_entries(*args: ExprLike) -> Expr:
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
     """
-    return _scalar("map_entries", args)
+    return _scalar("map_entries", _trim([map]))
 
 
-def map_extract(*args: ExprLike) -> Expr:
+def map_extract(map: ExprLike, key: ExprLike) -> Expr:
     """
     Returns a list containing the value for the given key or an empty list if the key is not present in the map.
 
@@ -3018,10 +2861,10 @@ def map_extract(*args: ExprLike) -> Expr:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
         key: Key to extract from the map. Can be a constant, column, or function, any combination of arithmetic or string operators, or a named expression of the previously listed.
     """
-    return _scalar("map_extract", args)
+    return _scalar("map_extract", _trim([map, key]))
 
 
-def element_at(*args: ExprLike) -> Expr:
+def element_at(map: ExprLike, key: ExprLike) -> Expr:
     """
     Returns a list containing the value for the given key or an empty list if the key is not present in the map.
 
@@ -3033,10 +2876,10 @@ def element_at(*args: ExprLike) -> Expr:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
         key: Key to extract from the map. Can be a constant, column, or function, any combination of arithmetic or string operators, or a named expression of the previously listed.
     """
-    return _scalar("element_at", args)
+    return _scalar("element_at", _trim([map, key]))
 
 
-def map_keys(*args: ExprLike) -> Expr:
+def map_keys(map: ExprLike) -> Expr:
     """
     Returns a list of all keys in the map.
 
@@ -3045,10 +2888,10 @@ def map_keys(*args: ExprLike) -> Expr:
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
     """
-    return _scalar("map_keys", args)
+    return _scalar("map_keys", _trim([map]))
 
 
-def map_values(*args: ExprLike) -> Expr:
+def map_values(map: ExprLike) -> Expr:
     """
     Returns a list of all values in the map.
 
@@ -3057,16 +2900,10 @@ def map_values(*args: ExprLike) -> Expr:
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
     """
-    return _scalar("map_values", args)
+    return _scalar("map_values", _trim([map]))
 
 
-def max(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def max(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the maximum value in the specified column.
 
@@ -3075,10 +2912,10 @@ def max(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("max", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("max", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def md5(*args: ExprLike) -> Expr:
+def md5(arg: ExprLike) -> Expr:
     """
     Computes an MD5 128-bit checksum for a string expression.
 
@@ -3087,16 +2924,10 @@ def md5(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("md5", args)
+    return _scalar("md5", _trim([arg]))
 
 
-def median(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def median(expression: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the median value in the specified column.
 
@@ -3105,16 +2936,10 @@ def median(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("median", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("median", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
 
-def min(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def min(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the minimum value in the specified column.
 
@@ -3123,10 +2948,10 @@ def min(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("min", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("min", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def named_struct(*args: ExprLike) -> Expr:
+def named_struct(name_pairs: ExprLike) -> Expr:
     """
     Returns an Arrow struct using the specified name and input expressions pairs.
     For information on comparing and ordering struct values (including `NULL` handling),
@@ -3138,10 +2963,10 @@ def named_struct(*args: ExprLike) -> Expr:
         expression_n_name: Name of the column field. Must be a constant string.
         expression_n_input: Expression to include in the output struct. Can be a constant, column, or function, and any combination of arithmetic or string operators.
     """
-    return _scalar("named_struct", args)
+    return _scalar("named_struct", _trim([name_pairs]))
 
 
-def nanvl(*args: ExprLike) -> Expr:
+def nanvl(x: ExprLike, y: ExprLike) -> Expr:
     """
     Returns the first argument if it's not _NaN_.
     Returns the second argument otherwise.
@@ -3152,10 +2977,10 @@ def nanvl(*args: ExprLike) -> Expr:
         expression_x: Numeric expression to return if it's not _NaN_. Can be a constant, column, or function, and any combination of arithmetic operators.
         expression_y: Numeric expression to return if the first expression is _NaN_. Can be a constant, column, or function, and any combination of arithmetic operators.
     """
-    return _scalar("nanvl", args)
+    return _scalar("nanvl", _trim([x, y]))
 
 
-def now(*args: ExprLike) -> Expr:
+def now() -> Expr:
     """
     Returns the current timestamp in the system configured timezone (None by default).
 
@@ -3163,10 +2988,10 @@ def now(*args: ExprLike) -> Expr:
 
     SQL: ``now()``
     """
-    return _scalar("now", args)
+    return _scalar("now", _trim([]))
 
 
-def current_timestamp(*args: ExprLike) -> Expr:
+def current_timestamp() -> Expr:
     """
     Returns the current timestamp in the system configured timezone (None by default).
 
@@ -3176,16 +3001,10 @@ def current_timestamp(*args: ExprLike) -> Expr:
 
     SQL: ``now()``
     """
-    return _scalar("current_timestamp", args)
+    return _scalar("current_timestamp", _trim([]))
 
 
-def nth_value(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def nth_value(expression: ExprLike, n: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = None) -> Expr:
     """
     Returns the nth value in a group of values.
 
@@ -3195,16 +3014,10 @@ def nth_value(
         expression: The column or expression to retrieve the nth value from.
         n: The position (nth) of the value to retrieve, based on the ordering.
     """
-    return _aggregate("nth_value", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("nth_value", _trim([expression, n]), False, filter, order_by, _null_treatment(null_treatment))
 
 
-def ntile(
-    *args: ExprLike,
-    partition_by: ExprLike | Sequence[ExprLike] | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    window_frame: WindowFrame | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def ntile(groups: ExprLike, partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
     """
     Integer ranging from 1 to the argument value, dividing the partition as equally as possible
 
@@ -3213,12 +3026,10 @@ def ntile(
     Arguments:
         expression: An integer describing the number groups the partition should be split into
     """
-    return _window(
-        "ntile", args, [], partition_by, order_by, window_frame, null_treatment
-    )
+    return _window("ntile", _trim([groups]), [], partition_by, order_by, None, _null_treatment(None))
 
 
-def nullif(*args: ExprLike) -> Expr:
+def nullif(expr1: ExprLike, expr2: ExprLike) -> Expr:
     """
     Returns _null_ if _expression1_ equals _expression2_; otherwise it returns _expression1_.
     This can be used to perform the inverse operation of [`coalesce`](#coalesce).
@@ -3229,10 +3040,10 @@ def nullif(*args: ExprLike) -> Expr:
         expression1: Expression to compare and return if equal to expression2. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to compare to expression1. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("nullif", args)
+    return _scalar("nullif", _trim([expr1, expr2]))
 
 
-def nvl(*args: ExprLike) -> Expr:
+def nvl(x: ExprLike, y: ExprLike) -> Expr:
     """
     Returns _expression2_ if _expression1_ is NULL otherwise it returns _expression1_ and _expression2_ is not evaluated. This function can be used to substitute a default value for NULL values.
 
@@ -3242,10 +3053,10 @@ def nvl(*args: ExprLike) -> Expr:
         expression1: Expression to return if not null. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("nvl", args)
+    return _scalar("nvl", _trim([x, y]))
 
 
-def ifnull(*args: ExprLike) -> Expr:
+def ifnull(x: ExprLike, y: ExprLike) -> Expr:
     """
     Returns _expression2_ if _expression1_ is NULL otherwise it returns _expression1_ and _expression2_ is not evaluated. This function can be used to substitute a default value for NULL values.
 
@@ -3257,10 +3068,10 @@ def ifnull(*args: ExprLike) -> Expr:
         expression1: Expression to return if not null. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("ifnull", args)
+    return _scalar("ifnull", _trim([x, y]))
 
 
-def nvl2(*args: ExprLike) -> Expr:
+def nvl2(x: ExprLike, y: ExprLike, z: ExprLike) -> Expr:
     """
     Returns _expression2_ if _expression1_ is not NULL; otherwise it returns _expression3_.
 
@@ -3271,10 +3082,10 @@ def nvl2(*args: ExprLike) -> Expr:
         expression2: Expression to return if expr1 is not null. Can be a constant, column, or function, and any combination of operators.
         expression3: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("nvl2", args)
+    return _scalar("nvl2", _trim([x, y, z]))
 
 
-def octet_length(*args: ExprLike) -> Expr:
+def octet_length(arg: ExprLike) -> Expr:
     """
     Returns the length of a string in bytes.
 
@@ -3283,10 +3094,10 @@ def octet_length(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("octet_length", args)
+    return _scalar("octet_length", _trim([arg]))
 
 
-def overlay(*args: ExprLike) -> Expr:
+def overlay(string: ExprLike, substring: ExprLike, start: ExprLike, length: ExprLike = None) -> Expr:
     """
     Returns the string which is replaced by another string from the specified position and specified count length.
 
@@ -3298,33 +3109,19 @@ def overlay(*args: ExprLike) -> Expr:
         pos: The start position to start the replace in str.
         count: The count of characters to be replaced from start position of str. If not specified, will use substr length instead.
     """
-    return _scalar("overlay", args)
+    return _scalar("overlay", _trim([string, substring, start, length]))
 
 
-def percent_rank(
-    *args: ExprLike,
-    partition_by: ExprLike | Sequence[ExprLike] | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    window_frame: WindowFrame | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def percent_rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
     """
     Returns the percentage rank of the current row within its partition. The value ranges from 0 to 1 and is computed as `(rank - 1) / (total_rows - 1)`.
 
     SQL: ``percent_rank()``
     """
-    return _window(
-        "percent_rank", args, [], partition_by, order_by, window_frame, null_treatment
-    )
+    return _window("percent_rank", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
 
 
-def percentile_cont(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def percentile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the exact percentile of input values, interpolating between values if needed.
 
@@ -3334,16 +3131,10 @@ def percentile_cont(
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
     """
-    return _aggregate("percentile_cont", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("percentile_cont", _trim([sort_expression, percentile]), distinct, filter, None, _null_treatment(None))
 
 
-def quantile_cont(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def quantile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the exact percentile of input values, interpolating between values if needed.
 
@@ -3355,19 +3146,19 @@ def quantile_cont(
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
     """
-    return _aggregate("quantile_cont", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("quantile_cont", _trim([sort_expression, percentile]), distinct, filter, None, _null_treatment(None))
 
 
-def pi(*args: ExprLike) -> Expr:
+def pi() -> Expr:
     """
     Returns an approximate value of π.
 
     SQL: ``pi()``
     """
-    return _scalar("pi", args)
+    return _scalar("pi", _trim([]))
 
 
-def power(*args: ExprLike) -> Expr:
+def power(base: ExprLike, exponent: ExprLike) -> Expr:
     """
     Returns a base expression raised to the power of an exponent.
 
@@ -3377,10 +3168,10 @@ def power(*args: ExprLike) -> Expr:
         base: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         exponent: Exponent numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("power", args)
+    return _scalar("power", _trim([base, exponent]))
 
 
-def pow(*args: ExprLike) -> Expr:
+def pow(base: ExprLike, exponent: ExprLike) -> Expr:
     """
     Returns a base expression raised to the power of an exponent.
 
@@ -3392,10 +3183,10 @@ def pow(*args: ExprLike) -> Expr:
         base: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         exponent: Exponent numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("pow", args)
+    return _scalar("pow", _trim([base, exponent]))
 
 
-def radians(*args: ExprLike) -> Expr:
+def radians(arg: ExprLike) -> Expr:
     """
     Converts degrees to radians.
 
@@ -3404,20 +3195,20 @@ def radians(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("radians", args)
+    return _scalar("radians", _trim([arg]))
 
 
-def random(*args: ExprLike) -> Expr:
+def random() -> Expr:
     """
     Returns a random float value in the range [0, 1).
     The random seed is unique to each row.
 
     SQL: ``random()``
     """
-    return _scalar("random", args)
+    return _scalar("random", _trim([]))
 
 
-def rand(*args: ExprLike) -> Expr:
+def rand() -> Expr:
     """
     Returns a random float value in the range [0, 1).
     The random seed is unique to each row.
@@ -3426,10 +3217,10 @@ def rand(*args: ExprLike) -> Expr:
 
     SQL: ``random()``
     """
-    return _scalar("rand", args)
+    return _scalar("rand", _trim([]))
 
 
-def range(*args: ExprLike) -> Expr:
+def range(*args: ExprLike, **kwargs: Any) -> Expr:
     """
     Returns an Arrow array between start and stop with step. The range start..end contains all values with start <= x < end. It is empty if start >= end. Step cannot be 0.
 
@@ -3441,27 +3232,19 @@ range(start, stop[, step])``
         end: End of the range (not included). Type must be the same as start.
         step: Increase by step (cannot be 0). Steps less than a day are supported only for timestamp ranges.
     """
-    return _scalar("range", args)
+    return _scalar("range", _trim([*args]))
 
 
-def rank(
-    *args: ExprLike,
-    partition_by: ExprLike | Sequence[ExprLike] | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    window_frame: WindowFrame | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
     """
     Returns the rank of the current row within its partition, allowing gaps between ranks. This function provides a ranking similar to `row_number`, but skips ranks for identical values.
 
     SQL: ``rank()``
     """
-    return _window(
-        "rank", args, [], partition_by, order_by, window_frame, null_treatment
-    )
+    return _window("rank", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
 
 
-def regexp_count(*args: ExprLike) -> Expr:
+def regexp_count(string: ExprLike, pattern: ExprLike, start: ExprLike = None, flags: ExprLike = None) -> Expr:
     """
     Returns the number of matches that a [regular expression](https://docs.rs/regex/latest/regex/#syntax) has in a string.
 
@@ -3473,10 +3256,10 @@ def regexp_count(*args: ExprLike) -> Expr:
         start: Optional start position (the first position is 1) to search for the regular expression. Can be a constant, column, or function.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
     """
-    return _scalar("regexp_count", args)
+    return _scalar("regexp_count", _trim([string, pattern, start, flags]))
 
 
-def regexp_instr(*args: ExprLike) -> Expr:
+def regexp_instr(values: ExprLike, regex: ExprLike, start: ExprLike = None, n: ExprLike = None, flags: ExprLike = None, sub_expr: ExprLike = None) -> Expr:
     """
     Returns the position in a string where the specified occurrence of a POSIX regular expression is located.
 
@@ -3490,10 +3273,10 @@ def regexp_instr(*args: ExprLike) -> Expr:
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
         subexpr: Optional Specifies which capture group (subexpression) to return the position for. Defaults to 0, which returns the position of the entire match.
     """
-    return _scalar("regexp_instr", args)
+    return _scalar("regexp_instr", _trim([values, regex, start, n, flags, sub_expr]))
 
 
-def regexp_like(*args: ExprLike) -> Expr:
+def regexp_like(string: ExprLike, regex: ExprLike, flags: ExprLike = None) -> Expr:
     """
     Returns true if a [regular expression](https://docs.rs/regex/latest/regex/#syntax) has at least one match in a string, false otherwise.
 
@@ -3504,10 +3287,10 @@ def regexp_like(*args: ExprLike) -> Expr:
         regexp: Regular expression to operate on. Can be a constant, column, or function, and any combination of operators.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
     """
-    return _scalar("regexp_like", args)
+    return _scalar("regexp_like", _trim([string, regex, flags]))
 
 
-def regexp_match(*args: ExprLike) -> Expr:
+def regexp_match(string: ExprLike, regex: ExprLike, flags: ExprLike = None) -> Expr:
     """
     Returns the first [regular expression](https://docs.rs/regex/latest/regex/#syntax) matches in a string.
 
@@ -3518,10 +3301,10 @@ def regexp_match(*args: ExprLike) -> Expr:
         regexp: Regular expression to match against. Can be a constant, column, or function.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
     """
-    return _scalar("regexp_match", args)
+    return _scalar("regexp_match", _trim([string, regex, flags]))
 
 
-def regexp_replace(*args: ExprLike) -> Expr:
+def regexp_replace(string: ExprLike, pattern: ExprLike, replacement: ExprLike, flags: ExprLike = None) -> Expr:
     """
     Replaces substrings in a string that match a [regular expression](https://docs.rs/regex/latest/regex/#syntax).
 
@@ -3533,16 +3316,10 @@ def regexp_replace(*args: ExprLike) -> Expr:
         replacement: Replacement string expression to operate on. Can be a constant, column, or function, and any combination of operators.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
     """
-    return _scalar("regexp_replace", args)
+    return _scalar("regexp_replace", _trim([string, pattern, replacement, flags]))
 
 
-def regr_avgx(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_avgx(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Computes the average of the independent variable (input) expression_x for the non-null paired data points.
 
@@ -3552,16 +3329,10 @@ def regr_avgx(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_avgx", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_avgx", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def regr_avgy(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_avgy(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Computes the average of the dependent variable (output) expression_y for the non-null paired data points.
 
@@ -3571,16 +3342,10 @@ def regr_avgy(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_avgy", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_avgy", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def regr_count(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_count(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Counts the number of non-null paired data points.
 
@@ -3590,16 +3355,10 @@ def regr_count(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_count", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_count", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def regr_intercept(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_intercept(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Computes the y-intercept of the linear regression line. For the equation (y = kx + b), this function returns b.
 
@@ -3609,16 +3368,10 @@ def regr_intercept(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_intercept", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_intercept", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def regr_r2(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_r2(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Computes the square of the correlation coefficient between the independent and dependent variables.
 
@@ -3628,16 +3381,10 @@ def regr_r2(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_r2", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_r2", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def regr_slope(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_slope(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the slope of the linear regression line for non-null pairs in aggregate columns. Given input column Y and X: regr_slope(Y, X) returns the slope (k in Y = k*X + b) using minimal RSS fitting.
 
@@ -3647,16 +3394,10 @@ def regr_slope(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_slope", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_slope", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def regr_sxx(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_sxx(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Computes the sum of squares of the independent variable.
 
@@ -3666,16 +3407,10 @@ def regr_sxx(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_sxx", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_sxx", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def regr_sxy(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_sxy(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Computes the sum of products of paired data points.
 
@@ -3685,16 +3420,10 @@ def regr_sxy(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_sxy", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_sxy", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def regr_syy(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def regr_syy(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Computes the sum of squares of the dependent variable.
 
@@ -3704,10 +3433,10 @@ def regr_syy(
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("regr_syy", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("regr_syy", _trim([y, x]), False, filter, None, _null_treatment(None))
 
 
-def repeat(*args: ExprLike) -> Expr:
+def repeat(string: ExprLike, n: ExprLike) -> Expr:
     """
     Returns a string with an input string repeated a specified number.
 
@@ -3717,10 +3446,10 @@ def repeat(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of times to repeat the input string.
     """
-    return _scalar("repeat", args)
+    return _scalar("repeat", _trim([string, n]))
 
 
-def replace(*args: ExprLike) -> Expr:
+def replace(string: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
     """
     Replaces all occurrences of a specified substring in a string with a new substring.
 
@@ -3731,10 +3460,10 @@ def replace(*args: ExprLike) -> Expr:
         substr: Substring expression to replace in the input string. Substring expression to operate on. Can be a constant, column, or function, and any combination of operators.
         replacement: Replacement substring expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("replace", args)
+    return _scalar("replace", _trim([string, from_val, to_val]))
 
 
-def reverse(*args: ExprLike) -> Expr:
+def reverse(arg: ExprLike) -> Expr:
     """
     Reverses the character order of a string.
 
@@ -3743,10 +3472,10 @@ def reverse(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("reverse", args)
+    return _scalar("reverse", _trim([arg]))
 
 
-def right(*args: ExprLike) -> Expr:
+def right(string: ExprLike, n: ExprLike) -> Expr:
     """
     Returns a specified number of characters from the right side of a string.
 
@@ -3756,10 +3485,10 @@ def right(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of characters to return.
     """
-    return _scalar("right", args)
+    return _scalar("right", _trim([string, n]))
 
 
-def round(*args: ExprLike) -> Expr:
+def round(value: ExprLike, decimal_places: ExprLike = None) -> Expr:
     """
     Rounds a number to the nearest integer.
 
@@ -3769,27 +3498,19 @@ def round(*args: ExprLike) -> Expr:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         decimal_places: Optional. The number of decimal places to round to. Defaults to 0.
     """
-    return _scalar("round", args)
+    return _scalar("round", _trim([value, decimal_places]))
 
 
-def row_number(
-    *args: ExprLike,
-    partition_by: ExprLike | Sequence[ExprLike] | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    window_frame: WindowFrame | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def row_number(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
     """
     Number of the current row within its partition, counting from 1.
 
     SQL: ``row_number()``
     """
-    return _window(
-        "row_number", args, [], partition_by, order_by, window_frame, null_treatment
-    )
+    return _window("row_number", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
 
 
-def rpad(*args: ExprLike) -> Expr:
+def rpad(string: ExprLike, count: ExprLike, characters: ExprLike = None) -> Expr:
     """
     Pads the right side of a string with another string to a specified string length.
 
@@ -3800,10 +3521,10 @@ def rpad(*args: ExprLike) -> Expr:
         n: String length to pad to. If the input string is longer than this length, it is truncated.
         padding_str: String expression to pad with. Can be a constant, column, or function, and any combination of string operators. _Default is a space._
     """
-    return _scalar("rpad", args)
+    return _scalar("rpad", _trim([string, count, characters]))
 
 
-def rtrim(*args: ExprLike) -> Expr:
+def rtrim(arg: ExprLike, characters: ExprLike = None) -> Expr:
     """
     Trims the specified trim string from the end of a string. If no trim string is provided, all spaces are removed from the end of the input string.
 
@@ -3813,10 +3534,10 @@ def rtrim(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to trim from the end of the input string. Can be a constant, column, or function, and any combination of arithmetic operators. _Default is a space._
     """
-    return _scalar("rtrim", args)
+    return _scalar("rtrim", _trim([arg, characters]))
 
 
-def sha224(*args: ExprLike) -> Expr:
+def sha224(arg: ExprLike) -> Expr:
     """
     Computes the SHA-224 hash of a binary string.
 
@@ -3825,10 +3546,10 @@ def sha224(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("sha224", args)
+    return _scalar("sha224", _trim([arg]))
 
 
-def sha256(*args: ExprLike) -> Expr:
+def sha256(arg: ExprLike) -> Expr:
     """
     Computes the SHA-256 hash of a binary string.
 
@@ -3837,10 +3558,10 @@ def sha256(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("sha256", args)
+    return _scalar("sha256", _trim([arg]))
 
 
-def sha384(*args: ExprLike) -> Expr:
+def sha384(arg: ExprLike) -> Expr:
     """
     Computes the SHA-384 hash of a binary string.
 
@@ -3849,10 +3570,10 @@ def sha384(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("sha384", args)
+    return _scalar("sha384", _trim([arg]))
 
 
-def sha512(*args: ExprLike) -> Expr:
+def sha512(arg: ExprLike) -> Expr:
     """
     Computes the SHA-512 hash of a binary string.
 
@@ -3861,10 +3582,10 @@ def sha512(*args: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("sha512", args)
+    return _scalar("sha512", _trim([arg]))
 
 
-def signum(*args: ExprLike) -> Expr:
+def signum(arg: ExprLike) -> Expr:
     """
     Returns the sign of a number.
     Negative numbers return `-1`.
@@ -3875,10 +3596,10 @@ def signum(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("signum", args)
+    return _scalar("signum", _trim([arg]))
 
 
-def sin(*args: ExprLike) -> Expr:
+def sin(arg: ExprLike) -> Expr:
     """
     Returns the sine of a number.
 
@@ -3887,10 +3608,10 @@ def sin(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("sin", args)
+    return _scalar("sin", _trim([arg]))
 
 
-def sinh(*args: ExprLike) -> Expr:
+def sinh(arg: ExprLike) -> Expr:
     """
     Returns the hyperbolic sine of a number.
 
@@ -3899,10 +3620,10 @@ def sinh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("sinh", args)
+    return _scalar("sinh", _trim([arg]))
 
 
-def split_part(*args: ExprLike) -> Expr:
+def split_part(string: ExprLike, delimiter: ExprLike, index: ExprLike) -> Expr:
     """
     Splits a string based on a specified delimiter and returns the substring in the specified position.
 
@@ -3913,10 +3634,10 @@ def split_part(*args: ExprLike) -> Expr:
         delimiter: String or character to split on.
         pos: Position of the part to return (counting from 1). Negative values count backward from the end of the string.
     """
-    return _scalar("split_part", args)
+    return _scalar("split_part", _trim([string, delimiter, index]))
 
 
-def sqrt(*args: ExprLike) -> Expr:
+def sqrt(arg: ExprLike) -> Expr:
     """
     Returns the square root of a number.
 
@@ -3925,10 +3646,10 @@ def sqrt(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("sqrt", args)
+    return _scalar("sqrt", _trim([arg]))
 
 
-def starts_with(*args: ExprLike) -> Expr:
+def starts_with(string: ExprLike, prefix: ExprLike) -> Expr:
     """
     Tests if a string starts with a substring.
 
@@ -3938,16 +3659,10 @@ def starts_with(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring to test for.
     """
-    return _scalar("starts_with", args)
+    return _scalar("starts_with", _trim([string, prefix]))
 
 
-def stddev(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def stddev(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the standard deviation of a set of numbers.
 
@@ -3956,16 +3671,10 @@ def stddev(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("stddev", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("stddev", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def stddev_samp(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def stddev_samp(arg: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the standard deviation of a set of numbers.
 
@@ -3976,16 +3685,10 @@ def stddev_samp(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("stddev_samp", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("stddev_samp", _trim([arg]), False, filter, None, _null_treatment(None))
 
 
-def stddev_pop(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def stddev_pop(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the population standard deviation of a set of numbers.
 
@@ -3994,16 +3697,10 @@ def stddev_pop(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("stddev_pop", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("stddev_pop", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def string_agg(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def string_agg(expression: ExprLike, delimiter: ExprLike, distinct: bool = False, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
     """
     Concatenates the values of string expressions and places separator values between them. If ordering is required, strings are concatenated in the specified order. This aggregation function can only mix DISTINCT and ORDER BY if the ordering expression is exactly the same as the first argument expression.
 
@@ -4013,10 +3710,10 @@ def string_agg(
         expression: The string expression to concatenate. Can be a column or any valid string expression.
         delimiter: A literal string used as a separator between the concatenated values.
     """
-    return _aggregate("string_agg", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("string_agg", _trim([expression, delimiter]), distinct, filter, order_by, _null_treatment(None))
 
 
-def string_to_array(*args: ExprLike) -> Expr:
+def string_to_array(string: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
     """
     Splits a string into an array of substrings based on a delimiter. Any substrings matching the optional `null_str` argument are replaced with NULL.
 
@@ -4027,10 +3724,10 @@ def string_to_array(*args: ExprLike) -> Expr:
         delimiter: Delimiter string to split on.
         null_str: Substring values to be replaced with `NULL`.
     """
-    return _scalar("string_to_array", args)
+    return _scalar("string_to_array", _trim([string, delimiter, null_string]))
 
 
-def string_to_list(*args: ExprLike) -> Expr:
+def string_to_list(string: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
     """
     Splits a string into an array of substrings based on a delimiter. Any substrings matching the optional `null_str` argument are replaced with NULL.
 
@@ -4043,10 +3740,10 @@ def string_to_list(*args: ExprLike) -> Expr:
         delimiter: Delimiter string to split on.
         null_str: Substring values to be replaced with `NULL`.
     """
-    return _scalar("string_to_list", args)
+    return _scalar("string_to_list", _trim([string, delimiter, null_string]))
 
 
-def strpos(*args: ExprLike) -> Expr:
+def strpos(string: ExprLike, substring: ExprLike) -> Expr:
     """
     Returns the starting position of a specified substring in a string. Positions begin at 1. If the substring does not exist in the string, the function returns 0.
 
@@ -4056,25 +3753,10 @@ def strpos(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to search for.
     """
-    return _scalar("strpos", args)
+    return _scalar("strpos", _trim([string, substring]))
 
 
-def instr(*args: ExprLike) -> Expr:
-    """
-    Returns the starting position of a specified substring in a string. Positions begin at 1. If the substring does not exist in the string, the function returns 0.
-
-    Alias of :func:`strpos`.
-
-    SQL: ``strpos(str, substr)``
-
-    Arguments:
-        str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
-        substr: Substring expression to search for.
-    """
-    return _scalar("instr", args)
-
-
-def position(*args: ExprLike) -> Expr:
+def instr(string: ExprLike, substring: ExprLike) -> Expr:
     """
     Returns the starting position of a specified substring in a string. Positions begin at 1. If the substring does not exist in the string, the function returns 0.
 
@@ -4086,7 +3768,22 @@ def position(*args: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to search for.
     """
-    return _scalar("position", args)
+    return _scalar("instr", _trim([string, substring]))
+
+
+def position(string: ExprLike, substring: ExprLike) -> Expr:
+    """
+    Returns the starting position of a specified substring in a string. Positions begin at 1. If the substring does not exist in the string, the function returns 0.
+
+    Alias of :func:`strpos`.
+
+    SQL: ``strpos(str, substr)``
+
+    Arguments:
+        str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+        substr: Substring expression to search for.
+    """
+    return _scalar("position", _trim([string, substring]))
 
 
 def struct(*args: ExprLike) -> Expr:
@@ -4102,7 +3799,7 @@ def struct(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expression to include in the output struct. Can be a constant, column, or function, any combination of arithmetic or string operators.
     """
-    return _scalar("struct", args)
+    return _scalar("struct", _trim([*args]))
 
 
 def row(*args: ExprLike) -> Expr:
@@ -4120,10 +3817,10 @@ def row(*args: ExprLike) -> Expr:
     Arguments:
         expression1, expression_n: Expression to include in the output struct. Can be a constant, column, or function, any combination of arithmetic or string operators.
     """
-    return _scalar("row", args)
+    return _scalar("row", _trim([*args]))
 
 
-def substr(*args: ExprLike) -> Expr:
+def substr(string: ExprLike, position: ExprLike, length: ExprLike = None) -> Expr:
     """
     Extracts a substring of a specified number of characters from a specific starting position in a string.
 
@@ -4134,10 +3831,10 @@ def substr(*args: ExprLike) -> Expr:
         start_pos: Character position to start the substring at. The first character in the string has a position of 1. If the start position is less than 1, it is treated as if it is before the start of the string and the (absolute) number of characters before position 1 is subtracted from `length` (if given). For example, `substr('abc', -3, 6)` returns `'ab'`.
         length: Number of characters to extract. If not specified, returns the rest of the string after the start position.
     """
-    return _scalar("substr", args)
+    return _scalar("substr", _trim([string, position, length]))
 
 
-def substring(*args: ExprLike) -> Expr:
+def substring(string: ExprLike, position: ExprLike, length: ExprLike) -> Expr:
     """
     Extracts a substring of a specified number of characters from a specific starting position in a string.
 
@@ -4150,10 +3847,10 @@ def substring(*args: ExprLike) -> Expr:
         start_pos: Character position to start the substring at. The first character in the string has a position of 1. If the start position is less than 1, it is treated as if it is before the start of the string and the (absolute) number of characters before position 1 is subtracted from `length` (if given). For example, `substr('abc', -3, 6)` returns `'ab'`.
         length: Number of characters to extract. If not specified, returns the rest of the string after the start position.
     """
-    return _scalar("substring", args)
+    return _scalar("substring", _trim([string, position, length]))
 
 
-def substr_index(*args: ExprLike) -> Expr:
+def substr_index(string: ExprLike, delimiter: ExprLike, count: ExprLike) -> Expr:
     """
     Returns the substring from str before count occurrences of the delimiter delim.
     If count is positive, everything to the left of the final delimiter (counting from the left) is returned.
@@ -4166,10 +3863,10 @@ def substr_index(*args: ExprLike) -> Expr:
         delim: The string to find in str to split str.
         count: The number of times to search for the delimiter. Can be either a positive or negative number.
     """
-    return _scalar("substr_index", args)
+    return _scalar("substr_index", _trim([string, delimiter, count]))
 
 
-def substring_index(*args: ExprLike) -> Expr:
+def substring_index(string: ExprLike, delimiter: ExprLike, count: ExprLike) -> Expr:
     """
     Returns the substring from str before count occurrences of the delimiter delim.
     If count is positive, everything to the left of the final delimiter (counting from the left) is returned.
@@ -4184,16 +3881,10 @@ def substring_index(*args: ExprLike) -> Expr:
         delim: The string to find in str to split str.
         count: The number of times to search for the delimiter. Can be either a positive or negative number.
     """
-    return _scalar("substring_index", args)
+    return _scalar("substring_index", _trim([string, delimiter, count]))
 
 
-def sum(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def sum(expression: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the sum of all values in the specified column.
 
@@ -4202,10 +3893,10 @@ def sum(
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("sum", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("sum", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
 
-def tan(*args: ExprLike) -> Expr:
+def tan(arg: ExprLike) -> Expr:
     """
     Returns the tangent of a number.
 
@@ -4214,10 +3905,10 @@ def tan(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("tan", args)
+    return _scalar("tan", _trim([arg]))
 
 
-def tanh(*args: ExprLike) -> Expr:
+def tanh(arg: ExprLike) -> Expr:
     """
     Returns the hyperbolic tangent of a number.
 
@@ -4226,10 +3917,10 @@ def tanh(*args: ExprLike) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("tanh", args)
+    return _scalar("tanh", _trim([arg]))
 
 
-def to_char(*args: ExprLike) -> Expr:
+def to_char(arg: ExprLike, formatter: ExprLike) -> Expr:
     """
     Returns a string representation of a date, time, timestamp or duration based on a [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html). Unlike the PostgreSQL equivalent of this function numerical formatting is not supported.
 
@@ -4239,10 +3930,10 @@ def to_char(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function that results in a date, time, timestamp or duration.
         format: A [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) string to use to convert the expression.
     """
-    return _scalar("to_char", args)
+    return _scalar("to_char", _trim([arg, formatter]))
 
 
-def date_format(*args: ExprLike) -> Expr:
+def date_format(arg: ExprLike, formatter: ExprLike) -> Expr:
     """
     Returns a string representation of a date, time, timestamp or duration based on a [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html). Unlike the PostgreSQL equivalent of this function numerical formatting is not supported.
 
@@ -4254,10 +3945,10 @@ def date_format(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function that results in a date, time, timestamp or duration.
         format: A [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) string to use to convert the expression.
     """
-    return _scalar("date_format", args)
+    return _scalar("date_format", _trim([arg, formatter]))
 
 
-def to_date(*args: ExprLike) -> Expr:
+def to_date(arg: ExprLike, *formatters: ExprLike) -> Expr:
     """
     Converts a value to a date (`YYYY-MM-DD`).
     Supports strings, numeric and timestamp types as input.
@@ -4273,10 +3964,10 @@ def to_date(*args: ExprLike) -> Expr:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL.
     """
-    return _scalar("to_date", args)
+    return _scalar("to_date", _trim([arg, *formatters]))
 
 
-def to_hex(*args: ExprLike) -> Expr:
+def to_hex(arg: ExprLike) -> Expr:
     """
     Converts an integer to a hexadecimal string.
 
@@ -4285,7 +3976,7 @@ def to_hex(*args: ExprLike) -> Expr:
     Arguments:
         int: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("to_hex", args)
+    return _scalar("to_hex", _trim([arg]))
 
 
 def to_local_time(*args: ExprLike) -> Expr:
@@ -4297,10 +3988,10 @@ def to_local_time(*args: ExprLike) -> Expr:
     Arguments:
         expression: Time expression to operate on. Can be a constant, column, or function.
     """
-    return _scalar("to_local_time", args)
+    return _scalar("to_local_time", _trim([*args]))
 
 
-def to_time(*args: ExprLike) -> Expr:
+def to_time(arg: ExprLike, *formatters: ExprLike) -> Expr:
     """
     Converts a value to a time (`HH:MM:SS.nnnnnnnnn`).
     Supports strings and timestamps as input.
@@ -4316,10 +4007,10 @@ def to_time(*args: ExprLike) -> Expr:
         expression: String or Timestamp expression to operate on. Can be a constant, column, or function, and any combination of operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned.
     """
-    return _scalar("to_time", args)
+    return _scalar("to_time", _trim([arg, *formatters]))
 
 
-def to_timestamp(*args: ExprLike) -> Expr:
+def to_timestamp(arg: ExprLike, *formatters: ExprLike) -> Expr:
     """
     Converts a value to a timestamp (`YYYY-MM-DDT00:00:00.000000<TZ>`) in the session time zone. Supports strings,
     integer, unsigned integer, and double types as input. Strings are parsed as RFC3339 (e.g. '2023-07-20T05:44:00')
@@ -4342,10 +4033,10 @@ def to_timestamp(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar("to_timestamp", args)
+    return _scalar("to_timestamp", _trim([arg, *formatters]))
 
 
-def to_timestamp_micros(*args: ExprLike) -> Expr:
+def to_timestamp_micros(arg: ExprLike, *formatters: ExprLike) -> Expr:
     """
     Converts a value to a timestamp (`YYYY-MM-DDT00:00:00.000000<TZ>`) in the session time zone. Supports strings,
     integer, unsigned integer, and double types as input. Strings are parsed as RFC3339 (e.g. '2023-07-20T05:44:00')
@@ -4363,10 +4054,10 @@ def to_timestamp_micros(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar("to_timestamp_micros", args)
+    return _scalar("to_timestamp_micros", _trim([arg, *formatters]))
 
 
-def to_timestamp_millis(*args: ExprLike) -> Expr:
+def to_timestamp_millis(arg: ExprLike, *formatters: ExprLike) -> Expr:
     """
     Converts a value to a timestamp (`YYYY-MM-DDT00:00:00.000<TZ>`) in the session time zone. Supports strings,
     integer, unsigned integer, and double types as input. Strings are parsed as RFC3339 (e.g. '2023-07-20T05:44:00')
@@ -4384,10 +4075,10 @@ def to_timestamp_millis(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar("to_timestamp_millis", args)
+    return _scalar("to_timestamp_millis", _trim([arg, *formatters]))
 
 
-def to_timestamp_nanos(*args: ExprLike) -> Expr:
+def to_timestamp_nanos(arg: ExprLike, *formatters: ExprLike) -> Expr:
     """
     Converts a value to a timestamp (`YYYY-MM-DDT00:00:00.000000000<TZ>`) in the session time zone. Supports strings,
     integer, unsigned integer, and double types as input. Strings are parsed as RFC3339 (e.g. '2023-07-20T05:44:00')
@@ -4404,10 +4095,10 @@ def to_timestamp_nanos(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar("to_timestamp_nanos", args)
+    return _scalar("to_timestamp_nanos", _trim([arg, *formatters]))
 
 
-def to_timestamp_seconds(*args: ExprLike) -> Expr:
+def to_timestamp_seconds(arg: ExprLike, *formatters: ExprLike) -> Expr:
     """
     Converts a value to a timestamp (`YYYY-MM-DDT00:00:00<TZ>`) in the session time zone. Supports strings,
     integer, unsigned integer, and double types as input. Strings are parsed as RFC3339 (e.g. '2023-07-20T05:44:00')
@@ -4425,10 +4116,10 @@ def to_timestamp_seconds(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
     """
-    return _scalar("to_timestamp_seconds", args)
+    return _scalar("to_timestamp_seconds", _trim([arg, *formatters]))
 
 
-def to_unixtime(*args: ExprLike) -> Expr:
+def to_unixtime(string: ExprLike, *format_arguments: ExprLike) -> Expr:
     """
     Converts a value to seconds since the unix epoch (`1970-01-01T00:00:00`).
     Supports strings, dates, timestamps, integer, unsigned integer, and float types as input.
@@ -4442,10 +4133,10 @@ def to_unixtime(*args: ExprLike) -> Expr:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL.
     """
-    return _scalar("to_unixtime", args)
+    return _scalar("to_unixtime", _trim([string, *format_arguments]))
 
 
-def translate(*args: ExprLike) -> Expr:
+def translate(string: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
     """
     Performs character-wise substitution based on a mapping.
 
@@ -4456,10 +4147,10 @@ def translate(*args: ExprLike) -> Expr:
         from: The characters to be replaced.
         to: The characters to replace them with. Each character in **from** that is found in **str** is replaced by the character at the same index in **to**. Any characters in **from** that don't have a corresponding character in **to** are removed. If a character appears more than once in **from**, the first occurrence determines the mapping.
     """
-    return _scalar("translate", args)
+    return _scalar("translate", _trim([string, from_val, to_val]))
 
 
-def trunc(*args: ExprLike) -> Expr:
+def trunc(num: ExprLike, precision: ExprLike = None) -> Expr:
     """
     Truncates a number to a whole number or truncated to the specified decimal places.
 
@@ -4469,10 +4160,10 @@ def trunc(*args: ExprLike) -> Expr:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         decimal_places: Optional. The number of decimal places to truncate to. Defaults to 0 (truncate to a whole number). If `decimal_places` is a positive integer, truncates digits to the right of the decimal point. If `decimal_places` is a negative integer, replaces digits to the left of the decimal point with `0`.
     """
-    return _scalar("trunc", args)
+    return _scalar("trunc", _trim([num, precision]))
 
 
-def try_cast_to_type(*args: ExprLike) -> Expr:
+def try_cast_to_type(value: ExprLike, type_ref: ExprLike) -> Expr:
     """
     Casts the first argument to the data type of the second argument, returning NULL if the cast fails. Only the type of the second argument is used; its value is ignored.
 
@@ -4482,10 +4173,10 @@ def try_cast_to_type(*args: ExprLike) -> Expr:
         expression: The expression to cast. It can be a constant, column, or function, and any combination of operators.
         reference: Reference expression whose data type determines the target cast type. The value is ignored.
     """
-    return _scalar("try_cast_to_type", args)
+    return _scalar("try_cast_to_type", _trim([value, type_ref]))
 
 
-def union_extract(*args: ExprLike) -> Expr:
+def union_extract(union_expr: ExprLike, field_name: ExprLike) -> Expr:
     """
     Returns the value of the given field in the union when selected, or NULL otherwise.
 
@@ -4495,10 +4186,10 @@ def union_extract(*args: ExprLike) -> Expr:
         union: Union expression to operate on. Can be a constant, column, or function, and any combination of operators.
         field_name: String expression to operate on. Must be a constant.
     """
-    return _scalar("union_extract", args)
+    return _scalar("union_extract", _trim([union_expr, field_name]))
 
 
-def union_tag(*args: ExprLike) -> Expr:
+def union_tag(union_expr: ExprLike) -> Expr:
     """
     Returns the name of the currently selected field in the union
 
@@ -4507,10 +4198,10 @@ def union_tag(*args: ExprLike) -> Expr:
     Arguments:
         union: Union expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("union_tag", args)
+    return _scalar("union_tag", _trim([union_expr]))
 
 
-def upper(*args: ExprLike) -> Expr:
+def upper(arg: ExprLike) -> Expr:
     """
     Converts a string to upper-case.
 
@@ -4519,25 +4210,19 @@ def upper(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _scalar("upper", args)
+    return _scalar("upper", _trim([arg]))
 
 
-def uuid(*args: ExprLike) -> Expr:
+def uuid() -> Expr:
     """
     Returns [`UUID v4`](https://en.wikipedia.org/wiki/Universally_unique_identifier#Version_4_%28random%29) string value which is unique per row.
 
     SQL: ``uuid()``
     """
-    return _scalar("uuid", args)
+    return _scalar("uuid", _trim([]))
 
 
-def var(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def var(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the statistical sample variance of a set of numbers.
 
@@ -4546,16 +4231,10 @@ def var(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("var", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def var_samp(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def var_samp(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the statistical sample variance of a set of numbers.
 
@@ -4566,16 +4245,10 @@ def var_samp(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("var_samp", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var_samp", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def var_sample(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def var_sample(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the statistical sample variance of a set of numbers.
 
@@ -4586,16 +4259,10 @@ def var_sample(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("var_sample", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var_sample", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def var_pop(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def var_pop(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the statistical population variance of a set of numbers.
 
@@ -4604,16 +4271,10 @@ def var_pop(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("var_pop", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var_pop", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def var_population(
-    *args: ExprLike,
-    distinct: bool = False,
-    filter: Expr | None = None,
-    order_by: SortLike | Sequence[SortLike] | None = None,
-    null_treatment: bool | None = None,
-) -> Expr:
+def var_population(expression: ExprLike, filter: Expr | None = None) -> Expr:
     """
     Returns the statistical population variance of a set of numbers.
 
@@ -4624,19 +4285,19 @@ def var_population(
     Arguments:
         expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
     """
-    return _aggregate("var_population", args, distinct, filter, order_by, null_treatment)
+    return _aggregate("var_population", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def version(*args: ExprLike) -> Expr:
+def version() -> Expr:
     """
     Returns the version of DataFusion.
 
     SQL: ``version()``
     """
-    return _scalar("version", args)
+    return _scalar("version", _trim([]))
 
 
-def with_metadata(*args: ExprLike) -> Expr:
+def with_metadata(expr: ExprLike, metadata: ExprLike) -> Expr:
     """
     Attaches Arrow field metadata (key/value pairs) to the input expression. Keys must be non-empty constant strings and values must be constant strings (empty values are allowed). Existing metadata on the input field is preserved; new keys overwrite on collision. This is the inverse of `arrow_metadata`.
 
@@ -4647,7 +4308,7 @@ def with_metadata(*args: ExprLike) -> Expr:
         key: Metadata key. Must be a non-empty constant string literal.
         value: Metadata value. Must be a constant string literal (may be empty).
     """
-    return _scalar("with_metadata", args)
+    return _scalar("with_metadata", _trim([expr, metadata]))
 
 
 __all__ = [

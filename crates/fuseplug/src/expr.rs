@@ -375,8 +375,15 @@ impl PyExpr {
         Expr::Negative(Box::new(self.inner.clone())).into()
     }
 
-    fn alias(&self, name: &str) -> Self {
-        self.inner.clone().alias(name).into()
+    /// The expression under the output name `name`, with optional field `metadata`.
+    #[pyo3(signature = (name, metadata = None))]
+    fn alias(
+        &self,
+        name: &str,
+        metadata: Option<std::collections::HashMap<String, String>>,
+    ) -> Self {
+        let metadata = metadata.map(datafusion::common::metadata::FieldMetadata::from);
+        self.inner.clone().alias_with_metadata(name, metadata).into()
     }
 
     fn cast(&self, to: PyArrowType<DataType>) -> Self {
