@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import pyarrow as pa
 
 from fuseplug import _internal
+from fuseplug._expr_methods import FunctionMethods
 
 if TYPE_CHECKING:
     from fuseplug.context import SessionContext
@@ -31,8 +32,9 @@ __all__ = [
 ]
 
 
-class Expr:
-    """A logical expression. Build with :func:`col` and :func:`lit` and Python operators."""
+class Expr(FunctionMethods):
+    """A logical expression. Build with :func:`col` and :func:`lit` and Python operators; the
+    single-argument functions are also methods: ``col("name").upper()``."""
 
     __slots__ = ("_inner",)
     __hash__ = None  # type: ignore[assignment]  # == builds an expression, so Expr is not hashable
@@ -240,6 +242,22 @@ class Expr:
     def variant_name(self) -> str:
         """The kind of expression, e.g. ``Column``, ``Literal``, ``BinaryExpr``."""
         return self._inner.variant_name()
+
+    def _call(self, name: str) -> Expr:
+        return Expr(_internal.call_builtin(name, [self._inner]))
+
+    def fill_null(self, value: Any = None) -> Expr:
+        """This expression with nulls replaced by ``value`` (``nvl``)."""
+        return Expr(_internal.call_builtin("nvl", [self._inner, to_expr(value)._inner]))
+
+    def fill_nan(self, value: Any = None) -> Expr:
+        """This expression with NaN replaced by ``value`` (``nanvl``)."""
+        return Expr(_internal.call_builtin("nanvl", [self._inner, to_expr(value)._inner]))
+
+    @staticmethod
+    def string_literal(value: str) -> Expr:
+        """A string literal (``Utf8``)."""
+        return Expr.literal(value)
 
     # serialization -----------------------------------------------------------------------------
     def to_bytes(self, ctx: SessionContext | None = None) -> bytes:

@@ -354,3 +354,37 @@ def test_aggregate_builder_distinct(ctx: SessionContext) -> None:
     df = ctx.from_pydict({"x": [3, 3, 4]})
     expr = f.sum(col("x")).distinct().build()
     assert df.aggregate([], [expr.alias("s")]).to_pydict() == {"s": [7]}
+
+
+def test_single_argument_functions_are_methods_as_in_the_official_bindings() -> None:
+    from fuseplug._official_signatures import EXPR_FUNCTION_METHODS
+
+    ctx = SessionContext()
+    df = ctx.from_pydict({"x": [-1.5, 4.0], "s": ["Ab", " c "], "a": [[1, 1, 2], [3]]})
+    out = df.select(
+        col("x").abs().alias("abs"),
+        col("x").abs().sqrt().alias("sqrt"),
+        col("s").upper().alias("upper"),
+        col("s").trim().alias("trim"),
+        col("s").md5().alias("md5"),
+        col("a").array_distinct().alias("distinct"),
+        col("a").cardinality().alias("n"),
+    ).to_pydict()
+    assert out["abs"] == [1.5, 4.0]
+    assert out["sqrt"][1] == 2.0  # sqrt(abs(4.0))
+    assert out["upper"] == ["AB", " C "] and out["trim"] == ["Ab", "c"]
+    assert out["md5"][0] == "0e4c46df226b9c0cb391311c54f28efe"  # md5("Ab")
+    assert out["distinct"] == [[1, 2], [3]] and out["n"] == [3, 1]
+    # every official method form exists, except those whose function fuseplug lacks
+    missing = [name for name in EXPR_FUNCTION_METHODS if not hasattr(Expr, name)]
+    assert missing == ["is_nan"]
+
+
+def test_fill_null_fill_nan_and_string_literal() -> None:
+    ctx = SessionContext()
+    df = ctx.from_pydict({"x": [1.0, None, float("nan")]})
+    out = df.select(
+        col("x").fill_null(0.0).alias("f"), col("x").fill_nan(-1.0).alias("n")
+    ).to_pydict()
+    assert out["f"][:2] == [1.0, 0.0] and out["n"] == [1.0, None, -1.0]
+    assert str(Expr.string_literal("hi")) == 'Utf8("hi")'
