@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from fuseplug import exceptions, functions, ipc, native
+from fuseplug import exceptions, functions, io, ipc, native, record_batch, user_defined
 from fuseplug._internal import DATAFUSION_VERSION, SQLOptions, __version__
 from fuseplug.catalog import Catalog, Schema, Table
 from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
@@ -24,8 +24,13 @@ from fuseplug.expr import (
     col,
     column,
     lit,
+    lit_with_metadata,
     literal,
+    literal_with_metadata,
+    str_lit,
+    string_literal,
 )
+from fuseplug.io import read_avro, read_csv, read_json, read_parquet
 from fuseplug.native import NativeExtension, load_extension
 from fuseplug.plan import ExecutionPlan, LogicalPlan
 from fuseplug.udf import (
@@ -75,9 +80,20 @@ __all__ = [
     "column",
     "exceptions",
     "functions",
+    "io",
     "ipc",
     "lit",
+    "lit_with_metadata",
     "literal",
+    "literal_with_metadata",
+    "read_avro",
+    "read_csv",
+    "read_json",
+    "read_parquet",
+    "record_batch",
+    "str_lit",
+    "string_literal",
+    "user_defined",
     "load_extension",
     "native",
     "udaf",

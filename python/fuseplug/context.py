@@ -208,8 +208,8 @@ class SessionContext:
         delimiter: str = ",",
         schema_infer_max_records: int = 1000,
         file_extension: str = ".csv",
-        file_compression_type: str | None = None,
         table_partition_cols: PartitionCols | None = None,
+        file_compression_type: str | None = None,
     ) -> DataFrame:
         return DataFrame(
             self._inner.read_csv(
@@ -231,8 +231,8 @@ class SessionContext:
         schema: pa.Schema | None = None,
         schema_infer_max_records: int = 1000,
         file_extension: str = ".json",
-        file_compression_type: str | None = None,
         table_partition_cols: PartitionCols | None = None,
+        file_compression_type: str | None = None,
     ) -> None:
         """Registers newline-delimited JSON as table ``name``."""
         self._inner.register_json(
@@ -251,8 +251,8 @@ class SessionContext:
         schema: pa.Schema | None = None,
         schema_infer_max_records: int = 1000,
         file_extension: str = ".json",
-        file_compression_type: str | None = None,
         table_partition_cols: PartitionCols | None = None,
+        file_compression_type: str | None = None,
     ) -> DataFrame:
         return DataFrame(
             self._inner.read_json(
@@ -281,12 +281,12 @@ class SessionContext:
         self,
         path: PathLike | Sequence[PathLike],
         schema: pa.Schema | None = None,
+        file_partition_cols: PartitionCols | None = None,
         file_extension: str = ".avro",
-        table_partition_cols: PartitionCols | None = None,
     ) -> DataFrame:
         return DataFrame(
             self._inner.read_avro(
-                _paths(path), schema, file_extension, _partition_cols(table_partition_cols)
+                _paths(path), schema, file_extension, _partition_cols(file_partition_cols)
             )
         )
 
@@ -296,12 +296,16 @@ class SessionContext:
         self._inner.register_record_batches(name, partitions)
 
     def create_dataframe(
-        self, partitions: list[list[pa.RecordBatch]], name: str | None = None
+        self,
+        partitions: list[list[pa.RecordBatch]],
+        name: str | None = None,
+        schema: pa.Schema | None = None,
     ) -> DataFrame:
+        """A DataFrame over record batches (``schema`` is needed when there are none)."""
         batches = [b for part in partitions for b in part]
-        if not batches:
-            raise ValueError("create_dataframe needs at least one RecordBatch")
-        return self.from_arrow(pa.Table.from_batches(batches), name=name)
+        if not batches and schema is None:
+            raise ValueError("create_dataframe needs at least one RecordBatch or a schema")
+        return self.from_arrow(pa.Table.from_batches(batches, schema=schema), name=name)
 
     def from_arrow(self, data: Any, name: str | None = None) -> DataFrame:
         """Reads any object exporting ``__arrow_c_stream__`` or ``__arrow_c_array__`` (pyarrow tables,
@@ -309,12 +313,16 @@ class SessionContext:
         return DataFrame(self._inner.from_arrow(data, name))
 
     def from_pydict(
-        self, data: dict[str, Any], schema: pa.Schema | None = None, name: str | None = None
+        self, data: dict[str, Any], name: str | None = None, *, schema: pa.Schema | None = None
     ) -> DataFrame:
         return self.from_arrow(pa.Table.from_pydict(data, schema=schema), name=name)
 
     def from_pylist(
-        self, data: list[dict[str, Any]], schema: pa.Schema | None = None, name: str | None = None
+        self,
+        data: list[dict[str, Any]],
+        name: str | None = None,
+        *,
+        schema: pa.Schema | None = None,
     ) -> DataFrame:
         return self.from_arrow(pa.Table.from_pylist(data, schema=schema), name=name)
 
@@ -400,23 +408,23 @@ class SessionContext:
         else:
             self._inner.register_foreign_udf("window", _plugin(udwf, "__datafusion_window_udf__"))
 
-    def register_udtf(self, udtf: Any, name: str | None = None) -> None:
+    def register_udtf(self, func: Any, name: str | None = None) -> None:
         """Registers a :class:`TableFunction`, or a plugin's table function (an object with
         ``__datafusion_table_function__(session)``, or its capsule) under ``name``."""
-        if isinstance(udtf, TableFunction):
-            if udtf._inner is not None:
-                self._inner.register_udtf(udtf._inner)
+        if isinstance(func, TableFunction):
+            if func._inner is not None:
+                self._inner.register_udtf(func._inner)
             else:
-                self.register_table_function(udtf.name, udtf._plugin)
+                self.register_table_function(func.name, func._plugin)
             return
         if name is None:
-            found = getattr(udtf, "name", None) or getattr(udtf, "__name__", None)
+            found = getattr(func, "name", None) or getattr(func, "__name__", None)
             if not isinstance(found, str):
                 raise ValueError(
                     "give a plugin's table function a name: register_udtf(obj, name=...)"
                 )
             name = found
-        self.register_table_function(name, udtf)
+        self.register_table_function(name, func)
 
     def register_table_function(self, name: str, function: Any) -> None:
         """Registers a plugin's table function as ``name``: ``SELECT * FROM name(args)``."""
@@ -426,11 +434,11 @@ class SessionContext:
             name, _plugin(function, "__datafusion_table_function__"), self
         )
 
-    def register_catalog_provider_list(self, catalogs: Any) -> None:
+    def register_catalog_provider_list(self, provider: Any) -> None:
         """Replaces this session's catalogs with a plugin's list of catalogs
         (``__datafusion_catalog_provider_list__(codec)``, or its capsule)."""
         self._inner.register_catalog_provider_list(
-            _plugin(catalogs, "__datafusion_catalog_provider_list__")
+            _plugin(provider, "__datafusion_catalog_provider_list__")
         )
 
     def register_table_factory(self, format: str, factory: Any) -> None:
@@ -447,13 +455,13 @@ class SessionContext:
             _plugin(rule, "__datafusion_physical_optimizer_rule__")
         )
 
-    def register_catalog_provider(self, name: str, catalog: Any) -> None:
+    def register_catalog_provider(self, name: str, provider: Any) -> None:
         """Registers a :class:`Catalog` (e.g. ``Catalog.memory_catalog()``) or a plugin's catalog
         (``__datafusion_catalog_provider__(codec)``, or its capsule) as catalog ``name``: its tables
         are ``name.schema.table`` in SQL."""
-        if not isinstance(catalog, Catalog):
-            catalog = _plugin(catalog, "__datafusion_catalog_provider__")
-        self._inner.register_catalog_provider(name, catalog)
+        if not isinstance(provider, Catalog):
+            provider = _plugin(provider, "__datafusion_catalog_provider__")
+        self._inner.register_catalog_provider(name, provider)
 
     def deregister_udf(self, name: str) -> None:
         self._inner.deregister_udf(name)

@@ -146,10 +146,10 @@ class DataFrame:
         """Adds column ``name`` (or replaces it)."""
         return DataFrame(self._inner.with_column(name, to_expr(expr)._inner))
 
-    def with_columns(self, *exprs: Expr, **named: Expr) -> DataFrame:
+    def with_columns(self, *exprs: Expr, **named_exprs: Expr) -> DataFrame:
         """Adds or replaces several columns: aliased expressions, or ``name=expr`` keywords."""
         inner = [to_expr(e)._inner for e in _flatten(exprs)]
-        inner += [to_expr(e).alias(name)._inner for name, e in named.items()]
+        inner += [to_expr(e).alias(name)._inner for name, e in named_exprs.items()]
         return DataFrame(self._inner.with_columns(inner))
 
     def with_column_renamed(self, old_name: str, new_name: str) -> DataFrame:
@@ -258,9 +258,9 @@ class DataFrame:
         """Groups by ``group_by`` (may be empty) and computes the aggregate expressions ``aggs``."""
         return DataFrame(self._inner.aggregate(exprs_of([group_by]), exprs_of([aggs])))
 
-    def sort(self, *keys: Expr | str) -> DataFrame:
+    def sort(self, *exprs: Expr | str) -> DataFrame:
         """Sorts by sort keys (``col("a").sort(ascending=False)``), expressions or names (ascending)."""
-        return DataFrame(self._inner.sort([to_sort(k)._inner for k in _flatten(keys)]))
+        return DataFrame(self._inner.sort([to_sort(k)._inner for k in _flatten(exprs)]))
 
     def limit(self, count: int | None, offset: int = 0) -> DataFrame:
         """At most ``count`` rows after skipping ``offset``."""
@@ -324,8 +324,9 @@ class DataFrame:
     def union_distinct(self, other: DataFrame) -> DataFrame:
         return self.union(other, distinct=True)
 
-    def union_by_name(self, other: DataFrame) -> DataFrame:
-        return DataFrame(self._inner.union_by_name(_df(other)._inner))
+    def union_by_name(self, other: DataFrame, distinct: bool = False) -> DataFrame:
+        """Rows of both frames, columns matched by name; ``distinct`` drops duplicate rows."""
+        return DataFrame(self._inner.union_by_name(_df(other)._inner, distinct))
 
     def intersect(self, other: DataFrame, distinct: bool = False) -> DataFrame:
         """Rows present in both frames (``INTERSECT ALL``; ``INTERSECT`` with ``distinct=True``)."""

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from fuseplug.context import SessionContext
 
 __all__ = [
+    "lit_with_metadata",
+    "literal_with_metadata",
+    "str_lit",
+    "string_literal",
     "CaseBuilder",
     "Expr",
     "ExprFuncBuilder",
@@ -47,9 +51,9 @@ class Expr(FunctionMethods):
         return cls(inner)
 
     @staticmethod
-    def column(name: str) -> Expr:
+    def column(value: str) -> Expr:
         """A reference to column ``name`` (``"t.a"`` refers to column ``a`` of table ``t``)."""
-        return Expr(_internal.Expr.column(name))
+        return Expr(_internal.Expr.column(value))
 
     @staticmethod
     def literal(value: Any) -> Expr:
@@ -209,27 +213,28 @@ class Expr(FunctionMethods):
         )
 
     # aggregate / window modifiers ------------------------------------------------------------
-    def filter(self, condition: Expr) -> ExprFuncBuilder:
+    def filter(self, filter: Expr) -> ExprFuncBuilder:
         """Aggregates only the rows where ``condition`` holds; finish with ``.build()``."""
-        return ExprFuncBuilder(self._inner.filter(to_expr(condition)._inner))
+        return ExprFuncBuilder(self._inner.filter(to_expr(filter)._inner))
 
-    def order_by(self, *keys: Any) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.order_by([to_sort(k)._inner for k in _flatten(keys)]))
+    def order_by(self, *exprs: Any) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.order_by([to_sort(k)._inner for k in _flatten(exprs)]))
 
     def distinct(self) -> ExprFuncBuilder:
         return ExprFuncBuilder(self._inner.distinct())
 
-    def null_treatment(self, ignore_nulls: bool) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.null_treatment(ignore_nulls))
+    def null_treatment(self, null_treatment: Any) -> ExprFuncBuilder:
+        """``True`` (or the official ``NullTreatment.IGNORE_NULLS``) ignores nulls."""
+        return ExprFuncBuilder(self._inner.null_treatment(_ignore_nulls(null_treatment)))
 
-    def partition_by(self, *exprs: Any) -> ExprFuncBuilder:
+    def partition_by(self, *partition_by: Any) -> ExprFuncBuilder:
         """Starts a window call partitioned by ``exprs``; finish with ``.build()``."""
         return ExprFuncBuilder(
-            self._inner.partition_by([to_expr(e)._inner for e in _flatten(exprs)])
+            self._inner.partition_by([to_expr(e)._inner for e in _flatten(partition_by)])
         )
 
-    def window_frame(self, frame: WindowFrame) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.window_frame(frame._inner))
+    def window_frame(self, window_frame: WindowFrame) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.window_frame(window_frame._inner))
 
     # introspection ---------------------------------------------------------------------------
     def schema_name(self) -> str:
@@ -253,6 +258,11 @@ class Expr(FunctionMethods):
     def fill_nan(self, value: Any = None) -> Expr:
         """This expression with NaN replaced by ``value`` (``nanvl``)."""
         return Expr(_internal.call_builtin("nanvl", [self._inner, to_expr(value)._inner]))
+
+    @staticmethod
+    def literal_with_metadata(value: Any, metadata: dict[str, str]) -> Expr:
+        """A literal whose field carries ``metadata``."""
+        return Expr(_internal.Expr.literal_with_metadata(value, metadata))
 
     @staticmethod
     def string_literal(value: str) -> Expr:
@@ -308,25 +318,26 @@ class ExprFuncBuilder:
     def __init__(self, inner: _internal.ExprFuncBuilder) -> None:
         self._inner = inner
 
-    def filter(self, condition: Expr) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.filter(to_expr(condition)._inner))
+    def filter(self, filter: Expr) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.filter(to_expr(filter)._inner))
 
-    def order_by(self, *keys: Any) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.order_by([to_sort(k)._inner for k in _flatten(keys)]))
+    def order_by(self, *exprs: Any) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.order_by([to_sort(k)._inner for k in _flatten(exprs)]))
 
     def distinct(self) -> ExprFuncBuilder:
         return ExprFuncBuilder(self._inner.distinct())
 
-    def null_treatment(self, ignore_nulls: bool) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.null_treatment(ignore_nulls))
+    def null_treatment(self, null_treatment: Any) -> ExprFuncBuilder:
+        """``True`` (or the official ``NullTreatment.IGNORE_NULLS``) ignores nulls."""
+        return ExprFuncBuilder(self._inner.null_treatment(_ignore_nulls(null_treatment)))
 
-    def partition_by(self, *exprs: Any) -> ExprFuncBuilder:
+    def partition_by(self, *partition_by: Any) -> ExprFuncBuilder:
         return ExprFuncBuilder(
-            self._inner.partition_by([to_expr(e)._inner for e in _flatten(exprs)])
+            self._inner.partition_by([to_expr(e)._inner for e in _flatten(partition_by)])
         )
 
-    def window_frame(self, frame: WindowFrame) -> ExprFuncBuilder:
-        return ExprFuncBuilder(self._inner.window_frame(frame._inner))
+    def window_frame(self, window_frame: WindowFrame) -> ExprFuncBuilder:
+        return ExprFuncBuilder(self._inner.window_frame(window_frame._inner))
 
     def build(self) -> Expr:
         return Expr(self._inner.build())
@@ -491,3 +502,29 @@ def exprs_of(values: Sequence[Any]) -> list[_internal.Expr]:
 
 def _ctx_inner(ctx: SessionContext | None) -> _internal.SessionContext | None:
     return None if ctx is None else ctx._inner
+
+
+def _ignore_nulls(value: Any) -> bool:
+    """A bool, or the official bindings' ``NullTreatment`` enum, as "ignore nulls"."""
+    if isinstance(value, bool):
+        return value
+    name = str(getattr(value, "name", value)).upper()
+    if "IGNORE" in name or "RESPECT" in name:
+        return "IGNORE" in name
+    raise ValueError(f"null_treatment must be a bool or NullTreatment, got {value!r}")
+
+
+def lit_with_metadata(value: Any, metadata: dict[str, str]) -> Expr:
+    """A literal whose field carries ``metadata``."""
+    return Expr.literal_with_metadata(value, metadata)
+
+
+literal_with_metadata = lit_with_metadata
+
+
+def string_literal(value: str) -> Expr:
+    """A string literal."""
+    return Expr.string_literal(value)
+
+
+str_lit = string_literal

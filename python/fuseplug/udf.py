@@ -395,3 +395,9 @@ def udtf(func: Any = None, name: str | None = None) -> Any:
     if not callable(func):
         raise TypeError(f"udtf needs a callable, got {type(func).__name__}")
     return TableFunction(_name_of(func, name, lambdas=False), func)
+
+
+# The official bindings also expose the constructors as static methods of the classes.
+ScalarUDF.udf = staticmethod(udf)  # type: ignore[attr-defined]
+AggregateUDF.udaf = staticmethod(udaf)  # type: ignore[attr-defined]
+WindowUDF.udwf = staticmethod(udwf)  # type: ignore[attr-defined]

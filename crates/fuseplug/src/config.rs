@@ -91,14 +91,27 @@ impl PySessionConfig {
         self.inner.options().entries().into_iter().map(|entry| (entry.key, entry.value)).collect()
     }
 
-    fn with_batch_size(&self, size: usize) -> Result<Self> {
+    fn with_batch_size(&self, batch_size: usize) -> Result<Self> {
+        let size = batch_size;
         if size == 0 {
             return Err(Error::Value("batch size must be positive".into()));
         }
         Ok(self.map(|c| c.with_batch_size(size)))
     }
 
-    fn with_target_partitions(&self, partitions: usize) -> Result<Self> {
+    /// Whether Parquet scans skip row groups and pages by their statistics.
+    #[pyo3(signature = (enabled = true))]
+    fn with_parquet_pruning(&self, enabled: bool) -> Self {
+        self.map(|c| c.with_parquet_pruning(enabled))
+    }
+
+    /// The smallest total file size worth splitting across partitions when scanning.
+    fn with_repartition_file_min_size(&self, size: usize) -> Self {
+        self.map(|c| c.with_repartition_file_min_size(size))
+    }
+
+    fn with_target_partitions(&self, target_partitions: usize) -> Result<Self> {
+        let partitions = target_partitions;
         if partitions == 0 {
             return Err(Error::Value("target partitions must be positive".into()));
         }

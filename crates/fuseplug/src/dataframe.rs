@@ -300,8 +300,15 @@ impl PyDataFrame {
         }
     }
 
-    fn union_by_name(&self, other: PyDataFrame) -> Result<Self> {
-        self.map(|df| df.union_by_name(other.df()))
+    /// Rows of both frames, columns matched by name (`UNION ALL BY NAME`; with `distinct`, `UNION
+    /// BY NAME`).
+    #[pyo3(signature = (other, distinct = false))]
+    fn union_by_name(&self, other: PyDataFrame, distinct: bool) -> Result<Self> {
+        if distinct {
+            self.map(|df| df.union_by_name_distinct(other.df()))
+        } else {
+            self.map(|df| df.union_by_name(other.df()))
+        }
     }
 
     /// Rows in both frames (`INTERSECT ALL`; `INTERSECT` with `distinct`).

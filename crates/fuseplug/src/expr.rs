@@ -326,6 +326,16 @@ impl PyExpr {
         Ok(lit(py_to_scalar(value)?).into())
     }
 
+    /// A literal whose field carries `metadata`.
+    #[staticmethod]
+    fn literal_with_metadata(
+        value: &Bound<'_, PyAny>,
+        metadata: std::collections::HashMap<String, String>,
+    ) -> Result<Self> {
+        let metadata = datafusion::common::metadata::FieldMetadata::from(metadata);
+        Ok(datafusion::logical_expr::lit_with_metadata(py_to_scalar(value)?, Some(metadata)).into())
+    }
+
     /// Calls the operator named by its SQL / Python spelling, e.g. `+`, `=`, `and`, `||`.
     fn binary_op(&self, op: &str, other: PyExpr) -> Result<Self> {
         let op = match op {
