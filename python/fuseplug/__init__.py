@@ -32,7 +32,7 @@ from fuseplug.expr import (
 )
 from fuseplug.io import read_avro, read_csv, read_json, read_parquet
 from fuseplug.native import NativeExtension, load_extension
-from fuseplug.plan import ExecutionPlan, LogicalPlan
+from fuseplug.plan import ExecutionPlan, LogicalPlan, Metric, MetricsSet
 from fuseplug.udf import (
     Accumulator,
     AggregateUDF,
@@ -59,6 +59,8 @@ __all__ = [
     "ExprFuncBuilder",
     "FuseplugError",
     "LogicalPlan",
+    "Metric",
+    "MetricsSet",
     "NativeExtension",
     "RecordBatch",
     "RecordBatchStream",

@@ -151,3 +151,32 @@ def test_codec_chain_ids_and_tagged_payloads(run_python: RunPython) -> None:
     assert "not installed" in out["missing codec"]
     assert "someone.else" in out["wrong codec"]
     assert out["rows"] == {"d": [4]}
+
+
+def test_metrics_of_an_executed_plan(ctx: SessionContext) -> None:
+    import datetime
+
+    df = ctx.from_pydict({"a": list(range(10))}).filter(fuseplug.col("a") > fuseplug.lit(6))
+    plan = df.execution_plan()
+    rows = sum(
+        batch.num_rows for p in range(plan.partition_count) for batch in ctx.execute(plan, p)
+    )
+    assert rows == 3
+    collected = plan.collect_metrics()
+    names = [name for name, _ in collected]
+    assert any(name.startswith("FilterExec") for name in names)
+    filter_metrics = next(m for name, m in collected if name.startswith("FilterExec"))
+    assert isinstance(filter_metrics, fuseplug.MetricsSet)
+    assert filter_metrics.output_rows == 3
+    assert filter_metrics.sum_by_name("output_rows") == 3
+    assert filter_metrics.sum_by_name("no_such_metric") is None
+    assert filter_metrics.elapsed_compute is not None and filter_metrics.elapsed_compute >= 0
+    by_name = {m.name: m for m in filter_metrics.metrics()}
+    assert by_name["output_rows"].value == 3 and by_name["output_rows"].partition == 0
+    assert isinstance(by_name["output_rows"].labels(), dict)
+    start = [m for m in filter_metrics.metrics() if m.name == "start_timestamp"]
+    if start:  # operators record when they started
+        when = start[0].value_as_datetime
+        assert isinstance(when, datetime.datetime) and when.tzinfo is not None
+    assert by_name["output_rows"].value_as_datetime is None
+    assert plan.metrics() is None or isinstance(plan.metrics(), fuseplug.MetricsSet)

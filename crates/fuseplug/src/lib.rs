@@ -14,6 +14,7 @@ pub mod errors;
 pub mod export;
 pub mod expr;
 pub mod functions;
+pub mod metrics;
 pub mod native;
 pub mod plan;
 pub mod read_options;
@@ -46,6 +47,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<expr::PyExprFuncBuilder>()?;
     m.add_class::<plan::PyLogicalPlan>()?;
     m.add_class::<plan::PyExecutionPlan>()?;
+    m.add_class::<metrics::PyMetric>()?;
+    m.add_class::<metrics::PyMetricsSet>()?;
     m.add_class::<catalog::PyCatalog>()?;
     m.add_class::<catalog::PySchema>()?;
     m.add_class::<catalog::PyTable>()?;

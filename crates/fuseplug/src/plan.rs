@@ -158,6 +158,25 @@ impl PyExecutionPlan {
         self.inner.children().into_iter().map(|p| Arc::clone(p).into()).collect()
     }
 
+    /// This operator's metrics (after it ran), or `None` for operators that keep none.
+    fn metrics(&self) -> Option<crate::metrics::PyMetricsSet> {
+        self.inner.metrics().map(Into::into)
+    }
+
+    /// `(operator, metrics)` for every operator of the plan that keeps metrics, top down.
+    fn collect_metrics(&self) -> Vec<(String, crate::metrics::PyMetricsSet)> {
+        let mut out = Vec::new();
+        let mut pending = vec![Arc::clone(&self.inner)];
+        while let Some(node) = pending.pop() {
+            if let Some(metrics) = node.metrics() {
+                let name = displayable(node.as_ref()).one_line().to_string();
+                out.push((name.trim_end().to_string(), metrics.into()));
+            }
+            pending.extend(node.children().into_iter().rev().cloned());
+        }
+        out
+    }
+
     #[getter]
     fn partition_count(&self) -> usize {
         self.inner.properties().output_partitioning().partition_count()
