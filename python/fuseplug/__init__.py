@@ -12,7 +12,13 @@ from fuseplug import exceptions, functions, io, ipc, native, record_batch, user_
 from fuseplug._internal import DATAFUSION_VERSION, SQLOptions, __version__
 from fuseplug.catalog import Catalog, Schema, Table
 from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
-from fuseplug.dataframe import DataFrame, RecordBatch, RecordBatchStream
+from fuseplug.dataframe import (
+    DataFrame,
+    DataFrameWriteOptions,
+    InsertOp,
+    RecordBatch,
+    RecordBatchStream,
+)
 from fuseplug.exceptions import DataFusionError, FuseplugError
 from fuseplug.expr import (
     CaseBuilder,
@@ -53,11 +59,13 @@ __all__ = [
     "CaseBuilder",
     "Catalog",
     "DataFrame",
+    "DataFrameWriteOptions",
     "DataFusionError",
     "ExecutionPlan",
     "Expr",
     "ExprFuncBuilder",
     "FuseplugError",
+    "InsertOp",
     "LogicalPlan",
     "Metric",
     "MetricsSet",

@@ -335,6 +335,8 @@ class DataFrame:
         compression_level: int | None = None,
         partition_by: list[str] = ...,
         single_file_output: bool | None = None,
+        insert_operation: str | None = None,
+        sort_by: list[SortExpr] | None = None,
     ) -> None: ...
     def write_csv(
         self,
@@ -343,12 +345,22 @@ class DataFrame:
         delimiter: str = ",",
         partition_by: list[str] = ...,
         single_file_output: bool | None = None,
+        insert_operation: str | None = None,
+        sort_by: list[SortExpr] | None = None,
+    ) -> None: ...
+    def write_table(
+        self,
+        table_name: str,
+        insert_operation: str | None = None,
+        sort_by: list[SortExpr] | None = None,
     ) -> None: ...
     def write_json(
         self,
         path: str,
         partition_by: list[str] = ...,
         single_file_output: bool | None = None,
+        insert_operation: str | None = None,
+        sort_by: list[SortExpr] | None = None,
     ) -> None: ...
     def into_view(self, temporary: bool = False) -> Table: ...
     def __datafusion_table_provider__(self, session: Any) -> CapsuleType: ...

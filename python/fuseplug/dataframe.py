@@ -12,6 +12,7 @@ iterate, convert or write.
 from __future__ import annotations
 
 import asyncio
+import enum
 import html
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -106,6 +107,55 @@ class RecordBatchStream:
         if batch is None:
             raise StopAsyncIteration
         return RecordBatch(batch)
+
+
+class InsertOp(enum.Enum):
+    """How written rows meet a table's existing rows."""
+
+    APPEND = "append"
+    REPLACE = "replace"
+    OVERWRITE = "overwrite"
+
+
+class DataFrameWriteOptions:
+    """How :meth:`DataFrame.write_parquet` and friends write: whether to ``APPEND`` or
+    ``OVERWRITE`` (``insert_operation``), one file or a directory (``single_file_output``), Hive
+    partition columns (``partition_by``) and an order (``sort_by``)."""
+
+    def __init__(
+        self,
+        insert_operation: InsertOp | None = None,
+        single_file_output: bool = False,
+        partition_by: str | Sequence[str] | None = None,
+        sort_by: Any = None,
+    ) -> None:
+        self.insert_operation = insert_operation
+        self.single_file_output = single_file_output
+        self.partition_by = [partition_by] if isinstance(partition_by, str) else partition_by
+        self.sort_by = sort_by
+
+    def __repr__(self) -> str:
+        return (
+            f"DataFrameWriteOptions(insert_operation={self.insert_operation}, "
+            f"single_file_output={self.single_file_output}, partition_by={self.partition_by})"
+        )
+
+
+def _write_args(
+    options: DataFrameWriteOptions | None,
+    partition_by: Sequence[str],
+    single_file_output: bool | None,
+) -> tuple[list[str], bool | None, str | None, list[_internal.SortExpr] | None]:
+    """``(partition_by, single_file_output, insert_operation, sort_by)`` for the compiled writers:
+    from ``options`` when given, else from the keywords."""
+    if options is None:
+        return list(partition_by), single_file_output, None, None
+    insert = options.insert_operation.value if options.insert_operation is not None else None
+    sort = None
+    if options.sort_by is not None:
+        keys = options.sort_by if isinstance(options.sort_by, (list, tuple)) else [options.sort_by]
+        sort = [to_sort(k)._inner for k in keys]
+    return list(options.partition_by or []), options.single_file_output, insert, sort
 
 
 class DataFrame:
@@ -426,37 +476,58 @@ class DataFrame:
         path: str | os.PathLike[str],
         compression: str = "zstd",
         compression_level: int | None = None,
+        write_options: DataFrameWriteOptions | None = None,
         *,
         partition_by: Sequence[str] = (),
         single_file_output: bool | None = None,
     ) -> None:
-        """Writes Parquet: one file when ``path`` has an extension, else a directory of files."""
+        """Writes Parquet: one file when ``path`` has an extension, else a directory of files
+        (``write_options`` or the keywords choose otherwise)."""
+        compression = str(getattr(compression, "value", compression))
         self._inner.write_parquet(
-            _path(path), compression, compression_level, list(partition_by), single_file_output
+            _path(path),
+            compression,
+            compression_level,
+            *_write_args(write_options, partition_by, single_file_output),
         )
 
     def write_csv(
         self,
         path: str | os.PathLike[str],
         with_header: bool = False,
+        write_options: DataFrameWriteOptions | None = None,
         *,
         delimiter: str = ",",
         partition_by: Sequence[str] = (),
         single_file_output: bool | None = None,
     ) -> None:
         self._inner.write_csv(
-            _path(path), with_header, delimiter, list(partition_by), single_file_output
+            _path(path),
+            with_header,
+            delimiter,
+            *_write_args(write_options, partition_by, single_file_output),
         )
 
     def write_json(
         self,
         path: str | os.PathLike[str],
+        write_options: DataFrameWriteOptions | None = None,
         *,
         partition_by: Sequence[str] = (),
         single_file_output: bool | None = None,
     ) -> None:
         """Writes newline-delimited JSON."""
-        self._inner.write_json(_path(path), list(partition_by), single_file_output)
+        self._inner.write_json(
+            _path(path), *_write_args(write_options, partition_by, single_file_output)
+        )
+
+    def write_table(
+        self, table_name: str, write_options: DataFrameWriteOptions | None = None
+    ) -> None:
+        """Inserts the rows into the registered table ``table_name`` (appends unless
+        ``write_options.insert_operation`` says otherwise)."""
+        _, _, insert, sort = _write_args(write_options, (), None)
+        self._inner.write_table(table_name, insert, sort)
 
     # display ---------------------------------------------------------------------------------
     def to_string(self, max_rows: int = 20) -> str:

@@ -13,6 +13,7 @@ import pytest
 import fuseplug
 from fuseplug import SessionConfig, SessionContext, col, lit
 from fuseplug import functions as f
+from fuseplug.exceptions import FuseplugError, NotSupportedError
 
 
 def test_module_level_readers_use_the_global_context(data_dir: Path) -> None:
@@ -106,3 +107,30 @@ def test_builder_keywords_and_null_treatment_enum(ctx: SessionContext) -> None:
     assert df.aggregate([], [filtered.alias("s")]).to_pydict() == {"s": [3]}
     with pytest.raises(ValueError, match="null_treatment must be"):
         f.first_value(col("x")).null_treatment("sometimes")
+
+
+def test_write_options_and_write_table(ctx: SessionContext, data_dir: Path) -> None:
+    from fuseplug import DataFrameWriteOptions, InsertOp
+
+    df = ctx.from_pydict({"g": ["a", "b", "a"], "x": [3, 1, 2]})
+    out = data_dir / "parts"
+    df.write_parquet(out, write_options=DataFrameWriteOptions(partition_by="g"))
+    assert sorted(p.name for p in out.iterdir()) == ["g=a", "g=b"]
+    single = data_dir / "sorted.csv"
+    df.write_csv(
+        single,
+        True,
+        DataFrameWriteOptions(single_file_output=True, sort_by=col("x").sort()),
+    )
+    assert single.read_text().splitlines() == ["g,x", "b,1", "a,2", "a,3"]
+    # write_table appends to a registered table, or overwrites it
+    ctx.sql("CREATE TABLE target (g VARCHAR, x BIGINT)")
+    df.write_table("target")
+    df.write_table("target", DataFrameWriteOptions(insert_operation=InsertOp.APPEND))
+    assert ctx.table("target").count() == 6
+    # DataFusion's in-memory tables cannot be overwritten: a clear NotSupportedError, rows kept
+    with pytest.raises(NotSupportedError, match="Overwrite"):
+        df.write_table("target", DataFrameWriteOptions(insert_operation=InsertOp.OVERWRITE))
+    assert ctx.table("target").count() == 6
+    with pytest.raises(FuseplugError):
+        df.write_table("no_such_table")

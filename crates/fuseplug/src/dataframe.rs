@@ -14,6 +14,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
 use datafusion::common::{Column, JoinType, TableReference, UnnestOptions};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, Partitioning, cast};
 use datafusion::prelude::coalesce;
 use fuseplug_capsule::runtime::wait_for_future;
@@ -521,7 +522,8 @@ impl PyDataFrame {
         Ok((render_table(&[shown], &schema)?, more))
     }
 
-    #[pyo3(signature = (path, compression = "zstd", compression_level = None, partition_by = vec![], single_file_output = None))]
+    #[pyo3(signature = (path, compression = "zstd", compression_level = None, partition_by = vec![], single_file_output = None, insert_operation = None, sort_by = None))]
+    #[allow(clippy::too_many_arguments)]
     fn write_parquet(
         &self,
         py: Python<'_>,
@@ -530,6 +532,8 @@ impl PyDataFrame {
         compression_level: Option<u32>,
         partition_by: Vec<String>,
         single_file_output: Option<bool>,
+        insert_operation: Option<&str>,
+        sort_by: Option<Vec<PySortExpr>>,
     ) -> Result<()> {
         let mut options = TableParquetOptions::default();
         let codec = compression.to_ascii_lowercase();
@@ -544,12 +548,14 @@ impl PyDataFrame {
             }
             (other, None) => other.to_string(),
         });
-        let write = write_options(path, partition_by, single_file_output);
+        let write =
+            write_options(path, partition_by, single_file_output, insert_operation, sort_by)?;
         wait_for_future(py, self.df().write_parquet(path, write, Some(options)))??;
         Ok(())
     }
 
-    #[pyo3(signature = (path, with_header = false, delimiter = ",", partition_by = vec![], single_file_output = None))]
+    #[pyo3(signature = (path, with_header = false, delimiter = ",", partition_by = vec![], single_file_output = None, insert_operation = None, sort_by = None))]
+    #[allow(clippy::too_many_arguments)]
     fn write_csv(
         &self,
         py: Python<'_>,
@@ -558,24 +564,46 @@ impl PyDataFrame {
         delimiter: &str,
         partition_by: Vec<String>,
         single_file_output: Option<bool>,
+        insert_operation: Option<&str>,
+        sort_by: Option<Vec<PySortExpr>>,
     ) -> Result<()> {
         let delimiter = single_byte(delimiter, "delimiter")?;
         let options = CsvOptions::default().with_has_header(with_header).with_delimiter(delimiter);
-        let write = write_options(path, partition_by, single_file_output);
+        let write =
+            write_options(path, partition_by, single_file_output, insert_operation, sort_by)?;
         wait_for_future(py, self.df().write_csv(path, write, Some(options)))??;
         Ok(())
     }
 
-    #[pyo3(signature = (path, partition_by = vec![], single_file_output = None))]
+    #[pyo3(signature = (path, partition_by = vec![], single_file_output = None, insert_operation = None, sort_by = None))]
     fn write_json(
         &self,
         py: Python<'_>,
         path: &str,
         partition_by: Vec<String>,
         single_file_output: Option<bool>,
+        insert_operation: Option<&str>,
+        sort_by: Option<Vec<PySortExpr>>,
     ) -> Result<()> {
-        let write = write_options(path, partition_by, single_file_output);
+        let write =
+            write_options(path, partition_by, single_file_output, insert_operation, sort_by)?;
         wait_for_future(py, self.df().write_json(path, write, Some(JsonOptions::default())))??;
+        Ok(())
+    }
+
+    /// Inserts the rows into the registered table `table_name` (appending unless
+    /// `insert_operation` says "overwrite" or "replace").
+    #[pyo3(signature = (table_name, insert_operation = None, sort_by = None))]
+    fn write_table(
+        &self,
+        py: Python<'_>,
+        table_name: &str,
+        insert_operation: Option<&str>,
+        sort_by: Option<Vec<PySortExpr>>,
+    ) -> Result<()> {
+        let write = write_options("", vec![], Some(false), insert_operation, sort_by)?;
+        let df = self.df();
+        wait_for_future(py, async move { df.write_table(table_name, write).await })??;
         Ok(())
     }
 
@@ -636,10 +664,26 @@ fn write_options(
     path: &str,
     partition_by: Vec<String>,
     single: Option<bool>,
-) -> DataFrameWriteOptions {
+    insert_operation: Option<&str>,
+    sort_by: Option<Vec<PySortExpr>>,
+) -> Result<DataFrameWriteOptions> {
     let looks_like_file = Path::new(path).extension().is_some() && !path.ends_with('/');
     let single = single.unwrap_or(looks_like_file && partition_by.is_empty());
-    DataFrameWriteOptions::new().with_single_file_output(single).with_partition_by(partition_by)
+    let insert = match insert_operation.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("append") => InsertOp::Append,
+        Some("overwrite") => InsertOp::Overwrite,
+        Some("replace") => InsertOp::Replace,
+        Some(other) => {
+            return Err(Error::Value(format!(
+                "insert_operation must be append, overwrite or replace, not {other:?}"
+            )));
+        }
+    };
+    Ok(DataFrameWriteOptions::new()
+        .with_single_file_output(single)
+        .with_partition_by(partition_by)
+        .with_insert_operation(insert)
+        .with_sort_by(sort_by.map(sort_exprs).unwrap_or_default()))
 }
 
 /// A one-byte option such as a CSV delimiter.
