@@ -92,11 +92,11 @@ class _Callable:
     _internal_type: Any
 
     @classmethod
-    def from_pycapsule(cls: type[_C], obj: Any) -> _C:
+    def from_pycapsule(cls: type[_C], func: Any) -> _C:
         """A plugin's function: an object that exports its capsule (``__datafusion_scalar_udf__()``,
         ``__datafusion_aggregate_udf__()`` or ``__datafusion_window_udf__()``), or the capsule."""
         udf = cls.__new__(cls)
-        udf._inner = cls._internal_type.from_pycapsule(obj)
+        udf._inner = cls._internal_type.from_pycapsule(func)
         return udf
 
     @classmethod

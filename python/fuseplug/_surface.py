@@ -1,0 +1,104 @@
+"""Compares fuseplug's public surface with the installed official ``datafusion`` wheel.
+
+``python -m fuseplug._surface`` prints, one per line, every public name of the official package
+(module level, the main classes, and the submodules fuseplug mirrors) that fuseplug lacks, and every
+shared function or method whose parameters differ in name, kind or default. The test suite runs it
+in a child process (the official wheel's library stays out of the test run) and compares the result
+with the list of known gaps in ``python/tests/test_surface.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import sys
+from typing import Any
+
+#: Classes compared member by member: (official location, fuseplug location).
+CLASSES = [
+    ("datafusion.SessionContext", "fuseplug.SessionContext"),
+    ("datafusion.SessionConfig", "fuseplug.SessionConfig"),
+    ("datafusion.RuntimeEnvBuilder", "fuseplug.RuntimeEnvBuilder"),
+    ("datafusion.DataFrame", "fuseplug.DataFrame"),
+    ("datafusion.Expr", "fuseplug.Expr"),
+    ("datafusion.LogicalPlan", "fuseplug.LogicalPlan"),
+    ("datafusion.ExecutionPlan", "fuseplug.ExecutionPlan"),
+    ("datafusion.catalog.Catalog", "fuseplug.Catalog"),
+    ("datafusion.catalog.Schema", "fuseplug.Schema"),
+    ("datafusion.catalog.Table", "fuseplug.Table"),
+    ("datafusion.ScalarUDF", "fuseplug.ScalarUDF"),
+    ("datafusion.AggregateUDF", "fuseplug.AggregateUDF"),
+    ("datafusion.WindowUDF", "fuseplug.WindowUDF"),
+    ("datafusion.Accumulator", "fuseplug.Accumulator"),
+    ("datafusion.SQLOptions", "fuseplug.SQLOptions"),
+]
+
+#: Modules compared by their public names.
+MODULES = [("datafusion", "fuseplug"), ("datafusion.functions", "fuseplug.functions")]
+
+
+def _resolve(path: str) -> Any:
+    module, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _public(obj: Any) -> set[str]:
+    names = getattr(obj, "__all__", None)
+    if names is None or inspect.isclass(obj):
+        names = [n for n in dir(obj) if not n.startswith("_")]
+    return {n for n in names if not n.startswith("_")}
+
+
+def _params(fn: Any) -> list[tuple[str, str, str | None]] | None:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    out = []
+    for p in signature.parameters.values():
+        if p.name == "self":
+            continue  # positional-only in compiled classes; nobody passes self by keyword
+        default = None if p.default is p.empty else repr(p.default)
+        out.append((p.name, p.kind.name, default))
+    return out
+
+
+def differences() -> list[str]:
+    """One line per gap: ``missing <place>.<name>`` or ``signature <place>.<name>``."""
+    out = []
+    pairs = [(a, b) for a, b in MODULES] + CLASSES
+    for official_path, ours_path in pairs:
+        official = (
+            importlib.import_module(official_path)
+            if (official_path, ours_path) in MODULES
+            else _resolve(official_path)
+        )
+        ours = (
+            importlib.import_module(ours_path)
+            if (official_path, ours_path) in MODULES
+            else _resolve(ours_path)
+        )
+        for name in sorted(_public(official)):
+            theirs = getattr(official, name, None)
+            if inspect.ismodule(theirs) and not theirs.__name__.startswith("datafusion"):
+                continue  # re-exported third-party modules (importlib_metadata, ...)
+            if not hasattr(ours, name):
+                out.append(f"missing {official_path}.{name}")
+                continue
+            mine = getattr(ours, name)
+            if callable(theirs) and callable(mine) and not inspect.isclass(theirs):
+                a, b = _params(theirs), _params(mine)
+                if a is not None and b is not None and a != b:
+                    out.append(f"signature {official_path}.{name}")
+    return out
+
+
+def main() -> int:
+    json.dump(differences(), sys.stdout, indent=0)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
