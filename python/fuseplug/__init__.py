@@ -15,6 +15,7 @@ from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
 from fuseplug.dataframe import (
     DataFrame,
     DataFrameWriteOptions,
+    ExplainFormat,
     InsertOp,
     RecordBatch,
     RecordBatchStream,
@@ -61,6 +62,7 @@ __all__ = [
     "DataFrame",
     "DataFrameWriteOptions",
     "DataFusionError",
+    "ExplainFormat",
     "ExecutionPlan",
     "Expr",
     "ExprFuncBuilder",

@@ -109,6 +109,15 @@ class RecordBatchStream:
         return RecordBatch(batch)
 
 
+class ExplainFormat(enum.Enum):
+    """How :meth:`DataFrame.explain` prints plans."""
+
+    INDENT = "indent"
+    TREE = "tree"
+    PGJSON = "pgjson"
+    GRAPHVIZ = "graphviz"
+
+
 class InsertOp(enum.Enum):
     """How written rows meet a table's existing rows."""
 
@@ -445,9 +454,19 @@ class DataFrame:
         """Summary statistics of every column."""
         return DataFrame(self._inner.describe())
 
-    def explain(self, verbose: bool = False, analyze: bool = False) -> None:
-        """Prints the logical and physical plans (with ``analyze``, runs the query and shows metrics)."""
-        plans = DataFrame(self._inner.explain(verbose, analyze)).to_pydict()
+    def explain(
+        self,
+        verbose: bool = False,
+        analyze: bool = False,
+        format: ExplainFormat | str | None = None,
+        show_statistics: bool | None = None,
+    ) -> None:
+        """Prints the logical and physical plans (with ``analyze``, runs the query and shows metrics);
+        ``format`` picks ``ExplainFormat.INDENT``, ``TREE``, ``PGJSON`` or ``GRAPHVIZ``."""
+        if analyze and show_statistics is not None:
+            raise ValueError("show_statistics cannot be combined with analyze")
+        fmt = None if format is None else str(getattr(format, "value", format))
+        plans = DataFrame(self._inner.explain(verbose, analyze, fmt, show_statistics)).to_pydict()
         for plan_type, plan in zip(plans["plan_type"], plans["plan"], strict=True):
             print(f"{plan_type}:\n{plan}\n")
 

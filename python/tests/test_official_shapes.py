@@ -134,3 +134,20 @@ def test_write_options_and_write_table(ctx: SessionContext, data_dir: Path) -> N
     assert ctx.table("target").count() == 6
     with pytest.raises(FuseplugError):
         df.write_table("no_such_table")
+
+
+def test_explain_formats(ctx: SessionContext, capsys: pytest.CaptureFixture[str]) -> None:
+    from fuseplug import ExplainFormat
+
+    df = ctx.from_pydict({"a": [1, 2]}).filter(col("a") > lit(1))
+    df.explain(format=ExplainFormat.TREE)
+    tree = capsys.readouterr().out
+    assert "FilterExec" in tree and "┌" in tree  # the tree format draws boxes
+    df.explain(format="pgjson")
+    assert '"Plan"' in capsys.readouterr().out
+    df.explain()
+    assert "FilterExec: a@0 > 1" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="show_statistics cannot be combined"):
+        df.explain(analyze=True, show_statistics=True)
+    with pytest.raises(FuseplugError, match="nope"):
+        df.explain(format="nope")

@@ -60,7 +60,6 @@ NOT_YET = [
     "missing datafusion.DataFrame.default_str_repr",
     "missing datafusion.DataFrame.write_parquet_with_options",
     "missing datafusion.ExecutionPlan.output_partitioning",
-    "missing datafusion.ExplainFormat",
     "missing datafusion.Expr.column_name",
     "missing datafusion.Expr.is_nan",
     "missing datafusion.Expr.python_value",

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,6 +16,7 @@ use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
 use datafusion::common::{Column, JoinType, TableReference, UnnestOptions};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{ExplainFormat, ExplainOption};
 use datafusion::logical_expr::{Expr, Partitioning, cast};
 use datafusion::prelude::coalesce;
 use fuseplug_capsule::runtime::wait_for_future;
@@ -436,9 +438,21 @@ impl PyDataFrame {
         self.map(|df| df.unnest_columns_with_options(&columns, options))
     }
 
-    #[pyo3(signature = (verbose = false, analyze = false))]
-    fn explain(&self, verbose: bool, analyze: bool) -> Result<Self> {
-        self.map(|df| df.explain(verbose, analyze))
+    /// The plans as a DataFrame; `format` is "indent", "tree", "pgjson" or "graphviz".
+    #[pyo3(signature = (verbose = false, analyze = false, format = None, show_statistics = None))]
+    fn explain(
+        &self,
+        verbose: bool,
+        analyze: bool,
+        format: Option<&str>,
+        show_statistics: Option<bool>,
+    ) -> Result<Self> {
+        let mut option = ExplainOption::default().with_verbose(verbose).with_analyze(analyze);
+        if let Some(format) = format {
+            option = option.with_format(ExplainFormat::from_str(format)?);
+        }
+        option.show_statistics = show_statistics;
+        self.map(|df| df.explain_with_options(option))
     }
 
     fn describe(&self, py: Python<'_>) -> Result<Self> {
