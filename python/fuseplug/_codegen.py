@@ -101,17 +101,25 @@ from fuseplug._functions_base import (
     _many,
     _null_treatment,
     _scalar,
+    _series,
     _sort_args,
     _trim,
     _window,
     alias,
+    array,
     case,
     col,
     column,
     count_star,
+    extract,
+    gen_series,
     in_list,
+    is_nan,
+    list_min,
+    list_overlap,
     lit,
     literal,
+    make_map,
     order_by,
     when,
 )
@@ -173,6 +181,8 @@ ANNOTATIONS = {
 
 #: Calls whose arguments are not the parameters in order (the official API's own conveniences).
 SPECIAL_CALLS = {
+    "generate_series": '_series("{name}", args, kwargs)',
+    "range": '_series("{name}", args, kwargs)',
     "array_sort": '_scalar("{name}", _sort_args(array, descending, null_first))',
     "list_sort": '_scalar("{name}", _sort_args(array, descending, null_first))',
 }

@@ -27,13 +27,20 @@ __all__ = [
     "ExprLike",
     "SortLike",
     "alias",
+    "array",
     "case",
     "col",
     "column",
     "count_star",
+    "extract",
+    "gen_series",
     "in_list",
+    "is_nan",
+    "list_min",
+    "list_overlap",
     "lit",
     "literal",
+    "make_map",
     "order_by",
     "when",
 ]
@@ -165,3 +172,76 @@ def count_star(filter: Expr | None = None) -> Expr:
 
 def order_by(expr: Expr, ascending: bool = True, nulls_first: bool = False) -> SortExpr:
     return to_expr(expr).sort(ascending, nulls_first)
+
+
+def _series(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Expr:
+    """``range`` / ``generate_series`` as the official bindings take them: ``(stop)``,
+    ``(start, stop)``, ``(start, stop, step)`` or by keyword; ``start`` defaults to 0."""
+    params = ("start", "stop", "step")
+    if len(args) > len(params):
+        raise TypeError(f"{name}() takes at most 3 arguments ({len(args)} given)")
+    if len(args) == 1 and not kwargs:
+        args = (0, *args)
+    bound = dict(zip(params, args, strict=False))
+    for key, value in kwargs.items():
+        if key not in params:
+            raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
+        if key in bound:
+            raise TypeError(f"{name}() got multiple values for argument {key!r}")
+        bound[key] = value
+    bound.setdefault("start", 0)
+    if bound.get("stop") is None:
+        raise TypeError(f"{name}() needs stop")
+    call = [bound["start"], bound["stop"]]
+    if bound.get("step") is not None:
+        call.append(bound["step"])
+    return _scalar(name, call)
+
+
+# Names of the official functions module that are spellings of registry functions.
+
+
+def array(*args: ExprLike) -> Expr:
+    """Same as ``make_array``: an array of the arguments."""
+    return _scalar("make_array", args)
+
+
+def extract(part: ExprLike, date: ExprLike) -> Expr:
+    """Same as ``date_part``: the ``part`` (``"year"``, ``"month"``, ...) of ``date``."""
+    return _scalar("date_part", [part, date])
+
+
+def gen_series(*args: Any, **kwargs: Any) -> Expr:
+    """Same as ``generate_series``: ``start`` to ``stop`` inclusive, by ``step``."""
+    return _series("generate_series", args, kwargs)
+
+
+def is_nan(expr: ExprLike) -> Expr:
+    """Same as ``isnan``."""
+    return _scalar("isnan", [expr])
+
+
+def list_min(array: ExprLike) -> Expr:
+    """Same as ``array_min``."""
+    return _scalar("array_min", [array])
+
+
+def list_overlap(first_array: ExprLike, second_array: ExprLike) -> Expr:
+    """Whether the arrays share an element (``array_has_any``)."""
+    return _scalar("array_has_any", [first_array, second_array])
+
+
+def make_map(*args: Any) -> Expr:
+    """A map from a dict, from a list of keys and a list of values, or from alternating keys and
+    values: ``make_map({"x": 1})``, ``make_map(["x"], [1])``, ``make_map("x", 1, "y", 2)``."""
+    if len(args) == 1 and isinstance(args[0], dict):
+        keys, values = list(args[0]), list(args[0].values())
+    elif len(args) == 2 and isinstance(args[0], list) and isinstance(args[1], list):
+        if len(args[0]) != len(args[1]):
+            raise ValueError("make_map needs key and value lists of the same length")
+        keys, values = args[0], args[1]
+    elif len(args) >= 2 and len(args) % 2 == 0:
+        keys, values = list(args[0::2]), list(args[1::2])
+    else:
+        raise ValueError("make_map needs a dict, two lists, or an even number of keys and values")
+    return _scalar("map", [_scalar("make_array", keys), _scalar("make_array", values)])

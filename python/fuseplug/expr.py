@@ -251,6 +251,10 @@ class Expr(FunctionMethods):
     def _call(self, name: str) -> Expr:
         return Expr(_internal.call_builtin(name, [self._inner]))
 
+    def is_nan(self) -> Expr:
+        """Whether the value is NaN (``isnan``)."""
+        return self._call("isnan")
+
     def fill_null(self, value: Any = None) -> Expr:
         """This expression with nulls replaced by ``value`` (``nvl``)."""
         return Expr(_internal.call_builtin("nvl", [self._inner, to_expr(value)._inner]))

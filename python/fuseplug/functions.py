@@ -26,17 +26,25 @@ from fuseplug._functions_base import (
     _many,
     _null_treatment,
     _scalar,
+    _series,
     _sort_args,
     _trim,
     _window,
     alias,
+    array,
     case,
     col,
     column,
     count_star,
+    extract,
+    gen_series,
     in_list,
+    is_nan,
+    list_min,
+    list_overlap,
     lit,
     literal,
+    make_map,
     order_by,
     when,
 )
@@ -2463,7 +2471,7 @@ generate_series(start, stop[, step])``
         end: End of the series (included). Type must be the same as start.
         step: Increase by step (can not be 0). Steps less than a day are supported only for timestamp ranges.
     """
-    return _scalar("generate_series", _trim([*args]))
+    return _series("generate_series", args, kwargs)
 
 
 def get_field(expr: ExprLike, *names: ExprLike) -> Expr:
@@ -3232,7 +3240,7 @@ range(start, stop[, step])``
         end: End of the range (not included). Type must be the same as start.
         step: Increase by step (cannot be 0). Steps less than a day are supported only for timestamp ranges.
     """
-    return _scalar("range", _trim([*args]))
+    return _series("range", args, kwargs)
 
 
 def rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: SortLike | Sequence[SortLike] | None = None) -> Expr:
@@ -4321,6 +4329,7 @@ __all__ = [
     'approx_median',
     'approx_percentile_cont',
     'approx_percentile_cont_with_weight',
+    'array',
     'array_add',
     'array_agg',
     'array_any_value',
@@ -4437,6 +4446,7 @@ __all__ = [
     'encode',
     'ends_with',
     'exp',
+    'extract',
     'factorial',
     'file_row_index',
     'find_in_set',
@@ -4445,6 +4455,7 @@ __all__ = [
     'floor',
     'from_unixtime',
     'gcd',
+    'gen_series',
     'generate_series',
     'get_field',
     'greatest',
@@ -4455,6 +4466,7 @@ __all__ = [
     'inner_product',
     'input_file_name',
     'instr',
+    'is_nan',
     'isnan',
     'iszero',
     'lag',
@@ -4488,8 +4500,10 @@ __all__ = [
     'list_join',
     'list_length',
     'list_max',
+    'list_min',
     'list_ndims',
     'list_normalize',
+    'list_overlap',
     'list_pop_back',
     'list_pop_front',
     'list_position',
@@ -4527,6 +4541,7 @@ __all__ = [
     'make_array',
     'make_date',
     'make_list',
+    'make_map',
     'make_time',
     'map',
     'map_entries',

@@ -400,23 +400,16 @@ NOT_YET_IN_FUNCTIONS = [
     "sort_or_default",
     # higher-order (lambda) functions and the rest, not in fuseplug yet (issue 8)
     "any_match",
-    "array",
     "array_any_match",
     "array_filter",
     "array_first",
     "array_transform",
-    "extract",
-    "gen_series",
-    "is_nan",
     "lambda_",
     "lambda_var",
     "list_any_match",
     "list_filter",
     "list_first",
-    "list_min",
-    "list_overlap",
     "list_transform",
-    "make_map",
 ]
 
 
@@ -432,3 +425,33 @@ print("same" if current == _codegen.render_official_signatures() else "stale")
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["same"], "run python -m fuseplug._codegen --extract-official"
+
+
+def test_official_spellings_of_registry_functions(ctx: SessionContext) -> None:
+    df = ctx.from_pydict({"x": [1.0, math.nan], "d": ["2024-03-05", "2025-01-01"]})
+    out = df.select(
+        f.range(3).alias("r"),
+        f.range(start=1, stop=7, step=3).alias("r2"),
+        f.generate_series(1, stop=3).alias("g"),
+        f.gen_series(start=2, stop=6, step=2).alias("gs"),
+        f.array(1, 2).alias("a"),
+        f.is_nan(col("x")).alias("nan"),
+        f.list_min(f.array(3, 1)).alias("min"),
+        f.list_overlap(f.array(1, 2), f.array(2, 5)).alias("overlap"),
+        f.make_map({"x": 1}).alias("m1"),
+        f.make_map(["x", "y"], [1, 2]).alias("m2"),
+        f.make_map("x", 1, "y", 2).alias("m3"),
+        f.extract(lit("year"), f.to_date(col("d"))).alias("year"),
+    ).to_pydict()
+    assert out["r"][0] == [0, 1, 2] and out["r2"][0] == [1, 4]
+    assert out["g"][0] == [1, 2, 3] and out["gs"][0] == [2, 4, 6]
+    assert out["a"][0] == [1, 2] and out["nan"] == [False, True]
+    assert out["min"][0] == 1 and out["overlap"][0] is True
+    assert out["m1"][0] == [("x", 1)] and out["m2"][0] == out["m3"][0] == [("x", 1), ("y", 2)]
+    assert out["year"] == [2024, 2025]
+    with pytest.raises(TypeError, match="needs stop"):
+        f.range(start=3)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'end'"):
+        f.generate_series(1, end=3)
+    with pytest.raises(ValueError, match="same length"):
+        f.make_map(["x"], [1, 2])
