@@ -32,6 +32,23 @@ pub fn deprecated(py: Python<'_>, message: &str) -> Result<()> {
     Ok(())
 }
 
+/// What `__reduce__` returns: the `fuseplug.ipc` function that decodes, and the bytes.
+type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyBytes>,));
+
+/// Pickles through `fuseplug.ipc`: `encode` runs with the thread's sender context (if any), and
+/// `fuseplug.ipc.<helper>` decodes on the worker context (or the global one).
+fn reduce<'py>(
+    py: Python<'py>,
+    helper: &str,
+    encode: impl FnOnce(Option<&SessionTasks>) -> Result<Vec<u8>>,
+) -> Result<Reduced<'py>> {
+    let ipc = py.import("fuseplug.ipc")?;
+    let sender = ipc.call_method0("get_sender_ctx")?;
+    let tasks = if sender.is_none() { None } else { Some(decoding_tasks(&sender)?) };
+    let bytes = encode(tasks.as_ref())?;
+    Ok((ipc.getattr(helper)?, (PyBytes::new(py, &bytes),)))
+}
+
 /// The session of `ctx`, if one is given.
 pub fn tasks_of(ctx: Option<&Bound<'_, PyAny>>) -> Result<Option<SessionTasks>> {
     ctx.map(|c| Ok(session_of(c)?.get().tasks.clone())).transpose()
@@ -99,15 +116,10 @@ impl PyLogicalPlan {
 
     /// Pickling: encoded through the sender context of `fuseplug.ipc` (or none), decoded on the
     /// worker context (or a default one).
-    fn __reduce__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> Result<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let ipc = py.import("fuseplug.ipc")?;
-        let sender = ipc.call_method0("get_sender_ctx")?;
-        let tasks = if sender.is_none() { None } else { Some(decoding_tasks(&sender)?) };
-        let bytes = serialize::logical_to_bytes(py, &self.inner, tasks.as_ref())?;
-        Ok((ipc.getattr("_logical_plan_from_bytes")?, (PyBytes::new(py, &bytes),)))
+    fn __reduce__<'py>(&self, py: Python<'py>) -> Result<Reduced<'py>> {
+        reduce(py, "_logical_plan_from_bytes", |tasks| {
+            serialize::logical_to_bytes(py, &self.inner, tasks)
+        })
     }
 
     /// Deprecated alias of `to_bytes`.
@@ -201,15 +213,10 @@ impl PyExecutionPlan {
 
     /// Pickling: encoded through the sender context of `fuseplug.ipc` (or none), decoded on the
     /// worker context (or a default one).
-    fn __reduce__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> Result<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let ipc = py.import("fuseplug.ipc")?;
-        let sender = ipc.call_method0("get_sender_ctx")?;
-        let tasks = if sender.is_none() { None } else { Some(decoding_tasks(&sender)?) };
-        let bytes = serialize::physical_to_bytes(py, &self.inner, tasks.as_ref())?;
-        Ok((ipc.getattr("_execution_plan_from_bytes")?, (PyBytes::new(py, &bytes),)))
+    fn __reduce__<'py>(&self, py: Python<'py>) -> Result<Reduced<'py>> {
+        reduce(py, "_execution_plan_from_bytes", |tasks| {
+            serialize::physical_to_bytes(py, &self.inner, tasks)
+        })
     }
 
     /// Deprecated alias of `to_bytes`.
