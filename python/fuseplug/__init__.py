@@ -17,6 +17,8 @@ from fuseplug.dataframe import (
     DataFrameWriteOptions,
     ExplainFormat,
     InsertOp,
+    ParquetColumnOptions,
+    ParquetWriterOptions,
     RecordBatch,
     RecordBatchStream,
 )
@@ -72,6 +74,8 @@ __all__ = [
     "Metric",
     "MetricsSet",
     "NativeExtension",
+    "ParquetColumnOptions",
+    "ParquetWriterOptions",
     "RecordBatch",
     "RecordBatchStream",
     "RuntimeEnvBuilder",

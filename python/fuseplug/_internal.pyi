@@ -354,6 +354,16 @@ class DataFrame:
         insert_operation: str | None = None,
         sort_by: list[SortExpr] | None = None,
     ) -> None: ...
+    def write_parquet_with_options(
+        self,
+        path: str,
+        options: dict[str, str],
+        column_options: dict[str, dict[str, str]],
+        partition_by: list[str] = ...,
+        single_file_output: bool | None = None,
+        insert_operation: str | None = None,
+        sort_by: list[SortExpr] | None = None,
+    ) -> None: ...
     def write_table(
         self,
         table_name: str,

@@ -150,6 +150,93 @@ class DataFrameWriteOptions:
         )
 
 
+class ParquetColumnOptions:
+    """Parquet writer settings for one column (``None``: as the file-wide setting)."""
+
+    def __init__(
+        self,
+        encoding: str | None = None,
+        dictionary_enabled: bool | None = None,
+        compression: str | None = None,
+        statistics_enabled: str | None = None,
+        bloom_filter_enabled: bool | None = None,
+        bloom_filter_fpp: float | None = None,
+        bloom_filter_ndv: int | None = None,
+    ) -> None:
+        self.encoding = encoding
+        self.dictionary_enabled = dictionary_enabled
+        self.compression = compression
+        self.statistics_enabled = statistics_enabled
+        self.bloom_filter_enabled = bloom_filter_enabled
+        self.bloom_filter_fpp = bloom_filter_fpp
+        self.bloom_filter_ndv = bloom_filter_ndv
+
+
+class ParquetWriterOptions:
+    """Parquet writer settings for :meth:`DataFrame.write_parquet_with_options` (DataFusion's
+    ``datafusion.execution.parquet.*`` options; ``column_specific_options`` per column)."""
+
+    def __init__(
+        self,
+        data_pagesize_limit: int = 1024 * 1024,
+        write_batch_size: int = 1024,
+        writer_version: str = "1.0",
+        skip_arrow_metadata: bool = False,
+        compression: str | None = "zstd(3)",
+        compression_level: int | None = None,
+        dictionary_enabled: bool | None = True,
+        dictionary_page_size_limit: int = 1024 * 1024,
+        statistics_enabled: str | None = "page",
+        max_row_group_size: int = 1024 * 1024,
+        created_by: str = "datafusion-python",
+        column_index_truncate_length: int | None = 64,
+        statistics_truncate_length: int | None = None,
+        data_page_row_count_limit: int = 20_000,
+        encoding: str | None = None,
+        bloom_filter_on_write: bool = False,
+        bloom_filter_fpp: float | None = None,
+        bloom_filter_ndv: int | None = None,
+        allow_single_file_parallelism: bool = True,
+        maximum_parallel_row_group_writers: int = 1,
+        maximum_buffered_record_batches_per_stream: int = 2,
+        column_specific_options: dict[str, ParquetColumnOptions] | None = None,
+    ) -> None:
+        if compression is not None and compression_level is not None:
+            codec = compression.split("(")[0]
+            compression = f"{codec}({compression_level})"
+        self.data_pagesize_limit = data_pagesize_limit
+        self.write_batch_size = write_batch_size
+        self.writer_version = writer_version
+        self.skip_arrow_metadata = skip_arrow_metadata
+        self.compression = compression
+        self.dictionary_enabled = dictionary_enabled
+        self.dictionary_page_size_limit = dictionary_page_size_limit
+        self.statistics_enabled = statistics_enabled
+        self.max_row_group_size = max_row_group_size
+        self.created_by = created_by
+        self.column_index_truncate_length = column_index_truncate_length
+        self.statistics_truncate_length = statistics_truncate_length
+        self.data_page_row_count_limit = data_page_row_count_limit
+        self.encoding = encoding
+        self.bloom_filter_on_write = bloom_filter_on_write
+        self.bloom_filter_fpp = bloom_filter_fpp
+        self.bloom_filter_ndv = bloom_filter_ndv
+        self.allow_single_file_parallelism = allow_single_file_parallelism
+        self.maximum_parallel_row_group_writers = maximum_parallel_row_group_writers
+        self.maximum_buffered_record_batches_per_stream = maximum_buffered_record_batches_per_stream
+        self.column_specific_options = column_specific_options
+
+
+def _option_strings(options: object) -> dict[str, str]:
+    """An options object's set attributes as DataFusion option strings (``None`` left out)."""
+    out = {}
+    for key, value in vars(options).items():
+        if value is None or key == "column_specific_options":
+            continue
+        out[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out
+
+
 def _write_args(
     options: DataFrameWriteOptions | None,
     partition_by: Sequence[str],
@@ -493,7 +580,7 @@ class DataFrame:
     def write_parquet(
         self,
         path: str | os.PathLike[str],
-        compression: str = "zstd",
+        compression: str | ParquetWriterOptions = "zstd",
         compression_level: int | None = None,
         write_options: DataFrameWriteOptions | None = None,
         *,
@@ -501,13 +588,38 @@ class DataFrame:
         single_file_output: bool | None = None,
     ) -> None:
         """Writes Parquet: one file when ``path`` has an extension, else a directory of files
-        (``write_options`` or the keywords choose otherwise)."""
+        (``write_options`` or the keywords choose otherwise). ``compression`` may also be a
+        :class:`ParquetWriterOptions`."""
+        if isinstance(compression, ParquetWriterOptions):
+            if compression_level is not None:
+                raise ValueError("compression_level must be None with ParquetWriterOptions")
+            self.write_parquet_with_options(path, compression, write_options)
+            return
         compression = str(getattr(compression, "value", compression))
         self._inner.write_parquet(
             _path(path),
             compression,
             compression_level,
             *_write_args(write_options, partition_by, single_file_output),
+        )
+
+    def write_parquet_with_options(
+        self,
+        path: str | os.PathLike[str],
+        options: ParquetWriterOptions,
+        write_options: DataFrameWriteOptions | None = None,
+    ) -> None:
+        """Writes Parquet with :class:`ParquetWriterOptions` (row group size, page limits,
+        encodings, bloom filters, per-column settings, ...)."""
+        columns = {
+            name: _option_strings(column)
+            for name, column in (options.column_specific_options or {}).items()
+        }
+        self._inner.write_parquet_with_options(
+            _path(path),
+            _option_strings(options),
+            columns,
+            *_write_args(write_options, (), None),
         )
 
     def write_csv(

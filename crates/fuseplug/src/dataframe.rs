@@ -12,7 +12,9 @@ use arrow::datatypes::{DataType, SchemaRef};
 use arrow::pyarrow::{PyArrowType, ToPyArrow};
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
+use datafusion::common::config::{
+    ConfigField, CsvOptions, JsonOptions, ParquetColumnOptions, TableParquetOptions,
+};
 use datafusion::common::{Column, JoinType, TableReference, UnnestOptions};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::logical_expr::dml::InsertOp;
@@ -565,6 +567,38 @@ impl PyDataFrame {
         let write =
             write_options(path, partition_by, single_file_output, insert_operation, sort_by)?;
         wait_for_future(py, self.df().write_parquet(path, write, Some(options)))??;
+        Ok(())
+    }
+
+    /// Writes Parquet with writer options by their DataFusion names (`max_row_group_size`,
+    /// `compression`, ...), globally and per column.
+    #[pyo3(signature = (path, options, column_options, partition_by = vec![], single_file_output = None, insert_operation = None, sort_by = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn write_parquet_with_options(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        options: HashMap<String, String>,
+        column_options: HashMap<String, HashMap<String, String>>,
+        partition_by: Vec<String>,
+        single_file_output: Option<bool>,
+        insert_operation: Option<&str>,
+        sort_by: Option<Vec<PySortExpr>>,
+    ) -> Result<()> {
+        let mut parquet = TableParquetOptions::default();
+        for (key, value) in &options {
+            parquet.global.set(key, value)?;
+        }
+        for (column, settings) in column_options {
+            let mut column_options = ParquetColumnOptions::default();
+            for (key, value) in &settings {
+                column_options.set(key, value)?;
+            }
+            parquet.column_specific_options.insert(column, column_options);
+        }
+        let write =
+            write_options(path, partition_by, single_file_output, insert_operation, sort_by)?;
+        wait_for_future(py, self.df().write_parquet(path, write, Some(parquet)))??;
         Ok(())
     }
 
