@@ -8,7 +8,16 @@
 
 from __future__ import annotations
 
-from fuseplug import exceptions, functions, io, ipc, native, record_batch, user_defined
+from fuseplug import (
+    common,
+    exceptions,
+    functions,
+    io,
+    ipc,
+    native,
+    record_batch,
+    user_defined,
+)
 from fuseplug._internal import DATAFUSION_VERSION, SQLOptions, __version__
 from fuseplug.catalog import Catalog, Schema, Table
 from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
@@ -94,6 +103,7 @@ __all__ = [
     "__version__",
     "col",
     "column",
+    "common",
     "exceptions",
     "functions",
     "io",

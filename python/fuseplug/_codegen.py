@@ -123,6 +123,7 @@ from fuseplug._functions_base import (
     order_by,
     when,
 )
+from fuseplug.common import NullTreatment
 from fuseplug.expr import Expr, WindowFrame
 '''
 
@@ -199,8 +200,6 @@ def _official_params(params: tuple[tuple[str, str, str | None], ...]) -> str:
         elif default is None:
             rendered.append(f"{pname}: {annotation}")
         else:
-            # an enum default of the official API (NullTreatment.RESPECT_NULLS) is None here
-            default = "None" if "." in default and not default[0].isdigit() else default
             rendered.append(f"{pname}: {annotation} = {default}")
     return ", ".join(rendered)
 
@@ -310,6 +309,8 @@ def render() -> str:
     names = "".join(f"    {n!r},\n" for n in sorted(exported))
     out.append(f"\n\n__all__ = [\n{names}]\n")
     source = "".join(out)
+    if "NullTreatment." not in source.split("from fuseplug.expr import")[1]:
+        source = source.replace("from fuseplug.common import NullTreatment\n", "")
     if "WindowFrame |" not in source:  # every window function has the official shape
         source = source.replace(
             "from fuseplug.expr import Expr, WindowFrame\n", "from fuseplug.expr import Expr\n"

@@ -50,6 +50,15 @@ def _public(obj: Any) -> set[str]:
     return {n for n in names if not n.startswith("_")}
 
 
+def _default(value: Any) -> str:
+    """A default as comparable text: an enum member as ``Class.MEMBER`` (the official bindings'
+    enums wrap compiled values whose repr differs from an equivalent Python enum's)."""
+    name = getattr(value, "name", None)
+    if name is not None and not isinstance(value, (str, type)):
+        return f"{type(value).__name__}.{name}"
+    return repr(value)
+
+
 def _params(fn: Any) -> list[tuple[str, str, str | None]] | None:
     try:
         signature = inspect.signature(fn)
@@ -59,7 +68,7 @@ def _params(fn: Any) -> list[tuple[str, str, str | None]] | None:
     for p in signature.parameters.values():
         if p.name == "self":
             continue  # positional-only in compiled classes; nobody passes self by keyword
-        default = None if p.default is p.empty else repr(p.default)
+        default = None if p.default is p.empty else _default(p.default)
         out.append((p.name, p.kind.name, default))
     return out
 

@@ -48,6 +48,7 @@ from fuseplug._functions_base import (
     order_by,
     when,
 )
+from fuseplug.common import NullTreatment
 from fuseplug.expr import Expr
 
 
@@ -2392,7 +2393,7 @@ def find_in_set(string: ExprLike, string_list: ExprLike) -> Expr:
     return _scalar("find_in_set", _trim([string, string_list]))
 
 
-def first_value(expression: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = None) -> Expr:
+def first_value(expression: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = NullTreatment.RESPECT_NULLS) -> Expr:
     """
     Returns the first element in an aggregation group according to the requested ordering. If no ordering is given, returns an arbitrary element from the group.
 
@@ -2610,7 +2611,7 @@ def lag(arg: ExprLike, shift_offset: ExprLike = 1, default_value: ExprLike = Non
     return _window("lag", _trim([arg, shift_offset, default_value]), [], partition_by, order_by, None, _null_treatment(null_treatment))
 
 
-def last_value(expression: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = None) -> Expr:
+def last_value(expression: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = NullTreatment.RESPECT_NULLS) -> Expr:
     """
     Returns the last element in an aggregation group according to the requested ordering. If no ordering is given, returns an arbitrary element from the group.
 
@@ -3012,7 +3013,7 @@ def current_timestamp() -> Expr:
     return _scalar("current_timestamp", _trim([]))
 
 
-def nth_value(expression: ExprLike, n: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = None) -> Expr:
+def nth_value(expression: ExprLike, n: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = NullTreatment.RESPECT_NULLS) -> Expr:
     """
     Returns the nth value in a group of values.
 

@@ -19,6 +19,7 @@ MODULES = [
     "fuseplug.plan",
     "fuseplug.native",
     "fuseplug.ipc",
+    "fuseplug.common",
 ]
 
 

@@ -44,9 +44,6 @@ DELIBERATE = [
     "signature datafusion.SessionContext.from_pydict",
     "signature datafusion.SessionContext.from_pylist",
     "signature datafusion.SessionContext.register_udtf",
-    "signature datafusion.functions.first_value",
-    "signature datafusion.functions.last_value",
-    "signature datafusion.functions.nth_value",
     "signature datafusion.udtf",
 ]
 
@@ -74,7 +71,6 @@ NOT_YET = [
     "missing datafusion.SessionExtensionComponents",
     "missing datafusion.TableProviderFactory",
     "missing datafusion.TableProviderFactoryExportable",
-    "missing datafusion.common",
     "missing datafusion.configure_formatter",
     "missing datafusion.extensions",
     "missing datafusion.functions.any_match",
