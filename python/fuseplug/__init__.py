@@ -50,7 +50,7 @@ from fuseplug.expr import (
 )
 from fuseplug.io import read_avro, read_csv, read_json, read_parquet
 from fuseplug.native import NativeExtension, load_extension
-from fuseplug.plan import ExecutionPlan, LogicalPlan, Metric, MetricsSet
+from fuseplug.plan import ExecutionPlan, LogicalPlan, Metric, MetricsSet, PhysicalPartitioning
 from fuseplug.udf import (
     Accumulator,
     AggregateUDF,
@@ -84,6 +84,7 @@ __all__ = [
     "MetricsSet",
     "NativeExtension",
     "ParquetColumnOptions",
+    "PhysicalPartitioning",
     "ParquetWriterOptions",
     "RecordBatch",
     "RecordBatchStream",

@@ -251,6 +251,10 @@ class Expr(FunctionMethods):
     def _call(self, name: str) -> Expr:
         return Expr(_internal.call_builtin(name, [self._inner]))
 
+    def python_value(self) -> Any:
+        """A literal's value, as a pyarrow scalar (``TypeError`` for other expressions)."""
+        return self._inner.python_value()
+
     def is_nan(self) -> Expr:
         """Whether the value is NaN (``isnan``)."""
         return self._call("isnan")

@@ -180,3 +180,32 @@ def test_metrics_of_an_executed_plan(ctx: SessionContext) -> None:
         assert isinstance(when, datetime.datetime) and when.tzinfo is not None
     assert by_name["output_rows"].value_as_datetime is None
     assert plan.metrics() is None or isinstance(plan.metrics(), fuseplug.MetricsSet)
+
+
+def test_output_partitioning_of_each_operator() -> None:
+    ctx = SessionContext(fuseplug.SessionConfig().with_target_partitions(4))
+    ctx.from_pydict({"g": ["a", "b"] * 50, "x": list(range(100))}, name="t")
+    plan = ctx.sql("SELECT g, sum(x) AS s FROM t GROUP BY g").execution_plan()
+    seen = {}
+    pending = [plan]
+    while pending:
+        node = pending.pop()
+        seen[node.display().split(":")[0]] = node.output_partitioning
+        pending.extend(node.children())
+    hashed = seen["RepartitionExec"]
+    assert isinstance(hashed, fuseplug.PhysicalPartitioning)
+    assert (hashed.scheme, hashed.partition_count, hashed.hash_expressions) == ("Hash", 4, ["g@0"])
+    assert repr(hashed) == "Hash([g@0], 4)"
+    scan = seen["DataSourceExec"]
+    assert scan.scheme in ("UnknownPartitioning", "RoundRobinBatch")
+    assert scan.hash_expressions is None
+    assert plan.output_partitioning.partition_count == plan.partition_count
+
+
+def test_python_value_of_literals() -> None:
+    import pyarrow as pa
+
+    assert fuseplug.lit(3).python_value() == pa.scalar(3)
+    assert fuseplug.lit("s").python_value().as_py() == "s"
+    with pytest.raises(TypeError, match="needs a literal"):
+        fuseplug.col("a").python_value()

@@ -326,6 +326,14 @@ impl PyExpr {
         Ok(lit(py_to_scalar(value)?).into())
     }
 
+    /// A literal's value as a pyarrow scalar (a `TypeError` for any other expression).
+    fn python_value<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        match &self.inner {
+            Expr::Literal(scalar, _) => Ok(scalar_to_pyarrow(py, scalar)?),
+            other => Err(Error::Type(format!("python_value() needs a literal, got {other}"))),
+        }
+    }
+
     /// A literal whose field carries `metadata`.
     #[staticmethod]
     fn literal_with_metadata(

@@ -49,6 +49,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<plan::PyExecutionPlan>()?;
     m.add_class::<metrics::PyMetric>()?;
     m.add_class::<metrics::PyMetricsSet>()?;
+    m.add_class::<metrics::PyPhysicalPartitioning>()?;
     m.add_class::<catalog::PyCatalog>()?;
     m.add_class::<catalog::PySchema>()?;
     m.add_class::<catalog::PyTable>()?;

@@ -1,9 +1,12 @@
-//! What an executed plan measured: `ExecutionPlan.metrics()` / `collect_metrics()` give
-//! `MetricsSet`s of `Metric`s (rows out, compute time, spills, timestamps, operator-specific ones).
+//! What a physical plan reports about itself: how its output is partitioned
+//! (`ExecutionPlan.output_partitioning`), and, once executed, what it measured (`metrics()` /
+//! `collect_metrics()` give `MetricsSet`s of `Metric`s: rows out, compute time, spills,
+//! timestamps and operator-specific ones).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::physical_plan::Partitioning;
 use datafusion::physical_plan::metrics::{Metric, MetricValue, MetricsSet};
 use pyo3::prelude::*;
 
@@ -123,5 +126,49 @@ impl PyMetricsSet {
 
     fn __repr__(&self) -> String {
         format!("MetricsSet({})", self.inner.aggregate_by_name().sorted_for_display())
+    }
+}
+
+/// How a physical plan's output rows are spread over its partitions.
+#[pyclass(frozen, name = "PhysicalPartitioning", module = "fuseplug._internal")]
+pub struct PyPhysicalPartitioning {
+    inner: Partitioning,
+}
+
+impl From<Partitioning> for PyPhysicalPartitioning {
+    fn from(inner: Partitioning) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl PyPhysicalPartitioning {
+    /// `RoundRobinBatch`, `Hash`, `Range` or `UnknownPartitioning`.
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        match self.inner {
+            Partitioning::RoundRobinBatch(_) => "RoundRobinBatch",
+            Partitioning::Hash(..) => "Hash",
+            Partitioning::Range(_) => "Range",
+            Partitioning::UnknownPartitioning(_) => "UnknownPartitioning",
+        }
+    }
+
+    #[getter]
+    fn partition_count(&self) -> usize {
+        self.inner.partition_count()
+    }
+
+    /// The hashed expressions of a `Hash` partitioning (as text), else `None`.
+    #[getter]
+    fn hash_expressions(&self) -> Option<Vec<String>> {
+        match &self.inner {
+            Partitioning::Hash(exprs, _) => Some(exprs.iter().map(|e| e.to_string()).collect()),
+            _ => None,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        self.inner.to_string()
     }
 }

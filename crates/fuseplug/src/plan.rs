@@ -189,6 +189,12 @@ impl PyExecutionPlan {
         out
     }
 
+    /// How the plan's output rows are spread over its partitions.
+    #[getter]
+    fn output_partitioning(&self) -> crate::metrics::PyPhysicalPartitioning {
+        self.inner.properties().output_partitioning().clone().into()
+    }
+
     #[getter]
     fn partition_count(&self) -> usize {
         self.inner.properties().output_partitioning().partition_count()
