@@ -312,9 +312,17 @@ class DataFrame:
         """Replaces nulls with ``value`` in ``subset`` (default: every column of a compatible type)."""
         return DataFrame(self._inner.fill_null(value, list(subset) if subset is not None else None))
 
-    def unnest_columns(self, *columns: str, preserve_nulls: bool = True) -> DataFrame:
-        """Expands list columns into one row per element."""
-        return DataFrame(self._inner.unnest_columns(list(_flatten(columns)), preserve_nulls))
+    def unnest_columns(
+        self,
+        *columns: str,
+        preserve_nulls: bool = True,
+        recursions: list[tuple[str, str, int]] | None = None,
+    ) -> DataFrame:
+        """Expands list columns into one row per element; ``recursions`` lists
+        ``(input_column, output_column, depth)`` to unnest nested lists several levels deep."""
+        return DataFrame(
+            self._inner.unnest_columns(list(_flatten(columns)), preserve_nulls, recursions)
+        )
 
     def select_exprs(self, *args: str) -> DataFrame:
         """Projects SQL expression strings: ``df.select_exprs("a", "b * 2 AS c")``."""

@@ -110,3 +110,15 @@ def test_collect_column(df: DataFrame) -> None:
     assert isinstance(column, (pa.Array, pa.ChunkedArray))
     assert column.to_pylist() == [1, 2, 3, 4, 5]
     assert column.type == pa.int64()
+
+
+def test_unnest_columns_with_recursions(ctx: SessionContext) -> None:
+    df = ctx.from_pydict({"id": [1, 2], "nested": [[[1, 2], [3]], [[4]]]})
+    once = df.unnest_columns("nested").sort_by("id").to_pydict()
+    assert once["nested"] == [[1, 2], [3], [4]]
+    deep = (
+        df.unnest_columns("nested", recursions=[("nested", "nested", 2)])
+        .sort_by("nested")
+        .to_pydict()
+    )
+    assert deep == {"id": [1, 1, 1, 2], "nested": [1, 2, 3, 4]}

@@ -84,7 +84,6 @@ NOT_YET = [
     "missing datafusion.functions.spark",
     "missing datafusion.options",
     "signature datafusion.DataFrame.explain",
-    "signature datafusion.DataFrame.unnest_columns",
 ]
 
 

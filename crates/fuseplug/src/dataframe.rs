@@ -15,7 +15,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::config::{
     ConfigField, CsvOptions, JsonOptions, ParquetColumnOptions, TableParquetOptions,
 };
-use datafusion::common::{Column, JoinType, TableReference, UnnestOptions};
+use datafusion::common::{Column, JoinType, RecursionUnnestOption, TableReference, UnnestOptions};
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{ExplainFormat, ExplainOption};
@@ -433,10 +433,23 @@ impl PyDataFrame {
         self.map(|df| df.fill_null(&scalar, &columns))
     }
 
-    #[pyo3(signature = (columns, preserve_nulls = true))]
-    fn unnest_columns(&self, columns: Vec<String>, preserve_nulls: bool) -> Result<Self> {
+    /// Expands list columns; `recursions` are `(input, output, depth)` for nested lists.
+    #[pyo3(signature = (columns, preserve_nulls = true, recursions = None))]
+    fn unnest_columns(
+        &self,
+        columns: Vec<String>,
+        preserve_nulls: bool,
+        recursions: Option<Vec<(String, String, usize)>>,
+    ) -> Result<Self> {
         let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let options = UnnestOptions::new().with_preserve_nulls(preserve_nulls);
+        let mut options = UnnestOptions::new().with_preserve_nulls(preserve_nulls);
+        for (input, output, depth) in recursions.unwrap_or_default() {
+            options = options.with_recursions(RecursionUnnestOption {
+                input_column: Column::from_name(input),
+                output_column: Column::from_name(output),
+                depth,
+            });
+        }
         self.map(|df| df.unnest_columns_with_options(&columns, options))
     }
 
