@@ -15,6 +15,7 @@ from fuseplug import (
     io,
     ipc,
     native,
+    options,
     record_batch,
     user_defined,
 )
@@ -50,6 +51,7 @@ from fuseplug.expr import (
 )
 from fuseplug.io import read_avro, read_csv, read_json, read_parquet
 from fuseplug.native import NativeExtension, load_extension
+from fuseplug.options import CsvReadOptions
 from fuseplug.plan import ExecutionPlan, LogicalPlan, Metric, MetricsSet, PhysicalPartitioning
 from fuseplug.udf import (
     Accumulator,
@@ -70,6 +72,7 @@ __all__ = [
     "AggregateUDF",
     "CaseBuilder",
     "Catalog",
+    "CsvReadOptions",
     "DataFrame",
     "DataFrameWriteOptions",
     "DataFusionError",
@@ -123,6 +126,7 @@ __all__ = [
     "user_defined",
     "load_extension",
     "native",
+    "options",
     "udaf",
     "udf",
     "udtf",

@@ -148,6 +148,7 @@ class SessionContext:
         file_extension: str = ".csv",
         file_compression_type: str | None = None,
         table_partition_cols: list[tuple[str, pa.DataType]] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None: ...
     def read_csv(
         self,
@@ -159,6 +160,7 @@ class SessionContext:
         file_extension: str = ".csv",
         file_compression_type: str | None = None,
         table_partition_cols: list[tuple[str, pa.DataType]] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> DataFrame: ...
     def register_json(
         self,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -23,6 +24,7 @@ from fuseplug._internal import RuntimeEnvBuilder, SessionConfig, SQLOptions
 from fuseplug.catalog import Catalog, Table
 from fuseplug.dataframe import DataFrame, RecordBatchStream
 from fuseplug.expr import SortExpr, to_sort
+from fuseplug.options import CsvReadOptions
 from fuseplug.plan import ExecutionPlan, LogicalPlan
 from fuseplug.udf import AggregateUDF, ScalarUDF, TableFunction, WindowUDF
 
@@ -185,19 +187,25 @@ class SessionContext:
         schema_infer_max_records: int = 1000,
         file_extension: str = ".csv",
         file_compression_type: str | None = None,
+        options: CsvReadOptions | None = None,
+        *,
         table_partition_cols: PartitionCols | None = None,
     ) -> None:
-        """Registers a CSV file, directory or glob as table ``name``."""
+        """Registers a CSV file, directory or glob as table ``name``. ``options`` (a
+        :class:`CsvReadOptions`) replaces the other settings and adds quote, escape and the rest."""
         self._inner.register_csv(
             name,
             _path(path),
-            schema,
-            has_header,
-            delimiter,
-            schema_infer_max_records,
-            file_extension,
-            file_compression_type,
-            _partition_cols(table_partition_cols),
+            *_csv_args(
+                options,
+                schema,
+                has_header,
+                delimiter,
+                schema_infer_max_records,
+                file_extension,
+                file_compression_type,
+                table_partition_cols,
+            ),
         )
 
     def read_csv(
@@ -210,17 +218,23 @@ class SessionContext:
         file_extension: str = ".csv",
         table_partition_cols: PartitionCols | None = None,
         file_compression_type: str | None = None,
+        options: CsvReadOptions | None = None,
     ) -> DataFrame:
+        """A DataFrame reading CSV; ``options`` (a :class:`CsvReadOptions`) replaces the other
+        settings and adds quote, escape and the rest."""
         return DataFrame(
             self._inner.read_csv(
                 _paths(path),
-                schema,
-                has_header,
-                delimiter,
-                schema_infer_max_records,
-                file_extension,
-                file_compression_type,
-                _partition_cols(table_partition_cols),
+                *_csv_args(
+                    options,
+                    schema,
+                    has_header,
+                    delimiter,
+                    schema_infer_max_records,
+                    file_extension,
+                    file_compression_type,
+                    table_partition_cols,
+                ),
             )
         )
 
@@ -732,6 +746,56 @@ class SessionContext:
 
     def __repr__(self) -> str:
         return repr(self._inner)
+
+
+def _csv_args(
+    options: CsvReadOptions | None,
+    schema: pa.Schema | None,
+    has_header: bool,
+    delimiter: str,
+    schema_infer_max_records: int,
+    file_extension: str,
+    file_compression_type: str | None,
+    table_partition_cols: PartitionCols | None,
+) -> tuple[Any, ...]:
+    """The compiled CSV reader's arguments, from ``options`` when given (a ``UserWarning`` when
+    other settings were changed too, as in the official bindings), else from the parameters."""
+    if options is None:
+        return (
+            schema,
+            has_header,
+            delimiter,
+            schema_infer_max_records,
+            file_extension,
+            file_compression_type,
+            _partition_cols(table_partition_cols),
+            None,
+        )
+    changed = (
+        schema is not None
+        or not has_header
+        or delimiter != ","
+        or schema_infer_max_records != 1000
+        or file_extension != ".csv"
+        or file_compression_type is not None
+        or table_partition_cols is not None
+    )
+    if changed:
+        warnings.warn(
+            "CsvReadOptions replaces the other CSV settings given: set them on the options",
+            UserWarning,
+            stacklevel=3,
+        )
+    return (
+        options.schema,
+        options.has_header,
+        options.delimiter,
+        options.schema_infer_max_records,
+        options.file_extension,
+        options.file_compression_type or None,
+        _partition_cols(options.table_partition_cols),
+        options.to_inner(),
+    )
 
 
 _GLOBAL_CTX: SessionContext | None = None

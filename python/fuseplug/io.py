@@ -17,6 +17,7 @@ import pyarrow as pa
 from fuseplug.context import SessionContext
 from fuseplug.dataframe import DataFrame
 from fuseplug.expr import Expr
+from fuseplug.options import CsvReadOptions
 
 __all__ = ["read_avro", "read_csv", "read_json", "read_parquet"]
 
@@ -51,6 +52,7 @@ def read_csv(
     file_extension: str = ".csv",
     table_partition_cols: list[tuple[str, pa.DataType]] | None = None,
     file_compression_type: str | None = None,
+    options: CsvReadOptions | None = None,
 ) -> DataFrame:
     """:meth:`SessionContext.read_csv` on the global context."""
     return SessionContext.global_ctx().read_csv(
@@ -62,6 +64,7 @@ def read_csv(
         file_extension=file_extension,
         table_partition_cols=table_partition_cols,
         file_compression_type=file_compression_type,
+        options=options,
     )
 
 

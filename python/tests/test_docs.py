@@ -20,6 +20,8 @@ MODULES = [
     "fuseplug.native",
     "fuseplug.ipc",
     "fuseplug.common",
+    "fuseplug.options",
+    "fuseplug.io",
 ]
 
 

@@ -13,6 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+import fuseplug
 from fuseplug import DataFrame, SessionContext, col, lit
 from fuseplug import functions as f
 from fuseplug.exceptions import InputOutputError
@@ -373,3 +374,24 @@ def test_empty_from_arrow_keeps_schema(ctx: SessionContext) -> None:
     df = ctx.from_arrow(empty)
     assert df.count() == 0
     assert df.schema().field("a").type == pa.int32()
+
+
+def test_csv_read_options(ctx: SessionContext, data_dir: Path) -> None:
+    from fuseplug import CsvReadOptions
+
+    path = data_dir / "odd.csv"
+    path.write_text("# a comment line\na;b;c\n1;'x;y';NA\n2;'it''s';z\n")
+    options = CsvReadOptions(delimiter=";", quote="'").with_comment("#").with_escape(None)
+    assert options.with_has_header(True) is options  # the builders return the options
+    out = ctx.read_csv(path, options=options).sort(col("a").sort()).to_pydict()
+    # the comment line is skipped, the quoted delimiter and the doubled quote are data
+    assert out == {"a": [1, 2], "b": ["x;y", "it's"], "c": ["NA", "z"]}
+    ctx.register_csv("odd", path, options=options)
+    assert ctx.sql("SELECT count(c) AS n FROM odd").to_pydict() == {"n": [2]}
+    assert fuseplug.read_csv(path, options=options).count() == 2
+    # mixing the options object with other settings warns, and the options win
+    with pytest.warns(UserWarning, match="CsvReadOptions replaces"):
+        mixed = ctx.read_csv(path, delimiter="|", options=options)
+    assert mixed.count() == 2
+    with pytest.raises(ValueError, match="quote must be a single"):
+        ctx.read_csv(path, options=CsvReadOptions(quote="''"))

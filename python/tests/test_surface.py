@@ -48,11 +48,8 @@ DELIBERATE = [
 ]
 
 #: Not built yet. Issue 8 owns these; they are listed so the test records the gap honestly and
-#: fails when it grows. (The `read_csv` / `register_csv` entries above also lack the official
-#: `options=CsvReadOptions` parameter, which is one of these.)
+#: fails when it grows.
 NOT_YET = [
-    "signature datafusion.read_csv",
-    "missing datafusion.CsvReadOptions",
     "missing datafusion.DFSchema",
     "missing datafusion.DataFrame.default_str_repr",
     "missing datafusion.Expr.column_name",
@@ -82,7 +79,6 @@ NOT_YET = [
     "missing datafusion.functions.list_first",
     "missing datafusion.functions.list_transform",
     "missing datafusion.functions.spark",
-    "missing datafusion.options",
     "signature datafusion.DataFrame.explain",
 ]
 

@@ -20,8 +20,8 @@ use pyo3::types::PyCapsule;
 
 use crate::capsule::{self, SessionTasks};
 use crate::read_options::{
-    PartitionCols, Paths, arrow_options, avro_options, csv_options, json_options, parquet_options,
-    partition_cols, sort_order,
+    CsvDetails, PartitionCols, Paths, arrow_options, avro_options, csv_options, json_options,
+    parquet_options, partition_cols, sort_order,
 };
 
 use crate::catalog::{PyCatalog, PyTable};
@@ -166,7 +166,7 @@ impl PySessionContext {
         Ok(self.frame(wait_for_future(py, self.ctx.read_parquet(path.into_vec(), options))??))
     }
 
-    #[pyo3(signature = (name, path, schema = None, has_header = true, delimiter = ",", schema_infer_max_records = 1000, file_extension = ".csv", file_compression_type = None, table_partition_cols = None))]
+    #[pyo3(signature = (name, path, schema = None, has_header = true, delimiter = ",", schema_infer_max_records = 1000, file_extension = ".csv", file_compression_type = None, table_partition_cols = None, details = None))]
     #[allow(clippy::too_many_arguments)]
     fn register_csv(
         &self,
@@ -180,6 +180,7 @@ impl PySessionContext {
         file_extension: &str,
         file_compression_type: Option<&str>,
         table_partition_cols: Option<PartitionCols>,
+        details: Option<CsvDetails>,
     ) -> Result<()> {
         let options = csv_options(
             schema.as_ref(),
@@ -189,12 +190,13 @@ impl PySessionContext {
             file_extension,
             file_compression_type,
             table_partition_cols,
+            details,
         )?;
         wait_for_future(py, self.ctx.register_csv(name, path, options))??;
         Ok(())
     }
 
-    #[pyo3(signature = (path, schema = None, has_header = true, delimiter = ",", schema_infer_max_records = 1000, file_extension = ".csv", file_compression_type = None, table_partition_cols = None))]
+    #[pyo3(signature = (path, schema = None, has_header = true, delimiter = ",", schema_infer_max_records = 1000, file_extension = ".csv", file_compression_type = None, table_partition_cols = None, details = None))]
     #[allow(clippy::too_many_arguments)]
     fn read_csv(
         &self,
@@ -207,6 +209,7 @@ impl PySessionContext {
         file_extension: &str,
         file_compression_type: Option<&str>,
         table_partition_cols: Option<PartitionCols>,
+        details: Option<CsvDetails>,
     ) -> Result<PyDataFrame> {
         let options = csv_options(
             schema.as_ref(),
@@ -216,6 +219,7 @@ impl PySessionContext {
             file_extension,
             file_compression_type,
             table_partition_cols,
+            details,
         )?;
         Ok(self.frame(wait_for_future(py, self.ctx.read_csv(path.into_vec(), options))??))
     }

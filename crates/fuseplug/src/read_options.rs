@@ -69,6 +69,22 @@ pub fn parquet_options<'a>(
     options
 }
 
+/// The CSV settings beyond the common ones (`CsvReadOptions` in Python): quoting, escapes,
+/// comments, line handling, nulls, and the files' sort order. Read from a dict with every key.
+#[derive(FromPyObject, Default)]
+#[pyo3(from_item_all)]
+pub struct CsvDetails {
+    pub quote: Option<String>,
+    pub terminator: Option<String>,
+    pub escape: Option<String>,
+    pub comment: Option<String>,
+    pub newlines_in_values: bool,
+    pub null_regex: Option<String>,
+    pub truncated_rows: bool,
+    pub file_sort_order: Option<Vec<Vec<PySortExpr>>>,
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn csv_options<'a>(
     schema: Option<&'a ArrowSchema>,
     has_header: bool,
@@ -77,14 +93,32 @@ pub fn csv_options<'a>(
     file_extension: &'a str,
     file_compression_type: Option<&str>,
     table_partition_cols: Option<PartitionCols>,
+    details: Option<CsvDetails>,
 ) -> Result<CsvReadOptions<'a>> {
+    let details = details.unwrap_or_default();
     let mut options = CsvReadOptions::new()
         .has_header(has_header)
         .delimiter(single_byte(delimiter, "delimiter")?)
         .schema_infer_max_records(schema_infer_max_records)
         .file_extension(file_extension)
         .file_compression_type(compression(file_compression_type)?)
-        .table_partition_cols(partition_cols(table_partition_cols));
+        .table_partition_cols(partition_cols(table_partition_cols))
+        .newlines_in_values(details.newlines_in_values)
+        .null_regex(details.null_regex)
+        .truncated_rows(details.truncated_rows)
+        .file_sort_order(sort_order(details.file_sort_order));
+    if let Some(quote) = details.quote {
+        options = options.quote(single_byte(&quote, "quote")?);
+    }
+    if let Some(terminator) = details.terminator {
+        options = options.terminator(Some(single_byte(&terminator, "terminator")?));
+    }
+    if let Some(escape) = details.escape {
+        options = options.escape(single_byte(&escape, "escape")?);
+    }
+    if let Some(comment) = details.comment {
+        options = options.comment(single_byte(&comment, "comment")?);
+    }
     options.schema = schema.map(|s| &s.0);
     Ok(options)
 }

@@ -1,0 +1,125 @@
+"""Read options as objects, with the official bindings' names.
+
+>>> import fuseplug, tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+>>> _ = path.write_text("a|b\\n1|'x|y'\\n")
+>>> options = fuseplug.CsvReadOptions(delimiter="|", quote="'")
+>>> fuseplug.SessionContext().read_csv(path, options=options).to_pydict()
+{'a': [1], 'b': ['x|y']}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+__all__ = ["CsvReadOptions"]
+
+
+class CsvReadOptions:
+    """How to read CSV files: every setting of ``SessionContext.read_csv`` / ``register_csv`` and
+    more (quote, escape, comment and line terminator characters, quoted newlines, a regex for
+    nulls, short rows, the files' sort order). The ``with_*`` methods set one and return the
+    options."""
+
+    def __init__(
+        self,
+        *,
+        has_header: bool = True,
+        delimiter: str = ",",
+        quote: str = '"',
+        terminator: str | None = None,
+        escape: str | None = None,
+        comment: str | None = None,
+        newlines_in_values: bool = False,
+        schema: pa.Schema | None = None,
+        schema_infer_max_records: int = 1000,
+        file_extension: str = ".csv",
+        table_partition_cols: list[tuple[str, pa.DataType]] | None = None,
+        file_compression_type: str = "",
+        file_sort_order: list[list[Any]] | None = None,
+        null_regex: str | None = None,
+        truncated_rows: bool = False,
+    ) -> None:
+        self.has_header = has_header
+        self.delimiter = delimiter
+        self.quote = quote
+        self.terminator = terminator
+        self.escape = escape
+        self.comment = comment
+        self.newlines_in_values = newlines_in_values
+        self.schema = schema
+        self.schema_infer_max_records = schema_infer_max_records
+        self.file_extension = file_extension
+        self.table_partition_cols = table_partition_cols
+        self.file_compression_type = file_compression_type
+        self.file_sort_order = file_sort_order
+        self.null_regex = null_regex
+        self.truncated_rows = truncated_rows
+
+    def _set(self, name: str, value: Any) -> CsvReadOptions:
+        setattr(self, name, value)
+        return self
+
+    def with_has_header(self, has_header: bool) -> CsvReadOptions:
+        return self._set("has_header", has_header)
+
+    def with_delimiter(self, delimiter: str) -> CsvReadOptions:
+        return self._set("delimiter", delimiter)
+
+    def with_quote(self, quote: str) -> CsvReadOptions:
+        return self._set("quote", quote)
+
+    def with_terminator(self, terminator: str) -> CsvReadOptions:
+        return self._set("terminator", terminator)
+
+    def with_escape(self, escape: str | None) -> CsvReadOptions:
+        return self._set("escape", escape)
+
+    def with_comment(self, comment: str | None) -> CsvReadOptions:
+        return self._set("comment", comment)
+
+    def with_newlines_in_values(self, newlines_in_values: bool) -> CsvReadOptions:
+        return self._set("newlines_in_values", newlines_in_values)
+
+    def with_schema(self, schema: pa.Schema | None) -> CsvReadOptions:
+        return self._set("schema", schema)
+
+    def with_schema_infer_max_records(self, schema_infer_max_records: int) -> CsvReadOptions:
+        return self._set("schema_infer_max_records", schema_infer_max_records)
+
+    def with_file_extension(self, file_extension: str) -> CsvReadOptions:
+        return self._set("file_extension", file_extension)
+
+    def with_table_partition_cols(
+        self, table_partition_cols: list[tuple[str, pa.DataType]]
+    ) -> CsvReadOptions:
+        return self._set("table_partition_cols", table_partition_cols)
+
+    def with_file_compression_type(self, file_compression_type: str) -> CsvReadOptions:
+        return self._set("file_compression_type", file_compression_type)
+
+    def with_file_sort_order(self, file_sort_order: list[list[Any]]) -> CsvReadOptions:
+        return self._set("file_sort_order", file_sort_order)
+
+    def with_null_regex(self, null_regex: str | None) -> CsvReadOptions:
+        return self._set("null_regex", null_regex)
+
+    def with_truncated_rows(self, truncated_rows: bool) -> CsvReadOptions:
+        return self._set("truncated_rows", truncated_rows)
+
+    def to_inner(self) -> dict[str, Any]:
+        """The settings beyond the common ones, as the compiled reader takes them."""
+        from fuseplug.context import _sort_order
+
+        return {
+            "quote": self.quote,
+            "terminator": self.terminator,
+            "escape": self.escape,
+            "comment": self.comment,
+            "newlines_in_values": self.newlines_in_values,
+            "null_regex": self.null_regex,
+            "truncated_rows": self.truncated_rows,
+            "file_sort_order": _sort_order(self.file_sort_order),
+        }
