@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from fuseplug import _functions_base, _internal
+from fuseplug._surface import _default
 
 TARGET = Path(__file__).with_name("functions.py")
 METHODS_TARGET = Path(__file__).with_name("_expr_methods.py")
@@ -30,14 +31,6 @@ SIGNATURES: dict[str, tuple[tuple[str, str, str | None], ...]] = {
 '''
 
 
-def _default_source(value: object) -> str:
-    """A default value as source; an enum member as ``Class.MEMBER``."""
-    name = getattr(value, "name", None)
-    if name is not None and type(value).__name__ != "type" and not isinstance(value, str):
-        return f"{type(value).__name__}.{name}"
-    return repr(value)
-
-
 def render_official_signatures() -> str:
     """The source of ``_official_signatures.py`` from the installed official wheel."""
     import inspect
@@ -52,7 +45,7 @@ def render_official_signatures() -> str:
             continue
         params = []
         for p in inspect.signature(fn).parameters.values():
-            default = None if p.default is p.empty else _default_source(p.default)
+            default = None if p.default is p.empty else _default(p.default)
             params.append((p.name, p.kind.name, default))
         out.append(f"    {name!r}: {tuple(params)!r},\n")
     out.append("}\n")

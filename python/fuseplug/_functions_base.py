@@ -15,6 +15,7 @@ from fuseplug.expr import (
     Window,
     WindowFrame,
     _flatten,
+    _ignore_nulls,
     col,
     column,
     lit,
@@ -73,16 +74,8 @@ def _many(value: Any) -> list[Any]:
 
 
 def _null_treatment(value: Any) -> bool | None:
-    """``null_treatment`` as a bool (ignore nulls) from a bool, ``None`` or the official
-    bindings' ``NullTreatment`` enum."""
-    if value is None or isinstance(value, bool):
-        return value
-    name = str(getattr(value, "name", value)).upper()
-    if "IGNORE" in name:
-        return True
-    if "RESPECT" in name:
-        return False
-    raise ValueError(f"null_treatment must be a bool or NullTreatment, got {value!r}")
+    """``null_treatment`` as a bool (ignore nulls), or ``None`` when it is not given."""
+    return None if value is None else _ignore_nulls(value)
 
 
 def _sort_args(array: Any, descending: Any, null_first: Any) -> list[Any]:

@@ -17,7 +17,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from fuseplug import _internal
 from fuseplug._internal import Catalog, Schema, Table
 
 __all__ = ["Catalog", "Schema", "Table"]
@@ -42,10 +41,11 @@ def _is_dataset(obj: object) -> bool:
     return isinstance(obj, ds.Dataset)
 
 
-def _as_table(table: Any, session: _internal.SessionContext) -> Table:
+def _as_table(table: Any, session: Any = None) -> Table:
     """What ``Table(...)``, ``Schema.register_table`` and ``Table.from_dataset`` accept, as a
     :class:`Table`: a DataFrame becomes a view, a Dataset or Arrow stream a table read again on
-    every scan, a plugin's provider a view over it in ``session``."""
+    every scan, a plugin's provider a view over it in ``session`` (a context, compiled or not;
+    the global context when ``None``)."""
     from fuseplug.context import SessionContext, _is_capsule
     from fuseplug.dataframe import DataFrame
 
@@ -56,7 +56,12 @@ def _as_table(table: Any, session: _internal.SessionContext) -> Table:
     if _is_dataset(table):
         return Table.from_arrow_stream(_DatasetStream(table), False)
     if _is_capsule(table) or hasattr(table, "__datafusion_table_provider__"):
-        ctx = SessionContext._from_inner(session)
+        if session is None:
+            ctx = SessionContext.global_ctx()
+        elif isinstance(session, SessionContext):
+            ctx = session
+        else:
+            ctx = SessionContext._from_inner(session)
         return ctx.read_table(table).into_view()
     if hasattr(table, "__arrow_c_stream__"):
         return Table.from_arrow_stream(table, isinstance(table, pa.RecordBatchReader))

@@ -65,3 +65,16 @@ def test_into_view_temporary(ctx: SessionContext) -> None:
     assert df.into_view(temporary=True).kind == "temporary"
     ctx.register_table("tmp", df.into_view(temporary=True))
     assert ctx.table("tmp").to_pydict() == {"a": [1]}
+
+
+def test_table_from_a_table_provider_capsule(ctx: SessionContext) -> None:
+    # a provider capsule (here fuseplug's own export) is read through a session: `ctx` when
+    # given, else the global context
+    capsule = ctx.from_pydict({"a": [1, 2, 3]}).__datafusion_table_provider__(ctx)
+    for table in (Table(capsule, ctx), Table(capsule)):
+        assert table.schema == pa.schema([("a", pa.int64())])
+        ctx.register_table("from_capsule", table)
+        assert ctx.sql("SELECT sum(a) AS s FROM from_capsule").to_pydict() == {"s": [6]}
+        ctx.deregister_table("from_capsule")
+    with pytest.raises(TypeError, match="expected a fuseplug SessionContext"):
+        Table(capsule, object())

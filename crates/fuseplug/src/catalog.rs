@@ -33,12 +33,15 @@ fn tasks_or_new(ctx: Option<&Bound<'_, PyAny>>) -> Result<SessionTasks> {
 }
 
 /// Anything that stands for a table, as a `Table` (see `fuseplug.catalog._as_table`); plugin
-/// tables are handed `tasks`' session.
-fn as_table(py: Python<'_>, table: &Bound<'_, PyAny>, tasks: &SessionTasks) -> Result<PyTable> {
+/// tables are handed `session`, or the global context without one.
+fn as_table<'py>(
+    py: Python<'py>,
+    table: &Bound<'py, PyAny>,
+    session: Option<Bound<'py, PyAny>>,
+) -> Result<PyTable> {
     if let Ok(ours) = table.extract::<PyTable>() {
         return Ok(ours);
     }
-    let session = crate::context::PySessionContext::from_tasks(tasks.clone());
     let converted = py.import("fuseplug.catalog")?.call_method1("_as_table", (table, session))?;
     Ok(converted.extract::<PyTable>().map_err(PyErr::from)?)
 }
@@ -150,7 +153,8 @@ impl PySchema {
     /// Registers `table` as `name`: a `Table`, a DataFrame (as a view), a pyarrow Dataset, an
     /// Arrow stream or a plugin's table provider.
     fn register_table(&self, py: Python<'_>, name: &str, table: &Bound<'_, PyAny>) -> Result<()> {
-        let table = as_table(py, table, &self.tasks)?;
+        let session = crate::context::PySessionContext::from_tasks(self.tasks.clone());
+        let table = as_table(py, table, Some(Bound::new(py, session)?.into_any()))?;
         self.inner.register_table(name.to_string(), table.inner)?;
         Ok(())
     }
@@ -187,7 +191,7 @@ fn partition_batches(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<Re
 #[pymethods]
 impl PyTable {
     /// A table from a `Table`, a DataFrame (as a view), a pyarrow Dataset, an Arrow stream or a
-    /// plugin's table provider; plugin tables are handed `ctx` (or a new session).
+    /// plugin's table provider; plugin tables are handed `ctx` (or the global context).
     #[new]
     #[pyo3(signature = (table, ctx = None))]
     fn new(
@@ -195,14 +199,16 @@ impl PyTable {
         table: &Bound<'_, PyAny>,
         ctx: Option<&Bound<'_, PyAny>>,
     ) -> Result<Self> {
-        as_table(py, table, &tasks_or_new(ctx)?)
+        if let Some(ctx) = ctx {
+            crate::plan::decoding_tasks(ctx)?; // a session, or a TypeError now
+        }
+        as_table(py, table, ctx.cloned())
     }
 
     /// A table that reads a pyarrow Dataset again on every scan.
     #[staticmethod]
     fn from_dataset(py: Python<'_>, dataset: &Bound<'_, PyAny>) -> Result<Self> {
-        let tasks = tasks_or_new(None)?;
-        as_table(py, dataset, &tasks)
+        as_table(py, dataset, None)
     }
 
     /// A table that reads `source.__arrow_c_stream__()` on every scan (see `arrow_stream.rs`).

@@ -562,18 +562,10 @@ impl PySessionContext {
     /// A scalar or aggregate function registered on this session (built-in, Python, plugin or
     /// native), by name, to build call expressions with.
     fn function<'py>(&self, py: Python<'py>, name: &str) -> Result<Bound<'py, PyAny>> {
-        // Look up under the lock, build Python objects after releasing it.
-        let (udf, udaf) = {
-            let state = self.ctx.state_ref();
-            let state = state.read();
-            let udf = state.scalar_functions().get(name).cloned();
-            (udf, state.aggregate_functions().get(name).cloned())
-        };
-        if let Some(udf) = udf {
-            return Ok(Bound::new(py, PyScalarUDF { inner: udf.as_ref().clone() })?.into_any());
-        }
-        if let Some(udaf) = udaf {
-            return Ok(Bound::new(py, PyAggregateUDF { inner: udaf.as_ref().clone() })?.into_any());
+        for kind in ["scalar", "aggregate"] {
+            if let Some(found) = self.registered_function(py, kind, name)? {
+                return Ok(found);
+            }
         }
         let message = format!("no scalar or aggregate function named {name:?} in this session");
         Err(fuseplug_exception(py, "PlanError", message).into())

@@ -51,7 +51,7 @@ fn reduce<'py>(
 
 /// The session of `ctx`, if one is given.
 pub fn tasks_of(ctx: Option<&Bound<'_, PyAny>>) -> Result<Option<SessionTasks>> {
-    ctx.map(|c| Ok(session_of(c)?.get().tasks.clone())).transpose()
+    ctx.map(decoding_tasks).transpose()
 }
 
 /// The session `from_bytes` decodes against.

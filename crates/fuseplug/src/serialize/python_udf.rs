@@ -40,67 +40,90 @@ fn cloudpickle<'py>(py: Python<'py>, env: &Env, action: &str) -> Result<Bound<'p
     })
 }
 
-/// Writes `definition` (a tuple of Python values) as a frame of `kind`.
-fn write(
-    env: &Env,
+/// What a Python UDF's frame holds. It is pickled as the tuple `(name, callable, input types,
+/// return type, [state types,] volatility)`; only aggregates have state types.
+struct Definition<'a> {
     kind: Kind,
-    name: &str,
-    buf: &mut Vec<u8>,
-    definition: impl FnOnce(Python<'_>) -> PyResult<Bound<'_, PyTuple>>,
-) -> Result<()> {
-    Python::attach(|py| {
-        let action = format!("sending {kind} {name:?} inline");
-        let cloudpickle = cloudpickle(py, env, &action)?;
-        let pickled = definition(py)
-            .and_then(|d| cloudpickle.call_method1("dumps", (d,)))
-            .and_then(|b| Ok(b.cast_into::<PyBytes>()?))
-            .map_err(|e| {
-                env.fail(format!("{action}: cloudpickle could not serialize it"), Some(e))
-            })?;
-        frame::open(kind, Some(running_python(py)), buf);
-        buf.extend_from_slice(pickled.as_bytes());
-        Ok(())
-    })
+    name: &'a str,
+    callable: &'a Py<PyAny>,
+    input_types: &'a [DataType],
+    return_type: &'a DataType,
+    state_types: Option<&'a [DataType]>,
+    signature: &'a Signature,
+}
+
+impl Definition<'_> {
+    fn to_tuple<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let mut items: Vec<Bound<'py, PyAny>> = vec![
+            self.name.into_pyobject(py)?.into_any(),
+            self.callable.bind(py).clone(),
+            pyarrow_types(py, self.input_types)?.into_pyobject(py)?.into_any(),
+            self.return_type.to_pyarrow(py)?,
+        ];
+        if let Some(state_types) = self.state_types {
+            items.push(pyarrow_types(py, state_types)?.into_pyobject(py)?.into_any());
+        }
+        items.push(volatility(self.signature).into_pyobject(py)?.into_any());
+        PyTuple::new(py, items)
+    }
+
+    /// Writes the definition, cloudpickled, as a frame of its kind.
+    fn write(&self, env: &Env, buf: &mut Vec<u8>) -> Result<()> {
+        let (kind, name) = (self.kind, self.name);
+        Python::attach(|py| {
+            let action = format!("sending {kind} {name:?} inline");
+            let cloudpickle = cloudpickle(py, env, &action)?;
+            let pickled = self
+                .to_tuple(py)
+                .and_then(|d| cloudpickle.call_method1("dumps", (d,)))
+                .and_then(|b| Ok(b.cast_into::<PyBytes>()?))
+                .map_err(|e| {
+                    env.fail(format!("{action}: cloudpickle could not serialize it"), Some(e))
+                })?;
+            frame::open(kind, Some(running_python(py)), buf);
+            buf.extend_from_slice(pickled.as_bytes());
+            Ok(())
+        })
+    }
 }
 
 pub fn encode_scalar(env: &Env, udf: &PythonScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-    write(env, Kind::PythonScalar, &udf.name, buf, |py| {
-        let items: Vec<Bound<'_, PyAny>> = vec![
-            udf.name.clone().into_pyobject(py)?.into_any(),
-            udf.func.0.bind(py).clone(),
-            pyarrow_types(py, &udf.input_types)?.into_pyobject(py)?.into_any(),
-            udf.return_type.to_pyarrow(py)?,
-            volatility(&udf.signature).into_pyobject(py)?.into_any(),
-        ];
-        PyTuple::new(py, items)
-    })
+    let definition = Definition {
+        kind: Kind::PythonScalar,
+        name: &udf.name,
+        callable: &udf.func.0,
+        input_types: &udf.input_types,
+        return_type: &udf.return_type,
+        state_types: None,
+        signature: &udf.signature,
+    };
+    definition.write(env, buf)
 }
 
 pub fn encode_aggregate(env: &Env, udf: &PythonAggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-    write(env, Kind::PythonAggregate, &udf.name, buf, |py| {
-        let items: Vec<Bound<'_, PyAny>> = vec![
-            udf.name.clone().into_pyobject(py)?.into_any(),
-            udf.factory.0.bind(py).clone(),
-            pyarrow_types(py, &udf.input_types)?.into_pyobject(py)?.into_any(),
-            udf.return_type.to_pyarrow(py)?,
-            pyarrow_types(py, &udf.state_types)?.into_pyobject(py)?.into_any(),
-            volatility(&udf.signature).into_pyobject(py)?.into_any(),
-        ];
-        PyTuple::new(py, items)
-    })
+    let definition = Definition {
+        kind: Kind::PythonAggregate,
+        name: &udf.name,
+        callable: &udf.factory.0,
+        input_types: &udf.input_types,
+        return_type: &udf.return_type,
+        state_types: Some(&udf.state_types),
+        signature: &udf.signature,
+    };
+    definition.write(env, buf)
 }
 
 pub fn encode_window(env: &Env, udf: &PythonWindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-    write(env, Kind::PythonWindow, &udf.name, buf, |py| {
-        let items: Vec<Bound<'_, PyAny>> = vec![
-            udf.name.clone().into_pyobject(py)?.into_any(),
-            udf.factory.0.bind(py).clone(),
-            pyarrow_types(py, &udf.input_types)?.into_pyobject(py)?.into_any(),
-            udf.return_type.to_pyarrow(py)?,
-            volatility(&udf.signature).into_pyobject(py)?.into_any(),
-        ];
-        PyTuple::new(py, items)
-    })
+    let definition = Definition {
+        kind: Kind::PythonWindow,
+        name: &udf.name,
+        callable: &udf.factory.0,
+        input_types: &udf.input_types,
+        return_type: &udf.return_type,
+        state_types: None,
+        signature: &udf.signature,
+    };
+    definition.write(env, buf)
 }
 
 /// The fields of a decoded definition, by position.
