@@ -141,15 +141,13 @@ def {py}(
 WINDOW = """
 
 def {py}(
-    *args: ExprLike,{keywords}
+    *args: ExprLike,
     partition_by: ExprLike | Sequence[ExprLike] | None = None,
     order_by: SortLike | Sequence[SortLike] | None = None,
     window_frame: WindowFrame | None = None,
     null_treatment: bool | None = None,
 ) -> Expr:
-{doc}    return _window(
-        "{name}", args, [{extra}], partition_by, order_by, window_frame, null_treatment
-    )
+{doc}    return _window("{name}", args, partition_by, order_by, window_frame, null_treatment)
 """
 
 TEMPLATES = {"scalar": SCALAR, "aggregate": AGGREGATE, "window": WINDOW}
@@ -225,18 +223,10 @@ def _official_call(
         )
     if info.kind == "window":
         return (
-            f'_window("{name}", {args}, [], {mod("partition_by")}, {mod("order_by")}, '
+            f'_window("{name}", {args}, {mod("partition_by")}, {mod("order_by")}, '
             f"{mod('window_frame')}, _null_treatment({mod('null_treatment')}))"
         )
     return f'_scalar("{name}", {args})'
-
-
-#: Optional trailing arguments that the official bindings take by keyword, with the value an omitted
-#: one stands for when a later one is given.
-WINDOW_KEYWORDS: dict[str, list[tuple[str, str]]] = {
-    "lag": [("shift_offset", "1"), ("default_value", "None")],
-    "lead": [("shift_offset", "1"), ("default_value", "None")],
-}
 
 
 def _docstring(info: _internal.FunctionInfo, name: str) -> str:
@@ -289,16 +279,7 @@ def render() -> str:
                     )
                 )
                 continue
-            keywords = WINDOW_KEYWORDS.get(info.name, [])
-            out.append(
-                TEMPLATES[info.kind].format(
-                    py=py,
-                    name=name,
-                    doc=_docstring(info, name),
-                    keywords="".join(f"\n    {k}: ExprLike = None," for k, _ in keywords),
-                    extra=", ".join(f"({k}, {d})" for k, d in keywords),
-                )
-            )
+            out.append(TEMPLATES[info.kind].format(py=py, name=name, doc=_docstring(info, name)))
     names = "".join(f"    {n!r},\n" for n in sorted(exported))
     out.append(f"\n\n__all__ = [\n{names}]\n")
     source = "".join(out)

@@ -111,22 +111,12 @@ def _aggregate(
 def _window(
     name: str,
     args: Sequence[Any],
-    extra: Sequence[tuple[Any, Any]],
     partition_by: ExprLike | Sequence[ExprLike] | None,
     order_by: SortLike | Sequence[SortLike] | None,
     window_frame: WindowFrame | None,
     null_treatment: bool | None,
 ) -> Expr:
-    # Optional trailing arguments given by keyword (lag/lead: shift_offset, default_value), as
-    # (value, stand-in) pairs: an omitted one takes its stand-in when a later one is given.
-    given = [value for value, _ in extra]
-    while given and given[-1] is None:
-        given.pop()
-    filled = [
-        standin if value is None else value
-        for value, (_, standin) in zip(given, extra, strict=False)
-    ]
-    expr = Expr(_internal.call_builtin(name, _args(name, [*args, *filled])))
+    expr = Expr(_internal.call_builtin(name, _args(name, args)))
     if (
         partition_by is None
         and order_by is None

@@ -2115,7 +2115,7 @@ def cume_dist(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_b
 
     SQL: ``cume_dist()``
     """
-    return _window("cume_dist", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
+    return _window("cume_dist", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
 
 def current_date() -> Expr:
@@ -2258,7 +2258,7 @@ def dense_rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_
 
     SQL: ``dense_rank()``
     """
-    return _window("dense_rank", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
+    return _window("dense_rank", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
 
 def digest(value: ExprLike, method: ExprLike) -> Expr:
@@ -2608,7 +2608,7 @@ def lag(arg: ExprLike, shift_offset: ExprLike = 1, default_value: ExprLike = Non
         offset: Integer. Specifies how many rows back the value of expression should be retrieved. Defaults to 1.
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
     """
-    return _window("lag", _trim([arg, shift_offset, default_value]), [], partition_by, order_by, None, _null_treatment(null_treatment))
+    return _window("lag", _trim([arg, shift_offset, default_value]), partition_by, order_by, None, _null_treatment(null_treatment))
 
 
 def last_value(expression: ExprLike, filter: Expr | None = None, order_by: SortLike | Sequence[SortLike] | None = None, null_treatment: Any = NullTreatment.RESPECT_NULLS) -> Expr:
@@ -2647,7 +2647,7 @@ def lead(arg: ExprLike, shift_offset: ExprLike = 1, default_value: ExprLike = No
         offset: Integer. Specifies how many rows forward the value of expression should be retrieved. Defaults to 1.
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
     """
-    return _window("lead", _trim([arg, shift_offset, default_value]), [], partition_by, order_by, None, _null_treatment(null_treatment))
+    return _window("lead", _trim([arg, shift_offset, default_value]), partition_by, order_by, None, _null_treatment(null_treatment))
 
 
 def least(*args: ExprLike) -> Expr:
@@ -3035,7 +3035,7 @@ def ntile(groups: ExprLike, partition_by: ExprLike | Sequence[ExprLike] | None =
     Arguments:
         expression: An integer describing the number groups the partition should be split into
     """
-    return _window("ntile", _trim([groups]), [], partition_by, order_by, None, _null_treatment(None))
+    return _window("ntile", _trim([groups]), partition_by, order_by, None, _null_treatment(None))
 
 
 def nullif(expr1: ExprLike, expr2: ExprLike) -> Expr:
@@ -3127,7 +3127,7 @@ def percent_rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, orde
 
     SQL: ``percent_rank()``
     """
-    return _window("percent_rank", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
+    return _window("percent_rank", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
 
 def percentile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
@@ -3250,7 +3250,7 @@ def rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: So
 
     SQL: ``rank()``
     """
-    return _window("rank", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
+    return _window("rank", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
 
 def regexp_count(string: ExprLike, pattern: ExprLike, start: ExprLike = None, flags: ExprLike = None) -> Expr:
@@ -3516,7 +3516,7 @@ def row_number(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_
 
     SQL: ``row_number()``
     """
-    return _window("row_number", _trim([]), [], partition_by, order_by, None, _null_treatment(None))
+    return _window("row_number", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
 
 def rpad(string: ExprLike, count: ExprLike, characters: ExprLike = None) -> Expr:
