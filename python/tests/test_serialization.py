@@ -416,6 +416,13 @@ else:
         LogicalPlan.from_bytes(strict, bytes.fromhex(data["logical"]))
     except fuseplug.exceptions.SerializationError as e:
         out["strict"] = str(e)
+    # a strict session that already loaded the extension uses its registered function
+    ready = fuseplug.SessionContext().with_logical_extension_codec(
+        ex.CountingLogicalCodec()
+    ).with_python_udf_inlining(enabled=False)
+    ready.load_extension("fuseplug_native_example")
+    plan = LogicalPlan.from_bytes(ready, bytes.fromhex(data["logical"]))
+    out["strict, loaded"] = ready.create_dataframe_from_logical_plan(plan).to_pydict()
 print(json.dumps(out))
 """
 
@@ -451,6 +458,7 @@ def test_plugin_and_native_functions_decode_in_a_fresh_process(tmp_path: Path) -
     # the decoding session loaded the extension the plan named: all its functions are there
     assert got["native loaded"] == "example_longest"
     assert "refusing to load the native library" in got["strict"]
+    assert got["strict, loaded"] == sent["expected"]
     assert STRICT in got["strict"]
 
 

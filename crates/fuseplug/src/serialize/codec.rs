@@ -124,7 +124,9 @@ impl Functions<'_> {
             ));
         }
         if let Some(session) = &env.session {
-            let state = session.state();
+            // read under the state's lock: no copy of the whole state per function
+            let state = session.state_ref();
+            let state = state.read();
             if scalar
                 && let Some(f) = state.scalar_functions().get(name)
                 && native::scalar_identity(f).is_some_and(|id| same_function(id, &identity))
