@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -537,7 +538,7 @@ def test_show_limits_rows(ctx: SessionContext, capsys: pytest.CaptureFixture[str
 def test_repr_is_text_table(df: DataFrame) -> None:
     cells = table_cells(repr(df))
     assert cells[0] == ["a", "b", "c", "g"]
-    assert ["4", "40.0", "NULL", "q"] in cells
+    assert ["4", "40.0", "", "q"] in cells  # nulls print empty, as in the official bindings
 
 
 def test_repr_is_bounded_for_large_frames(ctx: SessionContext) -> None:
@@ -555,9 +556,8 @@ def test_repr_html(df: DataFrame) -> None:
     assert "<table" in html
     assert "</table>" in html
     assert html.count("<tr") == 5
-    for header in ("a", "b", "c", "g"):
-        assert f"<th>{header}</th>" in html
-    assert "<td>40.0</td>" in html
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", html) == ["a", "b", "c", "g"]
+    assert re.search(r"<td[^>]*>40.0</td>", html)
 
 
 def test_repr_html_bounded(ctx: SessionContext) -> None:
