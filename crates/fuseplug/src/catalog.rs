@@ -7,7 +7,8 @@ use arrow::ffi_stream::ArrowArrayStreamReader;
 use arrow::pyarrow::{FromPyArrow, ToPyArrow};
 use arrow::record_batch::{RecordBatch, RecordBatchReader};
 use datafusion::catalog::{
-    CatalogProvider, MemTable, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
+    CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider,
+    MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider,
 };
 use datafusion::datasource::TableProvider;
 use datafusion::prelude::SessionContext;
@@ -16,6 +17,7 @@ use pyo3::prelude::*;
 
 use crate::capsule::SessionTasks;
 use crate::errors::{Error, Result, fuseplug_exception};
+use crate::py_catalog;
 
 #[pyclass(frozen, name = "Catalog", module = "fuseplug._internal")]
 pub struct PyCatalog {
@@ -57,49 +59,49 @@ impl PyCatalog {
     }
 
     /// The schema names (a set, as in the official bindings).
-    fn schema_names(&self) -> HashSet<String> {
-        self.inner.schema_names().into_iter().collect()
+    fn schema_names(&self, py: Python<'_>) -> Result<HashSet<String>> {
+        Ok(py_catalog::schema_names(py, &self.inner)?.into_iter().collect())
     }
 
     /// Same as `schema_names()`.
-    fn names(&self) -> HashSet<String> {
-        self.schema_names()
+    fn names(&self, py: Python<'_>) -> Result<HashSet<String>> {
+        self.schema_names(py)
     }
 
+    /// The schema `name`: a `Schema`, or a Python `SchemaProvider` as itself.
     #[pyo3(signature = (name = "public"))]
-    fn schema(&self, py: Python<'_>, name: &str) -> Result<PySchema> {
-        match self.inner.schema(name) {
-            Some(inner) => Ok(PySchema { inner, tasks: self.tasks.clone() }),
+    fn schema<'py>(&self, py: Python<'py>, name: &str) -> Result<Bound<'py, PyAny>> {
+        match py_catalog::schema(py, &self.inner, name)? {
+            Some(inner) => py_catalog::schema_to_python(py, inner, &self.tasks),
             None => {
                 Err(fuseplug_exception(py, "PlanError", format!("no schema named {name:?}")).into())
             }
         }
     }
 
-    /// Registers a schema: a fuseplug `Schema`, or a plugin's
+    /// Registers a schema: a fuseplug `Schema`, a Python `SchemaProvider`, or a plugin's
     /// (`__datafusion_schema_provider__(codec)` or its capsule). Returns the schema it replaced.
-    fn register_schema(
+    fn register_schema<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         name: &str,
-        schema: &Bound<'_, PyAny>,
-    ) -> Result<Option<PySchema>> {
-        let provider = match schema.cast::<PySchema>() {
-            Ok(ours) => Arc::clone(&ours.get().inner),
-            Err(_) => {
-                let codec = crate::capsule::export_logical_codec(py, &self.tasks)?;
-                crate::capsule::schema_provider(schema, codec.as_any())?
-            }
-        };
+        schema: &Bound<'py, PyAny>,
+    ) -> Result<Option<Bound<'py, PyAny>>> {
+        let provider = py_catalog::schema_provider(schema, Some(&self.tasks))?;
         let old = self.inner.register_schema(name, provider)?;
-        Ok(old.map(|inner| PySchema { inner, tasks: self.tasks.clone() }))
+        old.map(|inner| py_catalog::schema_to_python(py, inner, &self.tasks)).transpose()
     }
 
     /// Removes the schema `name` (with `cascade`, also when it holds tables); returns it.
     #[pyo3(signature = (name, cascade = true))]
-    fn deregister_schema(&self, name: &str, cascade: bool) -> Result<Option<PySchema>> {
+    fn deregister_schema<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        cascade: bool,
+    ) -> Result<Option<Bound<'py, PyAny>>> {
         let old = self.inner.deregister_schema(name, cascade)?;
-        Ok(old.map(|inner| PySchema { inner, tasks: self.tasks.clone() }))
+        old.map(|inner| py_catalog::schema_to_python(py, inner, &self.tasks)).transpose()
     }
 
     fn __repr__(&self) -> String {
@@ -126,13 +128,13 @@ impl PySchema {
     }
 
     /// The table names (a set, as in the official bindings).
-    fn table_names(&self) -> HashSet<String> {
-        self.inner.table_names().into_iter().collect()
+    fn table_names(&self, py: Python<'_>) -> Result<HashSet<String>> {
+        Ok(py_catalog::table_names(py, &self.inner)?.into_iter().collect())
     }
 
     /// Same as `table_names()`.
-    fn names(&self) -> HashSet<String> {
-        self.table_names()
+    fn names(&self, py: Python<'_>) -> Result<HashSet<String>> {
+        self.table_names(py)
     }
 
     fn table(&self, py: Python<'_>, name: &str) -> Result<PyTable> {
@@ -146,8 +148,8 @@ impl PySchema {
         }
     }
 
-    fn table_exist(&self, name: &str) -> bool {
-        self.inner.table_exist(name)
+    fn table_exist(&self, py: Python<'_>, name: &str) -> Result<bool> {
+        py_catalog::table_exist(py, &self.inner, name)
     }
 
     /// Registers `table` as `name`: a `Table`, a DataFrame (as a view), a pyarrow Dataset, an
@@ -168,6 +170,65 @@ impl PySchema {
         let mut names = self.inner.table_names();
         names.sort();
         format!("Schema(tables={names:?})")
+    }
+}
+
+/// A list of catalogs, as a session holds them; `SessionContext.register_catalog_provider_list`
+/// makes one a session's.
+#[pyclass(frozen, name = "CatalogList", module = "fuseplug._internal")]
+pub struct PyCatalogList {
+    pub inner: Arc<dyn CatalogProviderList>,
+    /// The session handed to plugin catalogs registered here.
+    pub tasks: SessionTasks,
+}
+
+#[pymethods]
+impl PyCatalogList {
+    /// An empty in-memory list of catalogs.
+    #[staticmethod]
+    #[pyo3(signature = (ctx = None))]
+    fn memory_catalog(ctx: Option<&Bound<'_, PyAny>>) -> Result<Self> {
+        Ok(Self { inner: Arc::new(MemoryCatalogProviderList::new()), tasks: tasks_or_new(ctx)? })
+    }
+
+    /// The catalog names (a set).
+    fn catalog_names(&self, py: Python<'_>) -> Result<HashSet<String>> {
+        Ok(py_catalog::catalog_names(py, &self.inner)?.into_iter().collect())
+    }
+
+    /// Same as `catalog_names()`.
+    fn names(&self, py: Python<'_>) -> Result<HashSet<String>> {
+        self.catalog_names(py)
+    }
+
+    /// The catalog `name`: a `Catalog`, or a Python `CatalogProvider` as itself.
+    #[pyo3(signature = (name = "datafusion"))]
+    fn catalog<'py>(&self, py: Python<'py>, name: &str) -> Result<Bound<'py, PyAny>> {
+        match py_catalog::catalog(py, &self.inner, name)? {
+            Some(inner) => py_catalog::catalog_to_python(py, inner, &self.tasks),
+            None => {
+                Err(fuseplug_exception(py, "PlanError", format!("no catalog named {name:?}"))
+                    .into())
+            }
+        }
+    }
+
+    /// Registers a catalog: a `Catalog`, a Python `CatalogProvider`, or a plugin's
+    /// (`__datafusion_catalog_provider__(codec)` or its capsule). Returns the one it replaced.
+    fn register_catalog<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        catalog: &Bound<'py, PyAny>,
+    ) -> Result<Option<Bound<'py, PyAny>>> {
+        let old = py_catalog::register_catalog(&self.inner, name, catalog, &self.tasks)?;
+        old.map(|inner| py_catalog::catalog_to_python(py, inner, &self.tasks)).transpose()
+    }
+
+    fn __repr__(&self) -> String {
+        let mut names = self.inner.catalog_names();
+        names.sort();
+        format!("CatalogList(catalogs={names:?})")
     }
 }
 
