@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from fuseplug import (
+    catalog,
     common,
     exceptions,
     functions,
@@ -19,8 +22,9 @@ from fuseplug import (
     record_batch,
     user_defined,
 )
+from fuseplug._compat import TableProviderFactoryExportable
 from fuseplug._internal import DATAFUSION_VERSION, SQLOptions, __version__
-from fuseplug.catalog import Catalog, Schema, Table
+from fuseplug.catalog import Catalog, Schema, Table, TableProviderFactory
 from fuseplug.context import RuntimeEnvBuilder, SessionConfig, SessionContext
 from fuseplug.dataframe import (
     DataFrame,
@@ -53,6 +57,11 @@ from fuseplug.io import read_avro, read_csv, read_json, read_parquet
 from fuseplug.native import NativeExtension, load_extension
 from fuseplug.options import CsvReadOptions
 from fuseplug.plan import ExecutionPlan, LogicalPlan, Metric, MetricsSet, PhysicalPartitioning
+
+if TYPE_CHECKING:
+    from fuseplug.common import DFSchema
+    from fuseplug.dataframe_formatter import configure_formatter
+
 from fuseplug.udf import (
     Accumulator,
     AggregateUDF,
@@ -73,6 +82,7 @@ __all__ = [
     "CaseBuilder",
     "Catalog",
     "CsvReadOptions",
+    "DFSchema",
     "DataFrame",
     "DataFrameWriteOptions",
     "DataFusionError",
@@ -100,14 +110,18 @@ __all__ = [
     "SortExpr",
     "Table",
     "TableFunction",
+    "TableProviderFactory",
+    "TableProviderFactoryExportable",
     "WindowEvaluator",
     "WindowFrame",
     "WindowUDF",
     "Window",
     "__version__",
+    "catalog",
     "col",
     "column",
     "common",
+    "configure_formatter",
     "exceptions",
     "functions",
     "io",
@@ -132,3 +146,15 @@ __all__ = [
     "udtf",
     "udwf",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Names whose modules load on first use, so that ``import fuseplug`` stays fast."""
+    if name == "DFSchema":
+        from fuseplug.common import DFSchema as value
+    elif name == "configure_formatter":
+        from fuseplug.dataframe_formatter import configure_formatter as value  # type: ignore[assignment]
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -20,239 +20,906 @@ class FunctionMethods:
         raise NotImplementedError  # Expr provides it
 
     def abs(self) -> Expr:
-        """Returns the absolute value of a number (``functions.abs(self)``)."""
+        """Returns the absolute value of a number (``functions.abs(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT abs(-5);
+                +----------+
+                | abs(-5)  |
+                +----------+
+                | 5        |
+                +----------+
+        """
         return self._call("abs")
 
     def acos(self) -> Expr:
-        """Returns the arc cosine or inverse cosine of a number (``functions.acos(self)``)."""
+        """Returns the arc cosine or inverse cosine of a number (``functions.acos(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT acos(1);
+                +----------+
+                | acos(1)  |
+                +----------+
+                | 0.0      |
+                +----------+
+        """
         return self._call("acos")
 
     def acosh(self) -> Expr:
-        """Returns the area hyperbolic cosine or inverse hyperbolic cosine of a number (``functions.acosh(self)``)."""
+        """Returns the area hyperbolic cosine or inverse hyperbolic cosine of a number (``functions.acosh(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT acosh(2);
+                +------------+
+                | acosh(2)   |
+                +------------+
+                | 1.31696    |
+                +------------+
+        """
         return self._call("acosh")
 
     def array_dims(self) -> Expr:
-        """Returns an array of the array's dimensions (``functions.array_dims(self)``)."""
+        """Returns an array of the array's dimensions (``functions.array_dims(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_dims([[1, 2, 3], [4, 5, 6]]);
+                +---------------------------------+
+                | array_dims(List([1,2,3,4,5,6])) |
+                +---------------------------------+
+                | [2, 3]                          |
+                +---------------------------------+
+        """
         return self._call("array_dims")
 
     def array_distinct(self) -> Expr:
-        """Returns distinct values from the array after removing duplicates (``functions.array_distinct(self)``)."""
+        """Returns distinct values from the array after removing duplicates (``functions.array_distinct(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_distinct([1, 3, 2, 3, 1, 2, 4]);
+                +---------------------------------+
+                | array_distinct(List([1,2,3,4])) |
+                +---------------------------------+
+                | [1, 2, 3, 4]                    |
+                +---------------------------------+
+        """
         return self._call("array_distinct")
 
     def array_empty(self) -> Expr:
-        """Returns 1 for an empty array or 0 for a non-empty array (``functions.array_empty(self)``)."""
+        """Returns 1 for an empty array or 0 for a non-empty array (``functions.array_empty(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select empty([1]);
+                +------------------+
+                | empty(List([1])) |
+                +------------------+
+                | 0                |
+                +------------------+
+        """
         return self._call("array_empty")
 
     def array_length(self) -> Expr:
-        """Returns the length of the array dimension (``functions.array_length(self)``)."""
+        """Returns the length of the array dimension (``functions.array_length(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_length([1, 2, 3, 4, 5], 1);
+                +-------------------------------------------+
+                | array_length(List([1,2,3,4,5]), 1)        |
+                +-------------------------------------------+
+                | 5                                         |
+                +-------------------------------------------+
+        """
         return self._call("array_length")
 
     def array_ndims(self) -> Expr:
-        """Returns the number of dimensions of the array (``functions.array_ndims(self)``)."""
+        """Returns the number of dimensions of the array (``functions.array_ndims(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_ndims([[1, 2, 3], [4, 5, 6]]);
+                +----------------------------------+
+                | array_ndims(List([1,2,3,4,5,6])) |
+                +----------------------------------+
+                | 2                                |
+                +----------------------------------+
+        """
         return self._call("array_ndims")
 
     def array_pop_back(self) -> Expr:
-        """Returns the array without the last element (``functions.array_pop_back(self)``)."""
+        """Returns the array without the last element (``functions.array_pop_back(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_pop_back([1, 2, 3]);
+                +-------------------------------+
+                | array_pop_back(List([1,2,3])) |
+                +-------------------------------+
+                | [1, 2]                        |
+                +-------------------------------+
+        """
         return self._call("array_pop_back")
 
     def array_pop_front(self) -> Expr:
-        """Returns the array without the first element (``functions.array_pop_front(self)``)."""
+        """Returns the array without the first element (``functions.array_pop_front(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_pop_front([1, 2, 3]);
+                +-------------------------------+
+                | array_pop_front(List([1,2,3])) |
+                +-------------------------------+
+                | [2, 3]                        |
+                +-------------------------------+
+        """
         return self._call("array_pop_front")
 
     def arrow_typeof(self) -> Expr:
-        """Returns the name of the underlying [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) of the expression (``functions.arrow_typeof(self)``)."""
+        """Returns the name of the underlying [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) of the expression (``functions.arrow_typeof(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select arrow_typeof('foo'), arrow_typeof(1);
+                +---------------------------+------------------------+
+                | arrow_typeof(Utf8("foo")) | arrow_typeof(Int64(1)) |
+                +---------------------------+------------------------+
+                | Utf8                      | Int64                  |
+                +---------------------------+------------------------+
+        """
         return self._call("arrow_typeof")
 
     def ascii(self) -> Expr:
-        """Returns the first Unicode scalar value of a string (``functions.ascii(self)``)."""
+        """Returns the first Unicode scalar value of a string (``functions.ascii(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select ascii('abc');
+                +--------------------+
+                | ascii(Utf8("abc")) |
+                +--------------------+
+                | 97                 |
+                +--------------------+
+                > select ascii('🚀');
+                +-------------------+
+                | ascii(Utf8("🚀")) |
+                +-------------------+
+                | 128640            |
+                +-------------------+
+        """
         return self._call("ascii")
 
     def asin(self) -> Expr:
-        """Returns the arc sine or inverse sine of a number (``functions.asin(self)``)."""
+        """Returns the arc sine or inverse sine of a number (``functions.asin(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT asin(0.5);
+                +------------+
+                | asin(0.5)  |
+                +------------+
+                | 0.5235988  |
+                +------------+
+        """
         return self._call("asin")
 
     def asinh(self) -> Expr:
-        """Returns the area hyperbolic sine or inverse hyperbolic sine of a number (``functions.asinh(self)``)."""
+        """Returns the area hyperbolic sine or inverse hyperbolic sine of a number (``functions.asinh(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT asinh(1);
+                +------------+
+                | asinh(1)   |
+                +------------+
+                | 0.8813736  |
+                +------------+
+        """
         return self._call("asinh")
 
     def atan(self) -> Expr:
-        """Returns the arc tangent or inverse tangent of a number (``functions.atan(self)``)."""
+        """Returns the arc tangent or inverse tangent of a number (``functions.atan(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT atan(1);
+                +-----------+
+                | atan(1)   |
+                +-----------+
+                | 0.7853982 |
+                +-----------+
+        """
         return self._call("atan")
 
     def atanh(self) -> Expr:
-        """Returns the area hyperbolic tangent or inverse hyperbolic tangent of a number (``functions.atanh(self)``)."""
+        """Returns the area hyperbolic tangent or inverse hyperbolic tangent of a number (``functions.atanh(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT atanh(0.5);
+                +-------------+
+                | atanh(0.5)  |
+                +-------------+
+                | 0.5493061   |
+                +-------------+
+        """
         return self._call("atanh")
 
     def bit_length(self) -> Expr:
-        """Returns the bit length of a string (``functions.bit_length(self)``)."""
+        """Returns the bit length of a string (``functions.bit_length(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select bit_length('datafusion');
+                +--------------------------------+
+                | bit_length(Utf8("datafusion")) |
+                +--------------------------------+
+                | 80                             |
+                +--------------------------------+
+        """
         return self._call("bit_length")
 
     def btrim(self) -> Expr:
-        """Trims the specified trim string from the start and end of a string. If no trim string is provided, all spaces are removed from the start and end of the input string (``functions.btrim(self)``)."""
+        """Trims the specified trim string from the start and end of a string. If no trim string is provided, all spaces are removed from the start and end of the input string (``functions.btrim(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select btrim('__datafusion____', '_');
+                +-------------------------------------------+
+                | btrim(Utf8("__datafusion____"),Utf8("_")) |
+                +-------------------------------------------+
+                | datafusion                                |
+                +-------------------------------------------+
+        """
         return self._call("btrim")
 
     def cardinality(self) -> Expr:
-        """Returns the total number of elements in the array (``functions.cardinality(self)``)."""
+        """Returns the total number of elements in the array (``functions.cardinality(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select cardinality([[1, 2, 3, 4], [5, 6, 7, 8]]);
+                +--------------------------------------+
+                | cardinality(List([1,2,3,4,5,6,7,8])) |
+                +--------------------------------------+
+                | 8                                    |
+                +--------------------------------------+
+        """
         return self._call("cardinality")
 
     def cbrt(self) -> Expr:
-        """Returns the cube root of a number (``functions.cbrt(self)``)."""
+        """Returns the cube root of a number (``functions.cbrt(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT cbrt(27);
+                +-----------+
+                | cbrt(27)  |
+                +-----------+
+                | 3.0       |
+                +-----------+
+        """
         return self._call("cbrt")
 
     def ceil(self) -> Expr:
-        """Returns the nearest integer greater than or equal to a number (``functions.ceil(self)``)."""
+        """Returns the nearest integer greater than or equal to a number (``functions.ceil(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT ceil(3.14);
+                +------------+
+                | ceil(3.14) |
+                +------------+
+                | 4.0        |
+                +------------+
+        """
         return self._call("ceil")
 
     def char_length(self) -> Expr:
-        """Returns the number of characters in a string (``functions.char_length(self)``)."""
+        """Returns the number of characters in a string (``functions.char_length(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select character_length('Ångström');
+                +------------------------------------+
+                | character_length(Utf8("Ångström")) |
+                +------------------------------------+
+                | 8                                  |
+                +------------------------------------+
+        """
         return self._call("char_length")
 
     def character_length(self) -> Expr:
-        """Returns the number of characters in a string (``functions.character_length(self)``)."""
+        """Returns the number of characters in a string (``functions.character_length(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select character_length('Ångström');
+                +------------------------------------+
+                | character_length(Utf8("Ångström")) |
+                +------------------------------------+
+                | 8                                  |
+                +------------------------------------+
+        """
         return self._call("character_length")
 
     def chr(self) -> Expr:
-        """Returns a string containing the character with the specified Unicode scalar value (``functions.chr(self)``)."""
+        """Returns a string containing the character with the specified Unicode scalar value (``functions.chr(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select chr(128640);
+                +--------------------+
+                | chr(Int64(128640)) |
+                +--------------------+
+                | 🚀                 |
+                +--------------------+
+        """
         return self._call("chr")
 
     def cos(self) -> Expr:
-        """Returns the cosine of a number (``functions.cos(self)``)."""
+        """Returns the cosine of a number (``functions.cos(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT cos(0);
+                +--------+
+                | cos(0) |
+                +--------+
+                | 1.0    |
+                +--------+
+        """
         return self._call("cos")
 
     def cosh(self) -> Expr:
-        """Returns the hyperbolic cosine of a number (``functions.cosh(self)``)."""
+        """Returns the hyperbolic cosine of a number (``functions.cosh(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT cosh(1);
+                +-----------+
+                | cosh(1)   |
+                +-----------+
+                | 1.5430806 |
+                +-----------+
+        """
         return self._call("cosh")
 
     def cot(self) -> Expr:
-        """Returns the cotangent of a number (``functions.cot(self)``)."""
+        """Returns the cotangent of a number (``functions.cot(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT cot(1);
+                +---------+
+                | cot(1)  |
+                +---------+
+                | 0.64209 |
+                +---------+
+        """
         return self._call("cot")
 
     def degrees(self) -> Expr:
-        """Converts radians to degrees (``functions.degrees(self)``)."""
+        """Converts radians to degrees (``functions.degrees(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT degrees(pi());
+                +------------+
+                | degrees(0) |
+                +------------+
+                | 180.0      |
+                +------------+
+        """
         return self._call("degrees")
 
     def empty(self) -> Expr:
-        """Returns 1 for an empty array or 0 for a non-empty array (``functions.empty(self)``)."""
+        """Returns 1 for an empty array or 0 for a non-empty array (``functions.empty(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select empty([1]);
+                +------------------+
+                | empty(List([1])) |
+                +------------------+
+                | 0                |
+                +------------------+
+        """
         return self._call("empty")
 
     def exp(self) -> Expr:
-        """Returns the base-e exponential of a number (``functions.exp(self)``)."""
+        """Returns the base-e exponential of a number (``functions.exp(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT exp(1);
+                +---------+
+                | exp(1)  |
+                +---------+
+                | 2.71828 |
+                +---------+
+        """
         return self._call("exp")
 
     def factorial(self) -> Expr:
-        """Factorial of a non-negative integer. Errors if the argument is negative or the result overflows (``functions.factorial(self)``)."""
+        """Factorial of a non-negative integer. Errors if the argument is negative or the result overflows (``functions.factorial(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT factorial(5);
+                +---------------+
+                | factorial(5)  |
+                +---------------+
+                | 120           |
+                +---------------+
+        """
         return self._call("factorial")
 
     def flatten(self) -> Expr:
-        """Converts an array of arrays to a flat array (``functions.flatten(self)``)."""
+        """Converts an array of arrays to a flat array (``functions.flatten(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select flatten([[1, 2], [3, 4]]);
+                +------------------------------+
+                | flatten(List([1,2], [3,4]))  |
+                +------------------------------+
+                | [1, 2, 3, 4]                 |
+                +------------------------------+
+        """
         return self._call("flatten")
 
     def floor(self) -> Expr:
-        """Returns the nearest integer less than or equal to a number (``functions.floor(self)``)."""
+        """Returns the nearest integer less than or equal to a number (``functions.floor(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT floor(3.14);
+                +-------------+
+                | floor(3.14) |
+                +-------------+
+                | 3.0         |
+                +-------------+
+        """
         return self._call("floor")
 
     def from_unixtime(self) -> Expr:
-        """Converts an integer to RFC3339 timestamp format (`YYYY-MM-DDT00:00:00.000000000Z`). Integers and unsigned integers are interpreted as seconds since the unix epoch (`1970-01-01T00:00:00Z`) return the corresponding timestamp (``functions.from_unixtime(self)``)."""
+        """Converts an integer to RFC3339 timestamp format (`YYYY-MM-DDT00:00:00.000000000Z`). Integers and unsigned integers are interpreted as seconds since the unix epoch (`1970-01-01T00:00:00Z`) return the corresponding timestamp (``functions.from_unixtime(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select from_unixtime(1599572549, 'America/New_York');
+                +-----------------------------------------------------------+
+                | from_unixtime(Int64(1599572549),Utf8("America/New_York")) |
+                +-----------------------------------------------------------+
+                | 2020-09-08T09:42:29-04:00                                 |
+                +-----------------------------------------------------------+
+        """
         return self._call("from_unixtime")
 
     def initcap(self) -> Expr:
-        """Capitalizes the first character in each word in the input string. Words are delimited by non-alphanumeric characters (``functions.initcap(self)``)."""
+        """Capitalizes the first character in each word in the input string. Words are delimited by non-alphanumeric characters (``functions.initcap(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select initcap('apache datafusion');
+                +------------------------------------+
+                | initcap(Utf8("apache datafusion")) |
+                +------------------------------------+
+                | Apache Datafusion                  |
+                +------------------------------------+
+        """
         return self._call("initcap")
 
     def isnan(self) -> Expr:
-        """Returns true if a given number is +NaN or -NaN otherwise returns false (``functions.isnan(self)``)."""
+        """Returns true if a given number is +NaN or -NaN otherwise returns false (``functions.isnan(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT isnan(1);
+                +----------+
+                | isnan(1) |
+                +----------+
+                | false    |
+                +----------+
+        """
         return self._call("isnan")
 
     def iszero(self) -> Expr:
-        """Returns true if a given number is +0.0 or -0.0 otherwise returns false (``functions.iszero(self)``)."""
+        """Returns true if a given number is +0.0 or -0.0 otherwise returns false (``functions.iszero(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT iszero(0);
+                +------------+
+                | iszero(0)  |
+                +------------+
+                | true       |
+                +------------+
+        """
         return self._call("iszero")
 
     def length(self) -> Expr:
-        """Returns the number of characters in a string (``functions.length(self)``)."""
+        """Returns the number of characters in a string (``functions.length(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select character_length('Ångström');
+                +------------------------------------+
+                | character_length(Utf8("Ångström")) |
+                +------------------------------------+
+                | 8                                  |
+                +------------------------------------+
+        """
         return self._call("length")
 
     def list_dims(self) -> Expr:
-        """Returns an array of the array's dimensions (``functions.list_dims(self)``)."""
+        """Returns an array of the array's dimensions (``functions.list_dims(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_dims([[1, 2, 3], [4, 5, 6]]);
+                +---------------------------------+
+                | array_dims(List([1,2,3,4,5,6])) |
+                +---------------------------------+
+                | [2, 3]                          |
+                +---------------------------------+
+        """
         return self._call("list_dims")
 
     def list_distinct(self) -> Expr:
-        """Returns distinct values from the array after removing duplicates (``functions.list_distinct(self)``)."""
+        """Returns distinct values from the array after removing duplicates (``functions.list_distinct(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_distinct([1, 3, 2, 3, 1, 2, 4]);
+                +---------------------------------+
+                | array_distinct(List([1,2,3,4])) |
+                +---------------------------------+
+                | [1, 2, 3, 4]                    |
+                +---------------------------------+
+        """
         return self._call("list_distinct")
 
     def list_length(self) -> Expr:
-        """Returns the length of the array dimension (``functions.list_length(self)``)."""
+        """Returns the length of the array dimension (``functions.list_length(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_length([1, 2, 3, 4, 5], 1);
+                +-------------------------------------------+
+                | array_length(List([1,2,3,4,5]), 1)        |
+                +-------------------------------------------+
+                | 5                                         |
+                +-------------------------------------------+
+        """
         return self._call("list_length")
 
     def list_ndims(self) -> Expr:
-        """Returns the number of dimensions of the array (``functions.list_ndims(self)``)."""
+        """Returns the number of dimensions of the array (``functions.list_ndims(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select array_ndims([[1, 2, 3], [4, 5, 6]]);
+                +----------------------------------+
+                | array_ndims(List([1,2,3,4,5,6])) |
+                +----------------------------------+
+                | 2                                |
+                +----------------------------------+
+        """
         return self._call("list_ndims")
 
     def ln(self) -> Expr:
-        """Returns the natural logarithm of a number (``functions.ln(self)``)."""
+        """Returns the natural logarithm of a number (``functions.ln(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT ln(2.71828);
+                +-------------+
+                | ln(2.71828) |
+                +-------------+
+                | 1.0         |
+                +-------------+
+        """
         return self._call("ln")
 
     def log10(self) -> Expr:
-        """Returns the base-10 logarithm of a number (``functions.log10(self)``)."""
+        """Returns the base-10 logarithm of a number (``functions.log10(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT log10(100);
+                +-------------+
+                | log10(100)  |
+                +-------------+
+                | 2.0         |
+                +-------------+
+        """
         return self._call("log10")
 
     def log2(self) -> Expr:
-        """Returns the base-2 logarithm of a number (``functions.log2(self)``)."""
+        """Returns the base-2 logarithm of a number (``functions.log2(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT log2(8);
+                +-----------+
+                | log2(8)   |
+                +-----------+
+                | 3.0       |
+                +-----------+
+        """
         return self._call("log2")
 
     def lower(self) -> Expr:
-        """Converts a string to lower-case (``functions.lower(self)``)."""
+        """Converts a string to lower-case (``functions.lower(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select lower('Ångström');
+                +-------------------------+
+                | lower(Utf8("Ångström")) |
+                +-------------------------+
+                | ångström                |
+                +-------------------------+
+        """
         return self._call("lower")
 
     def ltrim(self) -> Expr:
-        """Trims the specified trim string from the beginning of a string. If no trim string is provided, spaces are removed from the start of the input string (``functions.ltrim(self)``)."""
+        """Trims the specified trim string from the beginning of a string. If no trim string is provided, spaces are removed from the start of the input string (``functions.ltrim(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select ltrim('  datafusion  ');
+                +-------------------------------+
+                | ltrim(Utf8("  datafusion  ")) |
+                +-------------------------------+
+                | datafusion                    |
+                +-------------------------------+
+                > select ltrim('___datafusion___', '_');
+                +-------------------------------------------+
+                | ltrim(Utf8("___datafusion___"),Utf8("_")) |
+                +-------------------------------------------+
+                | datafusion___                             |
+                +-------------------------------------------+
+        """
         return self._call("ltrim")
 
     def md5(self) -> Expr:
-        """Computes an MD5 128-bit checksum for a string expression (``functions.md5(self)``)."""
+        """Computes an MD5 128-bit checksum for a string expression (``functions.md5(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select md5('foo');
+                +----------------------------------+
+                | md5(Utf8("foo"))                 |
+                +----------------------------------+
+                | acbd18db4cc2f85cedef654fccc4a4d8 |
+                +----------------------------------+
+        """
         return self._call("md5")
 
     def octet_length(self) -> Expr:
-        """Returns the length of a string in bytes (``functions.octet_length(self)``)."""
+        """Returns the length of a string in bytes (``functions.octet_length(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select octet_length('Ångström');
+                +--------------------------------+
+                | octet_length(Utf8("Ångström")) |
+                +--------------------------------+
+                | 10                             |
+                +--------------------------------+
+        """
         return self._call("octet_length")
 
     def radians(self) -> Expr:
-        """Converts degrees to radians (``functions.radians(self)``)."""
+        """Converts degrees to radians (``functions.radians(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT radians(180);
+                +----------------+
+                | radians(180)   |
+                +----------------+
+                | 3.14159265359  |
+                +----------------+
+        """
         return self._call("radians")
 
     def reverse(self) -> Expr:
-        """Reverses the character order of a string (``functions.reverse(self)``)."""
+        """Reverses the character order of a string (``functions.reverse(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select reverse('datafusion');
+                +-----------------------------+
+                | reverse(Utf8("datafusion")) |
+                +-----------------------------+
+                | noisufatad                  |
+                +-----------------------------+
+        """
         return self._call("reverse")
 
     def rtrim(self) -> Expr:
-        """Trims the specified trim string from the end of a string. If no trim string is provided, all spaces are removed from the end of the input string (``functions.rtrim(self)``)."""
+        """Trims the specified trim string from the end of a string. If no trim string is provided, all spaces are removed from the end of the input string (``functions.rtrim(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select rtrim('  datafusion  ');
+                +-------------------------------+
+                | rtrim(Utf8("  datafusion  ")) |
+                +-------------------------------+
+                |   datafusion                  |
+                +-------------------------------+
+                > select rtrim('___datafusion___', '_');
+                +-------------------------------------------+
+                | rtrim(Utf8("___datafusion___"),Utf8("_")) |
+                +-------------------------------------------+
+                | ___datafusion                             |
+                +-------------------------------------------+
+        """
         return self._call("rtrim")
 
     def sha224(self) -> Expr:
-        """Computes the SHA-224 hash of a binary string (``functions.sha224(self)``)."""
+        """Computes the SHA-224 hash of a binary string (``functions.sha224(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select sha224('foo');
+                +----------------------------------------------------------+
+                | sha224(Utf8("foo"))                                      |
+                +----------------------------------------------------------+
+                | 0808f64e60d58979fcb676c96ec938270dea42445aeefcd3a4e6f8db |
+                +----------------------------------------------------------+
+        """
         return self._call("sha224")
 
     def sha256(self) -> Expr:
-        """Computes the SHA-256 hash of a binary string (``functions.sha256(self)``)."""
+        """Computes the SHA-256 hash of a binary string (``functions.sha256(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select sha256('foo');
+                +------------------------------------------------------------------+
+                | sha256(Utf8("foo"))                                              |
+                +------------------------------------------------------------------+
+                | 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae |
+                +------------------------------------------------------------------+
+        """
         return self._call("sha256")
 
     def sha384(self) -> Expr:
-        """Computes the SHA-384 hash of a binary string (``functions.sha384(self)``)."""
+        """Computes the SHA-384 hash of a binary string (``functions.sha384(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select sha384('foo');
+                +--------------------------------------------------------------------------------------------------+
+                | sha384(Utf8("foo"))                                                                              |
+                +--------------------------------------------------------------------------------------------------+
+                | 98c11ffdfdd540676b1a137cb1a22b2a70350c9a44171d6b1180c6be5cbb2ee3f79d532c8a1dd9ef2e8e08e752a3babb |
+                +--------------------------------------------------------------------------------------------------+
+        """
         return self._call("sha384")
 
     def sha512(self) -> Expr:
-        """Computes the SHA-512 hash of a binary string (``functions.sha512(self)``)."""
+        """Computes the SHA-512 hash of a binary string (``functions.sha512(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select sha512('foo');
+                +----------------------------------------------------------------------------------------------------------------------------------+
+                | sha512(Utf8("foo"))                                                                                                              |
+                +----------------------------------------------------------------------------------------------------------------------------------+
+                | f7fbba6e0636f890e56fbbf3283e524c6fa3204ae298382d624741d0dc6638326e282c41be5e4254d8820772c5518a2c5a8c0c7f7eda19594a7eb539453e1ed7 |
+                +----------------------------------------------------------------------------------------------------------------------------------+
+        """
         return self._call("sha512")
 
     def signum(self) -> Expr:
-        """Returns the sign of a number (``functions.signum(self)``)."""
+        """Returns the sign of a number (``functions.signum(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT signum(-42);
+                +-------------+
+                | signum(-42) |
+                +-------------+
+                | -1          |
+                +-------------+
+        """
         return self._call("signum")
 
     def sin(self) -> Expr:
-        """Returns the sine of a number (``functions.sin(self)``)."""
+        """Returns the sine of a number (``functions.sin(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT sin(0);
+                +----------+
+                | sin(0)   |
+                +----------+
+                | 0.0      |
+                +----------+
+        """
         return self._call("sin")
 
     def sinh(self) -> Expr:
-        """Returns the hyperbolic sine of a number (``functions.sinh(self)``)."""
+        """Returns the hyperbolic sine of a number (``functions.sinh(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT sinh(1);
+                +-----------+
+                | sinh(1)   |
+                +-----------+
+                | 1.1752012 |
+                +-----------+
+        """
         return self._call("sinh")
 
     def sqrt(self) -> Expr:
@@ -260,21 +927,76 @@ class FunctionMethods:
         return self._call("sqrt")
 
     def tan(self) -> Expr:
-        """Returns the tangent of a number (``functions.tan(self)``)."""
+        """Returns the tangent of a number (``functions.tan(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT tan(pi()/4);
+                +--------------+
+                | tan(PI()/4)  |
+                +--------------+
+                | 1.0          |
+                +--------------+
+        """
         return self._call("tan")
 
     def tanh(self) -> Expr:
-        """Returns the hyperbolic tangent of a number (``functions.tanh(self)``)."""
+        """Returns the hyperbolic tangent of a number (``functions.tanh(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > SELECT tanh(20);
+                +----------+
+                | tanh(20) |
+                +----------+
+                | 1.0      |
+                +----------+
+        """
         return self._call("tanh")
 
     def to_hex(self) -> Expr:
-        """Converts an integer to a hexadecimal string (``functions.to_hex(self)``)."""
+        """Converts an integer to a hexadecimal string (``functions.to_hex(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select to_hex(12345689);
+                +-------------------------+
+                | to_hex(Int64(12345689)) |
+                +-------------------------+
+                | bc6159                  |
+                +-------------------------+
+        """
         return self._call("to_hex")
 
     def trim(self) -> Expr:
-        """Trims the specified trim string from the start and end of a string. If no trim string is provided, all spaces are removed from the start and end of the input string (``functions.trim(self)``)."""
+        """Trims the specified trim string from the start and end of a string. If no trim string is provided, all spaces are removed from the start and end of the input string (``functions.trim(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select btrim('__datafusion____', '_');
+                +-------------------------------------------+
+                | btrim(Utf8("__datafusion____"),Utf8("_")) |
+                +-------------------------------------------+
+                | datafusion                                |
+                +-------------------------------------------+
+        """
         return self._call("trim")
 
     def upper(self) -> Expr:
-        """Converts a string to upper-case (``functions.upper(self)``)."""
+        """Converts a string to upper-case (``functions.upper(self)``).
+
+        Example:
+            .. code-block:: sql
+
+                > select upper('dataFusion');
+                +---------------------------+
+                | upper(Utf8("dataFusion")) |
+                +---------------------------+
+                | DATAFUSION                |
+                +---------------------------+
+        """
         return self._call("upper")

@@ -1,10 +1,13 @@
-"""What the generated :mod:`fuseplug.functions` builds on: calling a built-in by name, the aggregate and
-window modifiers, and the few helpers that are not registry functions (CASE, IN, aliases)."""
+"""What the generated :mod:`fuseplug.functions` and :mod:`fuseplug.functions.spark` build on: calling a
+registry function by name, the aggregate and window modifiers, the argument conversions of the official
+Spark wrappers, and the few helpers that are not registry functions (CASE, IN, aliases)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
+
+import pyarrow as pa
 
 from fuseplug import _internal
 from fuseplug.expr import (
@@ -16,8 +19,6 @@ from fuseplug.expr import (
     WindowFrame,
     _flatten,
     _ignore_nulls,
-    col,
-    column,
     lit,
     literal,
     to_expr,
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 SortLike: TypeAlias = SortExpr | Expr | str
+
+#: Calls a registry function by name: ``_internal.call_builtin`` or ``_internal.call_spark``.
+_Call: TypeAlias = Callable[[str, list[_internal.Expr]], _internal.Expr]
 
 #: Arguments a call gets when it is given none (``f.count()`` counts rows, as ``count(*)``).
 _DEFAULT_ARGS: dict[str, tuple[Any, ...]] = {"count": (1,)}
@@ -82,21 +86,22 @@ def _sort_args(array: Any, descending: Any, null_first: Any) -> list[Any]:
     return [array, "DESC" if descending else "ASC", "NULLS FIRST" if null_first else "NULLS LAST"]
 
 
-def _scalar(name: str, args: Sequence[Any]) -> Expr:
-    return Expr(_internal.call_builtin(name, _args(name, args)))
+def _scalar(name: str, args: Sequence[Any], call: _Call = _internal.call_builtin) -> Expr:
+    return Expr(call(name, _args(name, args)))
 
 
 def _aggregate(
     name: str,
     args: Sequence[Any],
-    distinct: bool,
+    distinct: bool | None,
     filter: Expr | None,
     order_by: SortLike | Sequence[SortLike] | None,
     null_treatment: bool | None,
+    call: _Call = _internal.call_builtin,
 ) -> Expr:
     # Expr and ExprFuncBuilder share the modifier methods, so the chain starts on the call itself.
-    call: Any = _internal.call_builtin(name, _args(name, args))
-    built = call
+    called: Any = call(name, _args(name, args))
+    built = called
     if distinct:
         built = built.distinct()
     if filter is not None:
@@ -105,7 +110,7 @@ def _aggregate(
         built = built.order_by([to_sort(k)._inner for k in _flatten([order_by])])
     if null_treatment is not None:
         built = built.null_treatment(null_treatment)
-    return Expr(call if built is call else built.build())
+    return Expr(called if built is called else built.build())
 
 
 def _window(
@@ -115,8 +120,9 @@ def _window(
     order_by: SortLike | Sequence[SortLike] | None,
     window_frame: WindowFrame | None,
     null_treatment: bool | None,
+    call: _Call = _internal.call_builtin,
 ) -> Expr:
-    expr = Expr(_internal.call_builtin(name, _args(name, args)))
+    expr = Expr(call(name, _args(name, args)))
     if (
         partition_by is None
         and order_by is None
@@ -126,6 +132,61 @@ def _window(
         return expr
     partitions = [col(p) if isinstance(p, str) else p for p in _flatten([partition_by])]
     return expr.over(Window(partitions, window_frame, order_by, null_treatment))
+
+
+# The Spark-compatible functions (datafusion-spark), and what their official wrappers do to arguments.
+
+
+def _spark_scalar(name: str, args: Sequence[Any]) -> Expr:
+    return _scalar(name, args, _internal.call_spark)
+
+
+def _spark_aggregate(
+    name: str,
+    args: Sequence[Any],
+    distinct: bool | None,
+    filter: Expr | None,
+    order_by: SortLike | Sequence[SortLike] | None,
+    null_treatment: bool | None,
+) -> Expr:
+    return _aggregate(name, args, distinct, filter, order_by, null_treatment, _internal.call_spark)
+
+
+def _spark_window(
+    name: str,
+    args: Sequence[Any],
+    partition_by: ExprLike | Sequence[ExprLike] | None,
+    order_by: SortLike | Sequence[SortLike] | None,
+    window_frame: WindowFrame | None,
+    null_treatment: bool | None,
+) -> Expr:
+    return _window(
+        name, args, partition_by, order_by, window_frame, null_treatment, _internal.call_spark
+    )
+
+
+def _i32(value: Any) -> Any:
+    """A Python int as an Int32 literal (Spark's date and interval functions take no Int64)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return lit(pa.scalar(value, pa.int32()))
+    return value
+
+
+def _name(value: Any) -> Any:
+    """A str as the column of that name, as pyspark reads it; anything else as it is."""
+    return col(value) if isinstance(value, str) else value
+
+
+def _names(values: Iterable[Any]) -> list[Any]:
+    return [_name(v) for v in values]
+
+
+def _unsupported(value: Any, what: str) -> Any:
+    """``value`` if it is ``None`` (an omitted argument, which ``_trim`` drops); anything else is
+    refused: the Spark function has no argument for it yet."""
+    if value is not None:
+        raise NotImplementedError(f"{what} is not supported by the Spark function yet")
+    return value
 
 
 def case(expr: Expr) -> CaseBuilder:
@@ -228,3 +289,13 @@ def make_map(*args: Any) -> Expr:
     else:
         raise ValueError("make_map needs a dict, two lists, or an even number of keys and values")
     return _scalar("map", [_scalar("make_array", keys), _scalar("make_array", values)])
+
+
+def col(name: str) -> Expr:
+    """A reference to column ``name`` (the functions module's form of :data:`fuseplug.col`)."""
+    return Expr.column(name)
+
+
+def column(name: str) -> Expr:
+    """Alias of :func:`col`."""
+    return Expr.column(name)

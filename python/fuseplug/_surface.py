@@ -34,8 +34,44 @@ CLASSES = [
     ("datafusion.SQLOptions", "fuseplug.SQLOptions"),
 ]
 
-#: Modules compared by their public names.
-MODULES = [("datafusion", "fuseplug"), ("datafusion.functions", "fuseplug.functions")]
+#: Modules compared by their public names, and every class they share compared member by member.
+MODULES = [
+    ("datafusion", "fuseplug"),
+    ("datafusion.catalog", "fuseplug.catalog"),
+    ("datafusion.common", "fuseplug.common"),
+    ("datafusion.context", "fuseplug.context"),
+    ("datafusion.dataframe", "fuseplug.dataframe"),
+    ("datafusion.dataframe_formatter", "fuseplug.dataframe_formatter"),
+    ("datafusion.expr", "fuseplug.expr"),
+    ("datafusion.extensions", "fuseplug.extensions"),
+    ("datafusion.functions", "fuseplug.functions"),
+    ("datafusion.functions.spark", "fuseplug.functions.spark"),
+    ("datafusion.input", "fuseplug.input"),
+    ("datafusion.input.base", "fuseplug.input.base"),
+    ("datafusion.input.location", "fuseplug.input.location"),
+    ("datafusion.io", "fuseplug.io"),
+    ("datafusion.ipc", "fuseplug.ipc"),
+    ("datafusion.object_store", "fuseplug.object_store"),
+    ("datafusion.options", "fuseplug.options"),
+    ("datafusion.plan", "fuseplug.plan"),
+    ("datafusion.record_batch", "fuseplug.record_batch"),
+    ("datafusion.substrait", "fuseplug.substrait"),
+    ("datafusion.unparser", "fuseplug.unparser"),
+    ("datafusion.user_defined", "fuseplug.user_defined"),
+]
+
+
+def _defined_here(module: Any, name: str) -> bool:
+    """Whether a public name of an official module without ``__all__`` belongs to its API, rather
+    than being an import (``Enum``, ``pa``, ``DataFrameInternal``, ...)."""
+    value = getattr(module, name)
+    if inspect.ismodule(value):
+        return False
+    if name.endswith("Internal") or name in ("TYPE_CHECKING", "annotations"):
+        return False
+    owner = getattr(value, "__module__", None)
+    # imports from elsewhere (typing.TypeGuard, enum.Enum, ...) are not the module's API
+    return not (isinstance(owner, str) and not owner.startswith("datafusion"))
 
 
 def _resolve(path: str) -> Any:
@@ -73,33 +109,55 @@ def _params(fn: Any) -> list[tuple[str, str, str | None]] | None:
     return out
 
 
+def _import(path: str) -> Any:
+    try:
+        return importlib.import_module(path)
+    except ImportError:
+        return None
+
+
 def differences() -> list[str]:
     """One line per gap: ``missing <place>.<name>`` or ``signature <place>.<name>``."""
+    out: list[str] = []
+    classes = list(CLASSES)
+    for official_path, ours_path in MODULES:
+        official = importlib.import_module(official_path)
+        ours = _import(ours_path)
+        if ours is None:
+            out.append(f"missing {official_path}")
+            continue
+        explicit = getattr(official, "__all__", None) is not None
+        names = [n for n in sorted(_public(official)) if explicit or _defined_here(official, n)]
+        out += _compare(official_path, official, ours, names)
+        for name in names:
+            theirs, mine = getattr(official, name, None), getattr(ours, name, None)
+            pair = (f"{official_path}.{name}", f"{ours_path}.{name}")
+            if inspect.isclass(theirs) and inspect.isclass(mine) and pair not in classes:
+                classes.append(pair)
+    seen: set[int] = set()
+    for official_path, ours_path in classes:
+        official, ours = _resolve(official_path), _resolve(ours_path)
+        if id(official) in seen:
+            continue  # the same class under another module (datafusion.context.SessionContext)
+        seen.add(id(official))
+        out += _compare(official_path, official, ours, sorted(_public(official)))
+    return sorted(set(out))
+
+
+def _compare(place: str, official: Any, ours: Any, names: list[str]) -> list[str]:
     out = []
-    pairs = [(a, b) for a, b in MODULES] + CLASSES
-    for official_path, ours_path in pairs:
-        official = (
-            importlib.import_module(official_path)
-            if (official_path, ours_path) in MODULES
-            else _resolve(official_path)
-        )
-        ours = (
-            importlib.import_module(ours_path)
-            if (official_path, ours_path) in MODULES
-            else _resolve(ours_path)
-        )
-        for name in sorted(_public(official)):
-            theirs = getattr(official, name, None)
-            if inspect.ismodule(theirs) and not theirs.__name__.startswith("datafusion"):
-                continue  # re-exported third-party modules (importlib_metadata, ...)
-            if not hasattr(ours, name):
-                out.append(f"missing {official_path}.{name}")
-                continue
-            mine = getattr(ours, name)
-            if callable(theirs) and callable(mine) and not inspect.isclass(theirs):
-                a, b = _params(theirs), _params(mine)
-                if a is not None and b is not None and a != b:
-                    out.append(f"signature {official_path}.{name}")
+    for name in names:
+        theirs = getattr(official, name, None)
+        if inspect.ismodule(theirs) and not theirs.__name__.startswith("datafusion"):
+            continue  # re-exported third-party modules (importlib_metadata, ...)
+        if not hasattr(ours, name):
+            out.append(f"missing {place}.{name}")
+            continue
+        mine = getattr(ours, name)
+        if callable(theirs) and callable(mine) and not inspect.isclass(theirs):
+            a, b = _params(theirs), _params(mine)
+            if a is not None and b is not None and a != b:
+                out.append(f"signature {place}.{name}")
     return out
 
 

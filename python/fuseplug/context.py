@@ -13,18 +13,27 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-import warnings
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 
 from fuseplug import _internal
+from fuseplug._compat import (  # noqa: F401  (re-exported under the official module's names)
+    DEFAULT_MAX_INFER_SCHEMA,
+    ArrowArrayExportable,
+    ArrowStreamExportable,
+    CatalogProviderExportable,
+    CatalogProviderListExportable,
+    TableProviderExportable,
+    TableProviderFactoryExportable,
+    sort_list_to_raw_sort_list,
+)
 from fuseplug._internal import RuntimeEnvBuilder, SessionConfig, SQLOptions
-from fuseplug.catalog import Catalog, Table
+from fuseplug.catalog import Catalog, CatalogList, CatalogProviderList, Table, TableProviderFactory  # noqa: F401
 from fuseplug.dataframe import DataFrame, RecordBatchStream
-from fuseplug.expr import SortExpr, to_sort
-from fuseplug.options import CsvReadOptions
+from fuseplug.expr import Expr, SortExpr, to_sort
+from fuseplug.options import CsvReadOptions, PartitionCols, _csv_args, _partition_cols
 from fuseplug.plan import ExecutionPlan, LogicalPlan
 from fuseplug.udf import AggregateUDF, ScalarUDF, TableFunction, WindowUDF
 
@@ -32,12 +41,12 @@ if TYPE_CHECKING:
     import pandas
     import polars
 
+    from fuseplug.common import DFSchema
     from fuseplug.native import NativeExtension
 
 __all__ = ["RuntimeEnvBuilder", "SessionConfig", "SessionContext"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-PartitionCols = Sequence[tuple[str, pa.DataType]]
 
 
 def _path(path: PathLike) -> str:
@@ -54,12 +63,6 @@ def _sort_order(order: Sequence[Sequence[Any]] | None) -> list[list[_internal.So
     if order is None:
         return None
     return [[to_sort(k)._inner for k in keys] for keys in order]
-
-
-def _partition_cols(cols: PartitionCols | None) -> list[tuple[str, pa.DataType]] | None:
-    if cols is None:
-        return None
-    return [(name, pa.string() if t is None else t) for name, t in cols]
 
 
 class SessionContext:
@@ -130,6 +133,11 @@ class SessionContext:
         """:meth:`sql`, refusing the statements ``options`` does not allow:
         ``ctx.sql_with_options(q, SQLOptions().with_allow_ddl(False))``."""
         return self.sql(query, options, param_values, **named_params)
+
+    def parse_sql_expr(self, sql: str, schema: DFSchema) -> Expr:
+        """A SQL expression over the columns of ``schema`` (``DFSchema.empty()`` for none, or a
+        plan node's ``schema()``), planned with this session's functions and settings."""
+        return Expr(_internal.parse_sql_expr(self._inner, sql, schema))
 
     # files -------------------------------------------------------------------------------------
     def register_parquet(
@@ -449,18 +457,16 @@ class SessionContext:
         )
 
     def register_catalog_provider_list(self, provider: Any) -> None:
-        """Replaces this session's catalogs with a plugin's list of catalogs
+        """Replaces this session's catalogs with a :class:`~fuseplug.catalog.CatalogList`, a
+        Python :class:`~fuseplug.catalog.CatalogProviderList` or a plugin's list of catalogs
         (``__datafusion_catalog_provider_list__(codec)``, or its capsule)."""
-        self._inner.register_catalog_provider_list(
-            _plugin(provider, "__datafusion_catalog_provider_list__")
-        )
+        self._inner.register_catalog_provider_list(provider)
 
     def register_table_factory(self, format: str, factory: Any) -> None:
-        """Routes ``CREATE EXTERNAL TABLE ... STORED AS <format>`` to a plugin's table provider
-        factory (``__datafusion_table_provider_factory__(codec)``, or its capsule)."""
-        self._inner.register_table_factory(
-            format, _plugin(factory, "__datafusion_table_provider_factory__")
-        )
+        """Routes ``CREATE EXTERNAL TABLE ... STORED AS <format>`` to a Python
+        :class:`~fuseplug.TableProviderFactory` or a plugin's table provider factory
+        (``__datafusion_table_provider_factory__(codec)``, or its capsule)."""
+        self._inner.register_table_factory(format, factory)
 
     def add_physical_optimizer_rule(self, rule: Any) -> None:
         """Appends a plugin's physical optimizer rule (``__datafusion_physical_optimizer_rule__()``,
@@ -470,12 +476,23 @@ class SessionContext:
         )
 
     def register_catalog_provider(self, name: str, provider: Any) -> None:
-        """Registers a :class:`Catalog` (e.g. ``Catalog.memory_catalog()``) or a plugin's catalog
+        """Registers a :class:`Catalog` (e.g. ``Catalog.memory_catalog()``), a Python
+        :class:`~fuseplug.catalog.CatalogProvider` or a plugin's catalog
         (``__datafusion_catalog_provider__(codec)``, or its capsule) as catalog ``name``: its tables
         are ``name.schema.table`` in SQL."""
-        if not isinstance(provider, Catalog):
-            provider = _plugin(provider, "__datafusion_catalog_provider__")
         self._inner.register_catalog_provider(name, provider)
+
+    def enable_spark_functions(self) -> None:
+        """Registers every Spark-compatible function (the datafusion-spark crate) for SQL in this
+        session, in place of built-ins of the same name. :mod:`fuseplug.functions.spark` needs no
+        registration.
+
+        >>> ctx = SessionContext()
+        >>> ctx.enable_spark_functions()
+        >>> ctx.sql("SELECT concat('a', NULL) AS c").to_pydict()  # NULL, as in Spark
+        {'c': [None]}
+        """
+        _internal.enable_spark_functions(self._inner)
 
     def deregister_udf(self, name: str) -> None:
         self._inner.deregister_udf(name)
@@ -746,56 +763,6 @@ class SessionContext:
 
     def __repr__(self) -> str:
         return repr(self._inner)
-
-
-def _csv_args(
-    options: CsvReadOptions | None,
-    schema: pa.Schema | None,
-    has_header: bool,
-    delimiter: str,
-    schema_infer_max_records: int,
-    file_extension: str,
-    file_compression_type: str | None,
-    table_partition_cols: PartitionCols | None,
-) -> tuple[Any, ...]:
-    """The compiled CSV reader's arguments, from ``options`` when given (a ``UserWarning`` when
-    other settings were changed too, as in the official bindings), else from the parameters."""
-    if options is None:
-        return (
-            schema,
-            has_header,
-            delimiter,
-            schema_infer_max_records,
-            file_extension,
-            file_compression_type,
-            _partition_cols(table_partition_cols),
-            None,
-        )
-    changed = (
-        schema is not None
-        or not has_header
-        or delimiter != ","
-        or schema_infer_max_records != 1000
-        or file_extension != ".csv"
-        or file_compression_type is not None
-        or table_partition_cols is not None
-    )
-    if changed:
-        warnings.warn(
-            "CsvReadOptions replaces the other CSV settings given: set them on the options",
-            UserWarning,
-            stacklevel=3,
-        )
-    return (
-        options.schema,
-        options.has_header,
-        options.delimiter,
-        options.schema_infer_max_records,
-        options.file_extension,
-        options.file_compression_type or None,
-        _partition_cols(options.table_partition_cols),
-        options.to_inner(),
-    )
 
 
 _GLOBAL_CTX: SessionContext | None = None

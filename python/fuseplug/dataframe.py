@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import html
 import os
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
 from fuseplug import _internal
-from fuseplug.expr import (
+from fuseplug._compat import (  # noqa: F401  (re-exported under the official module's names)
+    Compression,
+    expr_list_to_raw_expr_list,
+    sort_list_to_raw_sort_list,
+)
+from fuseplug.expr import (  # noqa: F401  (SortExpr, SortKey, ensure_*: official re-exports)
     Expr,
+    SortExpr,
+    SortKey,
     _arrow_type,
     _flatten,
+    ensure_expr,
+    ensure_expr_list,
     exprs_of,
     to_expr,
     to_sort,
@@ -43,9 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["DataFrame", "RecordBatch", "RecordBatchStream"]
 
 JoinHow = Literal["inner", "left", "right", "full", "semi", "anti", "right_semi", "right_anti"]
-
-#: How many rows ``repr()`` and the notebook display show.
-DISPLAY_ROWS = 10
 
 
 class RecordBatch:
@@ -116,6 +121,22 @@ class ExplainFormat(enum.Enum):
     TREE = "tree"
     PGJSON = "pgjson"
     GRAPHVIZ = "graphviz"
+
+
+class ExplainAnalyzeLevel(enum.Enum):
+    """Which metrics ``explain(analyze=True)`` shows: the ``SUMMARY`` ones or every ``DEV`` one."""
+
+    SUMMARY = "summary"
+    DEV = "dev"
+
+
+class ExplainMetricCategory(enum.Enum):
+    """A kind of metric ``explain(analyze=True, analyze_categories=...)`` can be limited to."""
+
+    ROWS = "rows"
+    BYTES = "bytes"
+    TIMING = "timing"
+    UNCATEGORIZED = "uncategorized"
 
 
 class InsertOp(enum.Enum):
@@ -555,13 +576,27 @@ class DataFrame:
         analyze: bool = False,
         format: ExplainFormat | str | None = None,
         show_statistics: bool | None = None,
+        analyze_level: ExplainAnalyzeLevel | None = None,
+        analyze_categories: Iterable[ExplainMetricCategory] | None = None,
     ) -> None:
         """Prints the logical and physical plans (with ``analyze``, runs the query and shows metrics);
-        ``format`` picks ``ExplainFormat.INDENT``, ``TREE``, ``PGJSON`` or ``GRAPHVIZ``."""
+        ``format`` picks ``ExplainFormat.INDENT``, ``TREE``, ``PGJSON`` or ``GRAPHVIZ``. With
+        ``analyze``, ``analyze_level`` (``SUMMARY`` or ``DEV``) and ``analyze_categories`` (an
+        iterable of :class:`ExplainMetricCategory`; empty shows none) pick the metrics shown; None
+        leaves them to the ``datafusion.explain.*`` settings."""
         if analyze and show_statistics is not None:
             raise ValueError("show_statistics cannot be combined with analyze")
+        if not analyze and (analyze_level is not None or analyze_categories is not None):
+            raise ValueError("analyze_level and analyze_categories need analyze=True")
         fmt = None if format is None else str(getattr(format, "value", format))
-        plans = DataFrame(self._inner.explain(verbose, analyze, fmt, show_statistics)).to_pydict()
+        level = None if analyze_level is None else ExplainAnalyzeLevel(analyze_level).value
+        categories = None
+        if analyze_categories is not None:
+            names = [ExplainMetricCategory(c).value for c in analyze_categories]
+            categories = ",".join(names) if names else "none"
+        plans = DataFrame(
+            self._inner.explain(verbose, analyze, fmt, show_statistics, level, categories)
+        ).to_pydict()
         for plan_type, plan in zip(plans["plan_type"], plans["plan"], strict=True):
             print(f"{plan_type}:\n{plan}\n")
 
@@ -693,21 +728,35 @@ class DataFrame:
     def __deepcopy__(self, memo: dict[int, Any]) -> DataFrame:
         return self
 
+    @staticmethod
+    def default_str_repr(
+        batches: list[pa.RecordBatch],
+        schema: pa.Schema,
+        has_more: bool,
+        table_uuid: str | None = None,
+    ) -> str:
+        """The text table ``repr()`` shows for ``batches``: ``DataFrame()``, a bordered table
+        (column names from the batches; ``schema`` and ``table_uuid`` are accepted for the
+        official signature), then ``Data truncated.`` when ``has_more``; ``"No data to display"``
+        without rows. The official bindings do this in Rust; here it is Python over pyarrow,
+        following Arrow's display of values (nulls empty, ``true``/``false``, ISO dates)."""
+        from fuseplug import dataframe_formatter  # loaded on first display: import stays fast
+
+        return dataframe_formatter._default_str_repr(batches, schema, has_more, table_uuid)
+
     def __repr__(self) -> str:
-        return self.to_string(DISPLAY_ROWS)
+        """The first rows as text, by the shared formatter's ``format_str`` (see
+        :mod:`fuseplug.dataframe_formatter`)."""
+        from fuseplug import dataframe_formatter
+
+        return dataframe_formatter._display(self, "format_str")
 
     def _repr_html_(self) -> str:
-        rows, more = self._inner.preview_rows(DISPLAY_ROWS)
-        header, body = rows[0], rows[1:]
-        parts = ["<table border='1'>", "<tr>"]
-        parts += [f"<th>{html.escape(h)}</th>" for h in header]
-        parts.append("</tr>")
-        for row in body:
-            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
-        parts.append("</table>")
-        if more:
-            parts.append(f"<p>Showing the first {DISPLAY_ROWS} rows.</p>")
-        return "".join(parts)
+        """The first rows as an HTML table for notebooks, by the shared formatter's
+        ``format_html`` (see :mod:`fuseplug.dataframe_formatter`)."""
+        from fuseplug import dataframe_formatter
+
+        return dataframe_formatter._display(self, "format_html")
 
 
 def _df(value: Any) -> DataFrame:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import pyarrow as pa
 
 from fuseplug import _internal
+from fuseplug._expr_introspect import IntrospectionMethods
 from fuseplug._expr_methods import FunctionMethods
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ __all__ = [
     "SortExpr",
     "Window",
     "WindowFrame",
+    "WindowFrameBound",
     "col",
     "column",
     "lit",
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 
-class Expr(FunctionMethods):
+class Expr(IntrospectionMethods, FunctionMethods):
     """A logical expression. Build with :func:`col` and :func:`lit` and Python operators; the
     single-argument functions are also methods: ``col("name").upper()``."""
 
@@ -380,11 +382,11 @@ class CaseBuilder:
     def __init__(self, inner: _internal.CaseBuilder) -> None:
         self._inner = inner
 
-    def when(self, condition: Any, then: Any) -> CaseBuilder:
-        return CaseBuilder(self._inner.when(to_expr(condition)._inner, to_expr(then)._inner))
+    def when(self, when_expr: Any, then_expr: Any) -> CaseBuilder:
+        return CaseBuilder(self._inner.when(to_expr(when_expr)._inner, to_expr(then_expr)._inner))
 
-    def otherwise(self, value: Any) -> Expr:
-        return Expr(self._inner.otherwise(to_expr(value)._inner))
+    def otherwise(self, else_expr: Any) -> Expr:
+        return Expr(self._inner.otherwise(to_expr(else_expr)._inner))
 
     def end(self) -> Expr:
         """Finishes the CASE; rows matching no branch are null."""
@@ -398,13 +400,63 @@ class WindowFrame:
     current row, ``n`` ``n`` units before the current row (start) or after it (end).
     """
 
-    __slots__ = ("_inner",)
+    __slots__ = ("_bounds", "_inner", "_units")
 
     def __init__(self, units: str, start_bound: Any | None = None, end_bound: Any | None = None):
         self._inner = _internal.WindowFrame(units, start_bound, end_bound)
+        self._units = units
+        self._bounds = (start_bound, end_bound)
+
+    def get_frame_units(self) -> str:
+        """``ROWS``, ``RANGE`` or ``GROUPS``."""
+        return self._units.upper()
+
+    def get_lower_bound(self) -> WindowFrameBound:
+        """Where the frame starts: ``n`` rows (or units) preceding, or unbounded."""
+        return WindowFrameBound("preceding", self._bounds[0])
+
+    def get_upper_bound(self) -> WindowFrameBound:
+        """Where the frame ends: ``n`` rows (or units) following, or unbounded."""
+        return WindowFrameBound("following", self._bounds[1])
 
     def __repr__(self) -> str:
         return repr(self._inner)
+
+
+class WindowFrameBound:
+    """One end of a :class:`WindowFrame`: ``direction`` is ``preceding``, ``following`` or
+    ``current_row``; an ``offset`` of None is unbounded."""
+
+    __slots__ = ("_direction", "_offset")
+
+    def __init__(self, frame_bound: str, offset: Any | None = None) -> None:
+        if frame_bound not in ("preceding", "following", "current_row"):
+            raise ValueError(f"unknown window frame bound: {frame_bound!r}")
+        self._direction = frame_bound
+        self._offset = offset
+
+    def get_offset(self) -> int | None:
+        """The offset in units, or None when unbounded (or the current row)."""
+        return None if self._offset is None else int(self._offset)
+
+    def is_current_row(self) -> bool:
+        """Whether the bound is ``CURRENT ROW``."""
+        return self._direction == "current_row"
+
+    def is_following(self) -> bool:
+        """Whether the bound is ``n FOLLOWING`` or ``UNBOUNDED FOLLOWING``."""
+        return self._direction == "following"
+
+    def is_preceding(self) -> bool:
+        """Whether the bound is ``n PRECEDING`` or ``UNBOUNDED PRECEDING``."""
+        return self._direction == "preceding"
+
+    def is_unbounded(self) -> bool:
+        """Whether the bound is ``UNBOUNDED``."""
+        return self._offset is None and self._direction != "current_row"
+
+    def __repr__(self) -> str:
+        return f"WindowFrameBound({self._direction!r}, {self._offset!r})"
 
 
 class Window:
@@ -426,13 +478,26 @@ class Window:
 ExprLike: TypeAlias = Expr | str | int | float | bool | bytes | pa.Scalar | None
 
 
-def col(name: str) -> Expr:
-    """A reference to column ``name``.
+class Col:
+    """Column references, by call or by attribute: ``col("price")`` and ``col.price`` are the same.
 
-    >>> str(col("price"))
-    'price'
+    >>> str(col("price")), str(col.price)
+    ('price', 'price')
     """
-    return Expr.column(name)
+
+    __slots__ = ()
+
+    def __call__(self, value: str) -> Expr:
+        """A reference to column ``value`` (``"t.a"`` is column ``a`` of table ``t``)."""
+        return Expr.column(value)
+
+    def __getattr__(self, value: str) -> Expr:
+        if value.startswith("__"):  # keep copy, pickle and IPython's probes working
+            raise AttributeError(value)
+        return Expr.column(value)
+
+
+col = Col()
 
 
 def lit(value: Any) -> Expr:
@@ -536,3 +601,95 @@ def string_literal(value: str) -> Expr:
 
 
 str_lit = string_literal
+
+
+#: The message of the ``TypeError`` that :func:`ensure_expr` raises.
+EXPR_TYPE_ERROR = "Use col()/column() or lit()/literal() to construct expressions"
+
+#: What sorting APIs accept: an expression, a sort key or a column name.
+SortKey: TypeAlias = "Expr | SortExpr | str"
+
+
+def ensure_expr(value: Expr | Any) -> _internal.Expr:
+    """The compiled expression of an :class:`Expr`; anything else is a ``TypeError`` (where
+    :func:`coerce_to_expr` would make a literal of it)."""
+    if not isinstance(value, Expr):
+        raise TypeError(EXPR_TYPE_ERROR)
+    return value._inner
+
+
+def ensure_expr_list(exprs: Iterable[Expr | Iterable[Expr]]) -> list[_internal.Expr]:
+    """:func:`ensure_expr` over ``exprs``, with nested iterables flattened (strings are refused)."""
+    out: list[_internal.Expr] = []
+    for item in exprs:
+        if isinstance(item, Iterable) and not isinstance(item, (str, bytes, Expr)):
+            out.extend(ensure_expr(e) for e in item)
+        else:
+            out.append(ensure_expr(item))
+    return out
+
+
+def coerce_to_expr(value: Any) -> Expr:
+    """An :class:`Expr` as is; any other value as a literal."""
+    return to_expr(value)
+
+
+def coerce_to_expr_list(values: Iterable[Any]) -> list[Expr]:
+    """:func:`coerce_to_expr` over ``values``."""
+    return [coerce_to_expr(v) for v in values]
+
+
+def coerce_to_expr_or_none(value: Any | None) -> Expr | None:
+    """None as is; anything else through :func:`coerce_to_expr`."""
+    return None if value is None else coerce_to_expr(value)
+
+
+#: The typed views of ``to_variant()``, loaded on first use so that ``import fuseplug`` stays fast.
+_expr_names = [
+    "Alias", "AggregateFunction", "Between", "BinaryExpr", "Case", "Cast", "Column", "Exists",
+    "GroupingSet", "HigherOrderFunction", "ILike", "InList", "InSubquery", "IsFalse", "IsNotFalse",
+    "IsNotNull", "IsNotTrue", "IsNotUnknown", "IsNull", "IsTrue", "IsUnknown", "Lambda",
+    "LambdaVariable", "Like", "Literal", "Negative", "Not", "Placeholder", "ScalarFunction",
+    "ScalarSubquery", "ScalarVariable", "SimilarTo", "Subquery", "TryCast", "UnnestExpr",
+    "WindowFunction",
+]  # fmt: skip
+_plan_names = [
+    "Aggregate", "Analyze", "CopyTo", "CreateCatalog", "CreateCatalogSchema",
+    "CreateExternalTable", "CreateFunction", "CreateFunctionBody", "CreateIndex",
+    "CreateMemoryTable", "CreateView", "Deallocate", "DescribeTable", "Distinct", "DmlStatement",
+    "DropCatalogSchema", "DropFunction", "DropTable", "DropView", "EmptyRelation", "Execute",
+    "Explain", "Extension", "FileType", "Filter", "Join", "JoinConstraint", "JoinType", "Limit",
+    "OperateFunctionArg", "Partitioning", "Prepare", "Projection", "RecursiveQuery",
+    "Repartition", "ResetVariable", "SetVariable", "Sort", "SubqueryAlias", "TableScan",
+    "TransactionAccessMode", "TransactionConclusion", "TransactionEnd",
+    "TransactionIsolationLevel", "TransactionStart", "Union", "Unnest", "Values", "WindowExpr",
+]  # fmt: skip
+
+if TYPE_CHECKING:
+    from fuseplug._plan_variants import *  # noqa: F403
+    from fuseplug._variants import *  # noqa: F403
+
+
+def __getattr__(name: str) -> Any:
+    if name in _expr_names:
+        from fuseplug import _variants as source
+    elif name in _plan_names:
+        from fuseplug import _plan_variants as source  # type: ignore[no-redef]
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(source, name)
+    globals()[name] = value
+    return value
+
+
+__all__ += [
+    "EXPR_TYPE_ERROR",
+    "SortKey",
+    "coerce_to_expr",
+    "coerce_to_expr_list",
+    "coerce_to_expr_or_none",
+    "ensure_expr",
+    "ensure_expr_list",
+    *_expr_names,
+    *_plan_names,
+]

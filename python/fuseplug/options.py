@@ -10,11 +10,15 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 
 __all__ = ["CsvReadOptions"]
+
+PartitionCols = Sequence[tuple[str, pa.DataType]]
 
 
 class CsvReadOptions:
@@ -123,3 +127,59 @@ class CsvReadOptions:
             "truncated_rows": self.truncated_rows,
             "file_sort_order": _sort_order(self.file_sort_order),
         }
+
+
+def _partition_cols(cols: PartitionCols | None) -> list[tuple[str, pa.DataType]] | None:
+    if cols is None:
+        return None
+    return [(name, pa.string() if t is None else t) for name, t in cols]
+
+
+def _csv_args(
+    options: CsvReadOptions | None,
+    schema: pa.Schema | None,
+    has_header: bool,
+    delimiter: str,
+    schema_infer_max_records: int,
+    file_extension: str,
+    file_compression_type: str | None,
+    table_partition_cols: PartitionCols | None,
+) -> tuple[Any, ...]:
+    """The compiled CSV reader's arguments, from ``options`` when given (a ``UserWarning`` when
+    other settings were changed too, as in the official bindings), else from the parameters."""
+    if options is None:
+        return (
+            schema,
+            has_header,
+            delimiter,
+            schema_infer_max_records,
+            file_extension,
+            file_compression_type,
+            _partition_cols(table_partition_cols),
+            None,
+        )
+    changed = (
+        schema is not None
+        or not has_header
+        or delimiter != ","
+        or schema_infer_max_records != 1000
+        or file_extension != ".csv"
+        or file_compression_type is not None
+        or table_partition_cols is not None
+    )
+    if changed:
+        warnings.warn(
+            "CsvReadOptions replaces the other CSV settings given: set them on the options",
+            UserWarning,
+            stacklevel=3,
+        )
+    return (
+        options.schema,
+        options.has_header,
+        options.delimiter,
+        options.schema_infer_max_records,
+        options.file_extension,
+        options.file_compression_type or None,
+        _partition_cols(options.table_partition_cols),
+        options.to_inner(),
+    )

@@ -190,6 +190,22 @@ class WindowEvaluator:
     def supports_bounded_execution(self) -> bool:
         return False
 
+    def is_causal(self) -> bool:
+        """Whether each row's value depends only on it and earlier rows (lets bounded execution
+        emit results without waiting for later rows)."""
+        return False
+
+    def memoize(self) -> None:
+        """Called during bounded execution after each batch, so an evaluator over a frame with a
+        fixed start can keep what it needs and drop the rest."""
+
+    def get_range(self, idx: int, num_rows: int) -> tuple[int, int]:
+        """The rows ``[start, end)`` row ``idx`` needs when ``uses_window_frame`` is False and the
+        function runs bounded: by default just the row itself."""
+        if self.uses_window_frame():
+            raise ValueError("the range of a frame-based evaluator comes from its window frame")
+        return (idx, idx + 1)
+
     def evaluate_all(self, values: list[pa.Array], num_rows: int) -> pa.Array:
         """One output value per row of the partition."""
         raise NotImplementedError(f"{type(self).__name__} does not implement evaluate_all")
@@ -401,3 +417,4 @@ def udtf(func: Any = None, name: str | None = None) -> Any:
 ScalarUDF.udf = staticmethod(udf)  # type: ignore[attr-defined]
 AggregateUDF.udaf = staticmethod(udaf)  # type: ignore[attr-defined]
 WindowUDF.udwf = staticmethod(udwf)  # type: ignore[attr-defined]
+TableFunction.udtf = staticmethod(udtf)  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ MODULES = [
     "fuseplug.dataframe",
     "fuseplug.expr",
     "fuseplug.functions",
+    "fuseplug.functions.spark",
     "fuseplug.udf",
     "fuseplug.exceptions",
     "fuseplug.catalog",
@@ -20,6 +21,10 @@ MODULES = [
     "fuseplug.native",
     "fuseplug.ipc",
     "fuseplug.common",
+    "fuseplug._variants",
+    "fuseplug._higher_order",
+    "fuseplug.dataframe_formatter",
+    "fuseplug.input",
     "fuseplug.options",
     "fuseplug.io",
 ]
@@ -28,6 +33,8 @@ MODULES = [
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str) -> None:
     module = importlib.import_module(name)
+    for public in getattr(module, "__all__", []):
+        getattr(module, public)  # load lazily imported names, so their docstrings are tested too
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 

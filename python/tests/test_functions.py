@@ -275,17 +275,50 @@ def test_every_registry_function_is_in_functions_module() -> None:
     assert missing == []
 
 
+def assert_generated(target: Path, fresh: str) -> None:
+    on_disk = target.read_text()
+    if on_disk != fresh:
+        name = f"{target.parent.name}/{target.name}"
+        diff = difflib.unified_diff(
+            on_disk.splitlines(), fresh.splitlines(), name, "registry", lineterm=""
+        )
+        pytest.fail(f"{name} is stale:\n" + "\n".join(list(diff)[:40]))
+
+
 def test_generated_functions_module_is_current() -> None:
     from fuseplug import _codegen
 
-    on_disk = Path(_codegen.TARGET).read_text()
-    fresh = _codegen.render()
-    if on_disk != fresh:
-        diff = difflib.unified_diff(
-            on_disk.splitlines(), fresh.splitlines(), "functions.py", "registry", lineterm=""
-        )
-        pytest.fail("functions.py is stale:\n" + "\n".join(list(diff)[:40]))
+    assert_generated(_codegen.TARGET, _codegen.render())
     assert _codegen.main(["--check"]) == 0
+
+
+def test_generated_spark_module_is_current() -> None:
+    from fuseplug import _codegen
+
+    assert_generated(_codegen.SPARK_TARGET, _codegen.render_spark())
+    assert_generated(_codegen.METHODS_TARGET, _codegen.render_expr_methods())
+
+
+def test_docstrings_carry_the_sql_example() -> None:
+    from fuseplug import _internal
+
+    example = {i.name: i.sql_example for i in _internal.builtin_functions()}["abs"]
+    assert example is not None and "abs(" in example
+    for doc in (f.abs.__doc__, fuseplug.Expr.abs.__doc__):
+        assert doc is not None
+        assert "Example:" in doc and ".. code-block:: sql" in doc and "```" not in doc
+        sql = doc.split(".. code-block:: sql", 1)[1]
+        assert "abs(" in sql.lower()
+    with_examples = [n for n in f.__all__ if ".. code-block:: sql" in (getattr(f, n).__doc__ or "")]
+    assert len(with_examples) > 200
+
+
+def test_higher_order_functions_are_re_exported() -> None:
+    from fuseplug import _codegen, _higher_order
+
+    for name in _codegen.HIGHER_ORDER:
+        assert getattr(f, name) is getattr(_higher_order, name), name
+        assert name in f.__all__
 
 
 def test_codegen_check_detects_stale_file(tmp_path: Path) -> None:
@@ -395,18 +428,6 @@ NOT_YET_IN_FUNCTIONS = [
     "overload",
     "sort_list_to_raw_sort_list",
     "sort_or_default",
-    # higher-order (lambda) functions and the rest, not in fuseplug yet (issue 8)
-    "any_match",
-    "array_any_match",
-    "array_filter",
-    "array_first",
-    "array_transform",
-    "lambda_",
-    "lambda_var",
-    "list_any_match",
-    "list_filter",
-    "list_first",
-    "list_transform",
 ]
 
 

@@ -153,6 +153,31 @@ def test_explain_formats(ctx: SessionContext, capsys: pytest.CaptureFixture[str]
         df.explain(format="nope")
 
 
+def test_explain_analyze_level_and_categories(
+    ctx: SessionContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fuseplug.dataframe import ExplainAnalyzeLevel, ExplainMetricCategory
+
+    df = ctx.from_pydict({"a": list(range(100))}).filter(col("a") > lit(10))
+    df.explain(analyze=True, analyze_categories=[ExplainMetricCategory.ROWS])
+    rows_only = capsys.readouterr().out
+    assert "output_rows=89" in rows_only and "elapsed_compute" not in rows_only
+    df.explain(analyze=True, analyze_categories=[ExplainMetricCategory.TIMING])
+    timing_only = capsys.readouterr().out
+    assert "elapsed_compute" in timing_only and "output_rows" not in timing_only
+    df.explain(analyze=True, analyze_categories=[])
+    assert "output_rows" not in capsys.readouterr().out
+    df.explain(analyze=True, analyze_level=ExplainAnalyzeLevel.DEV)
+    dev = capsys.readouterr().out
+    df.explain(analyze=True, analyze_level=ExplainAnalyzeLevel.SUMMARY)
+    summary = capsys.readouterr().out
+    assert "output_rows=89" in summary and len(summary) < len(dev)
+    with pytest.raises(ValueError, match="need analyze=True"):
+        df.explain(analyze_level=ExplainAnalyzeLevel.DEV)
+    with pytest.raises(ValueError, match="ExplainMetricCategory"):
+        df.explain(analyze=True, analyze_categories=["nope"])  # type: ignore[list-item]
+
+
 def test_parquet_writer_options(ctx: SessionContext, data_dir: Path) -> None:
     from fuseplug import ParquetColumnOptions, ParquetWriterOptions
 

@@ -30,6 +30,7 @@ use crate::dataframe::PyDataFrame;
 use crate::errors::{Error, Result, fuseplug_exception};
 use crate::expr::{PySortExpr, py_to_scalar};
 use crate::plan::{PyExecutionPlan, PyLogicalPlan};
+use crate::py_catalog;
 use crate::sql::{self, PySQLOptions};
 use crate::stream::PyRecordBatchStream;
 use crate::udf::{PyAggregateUDF, PyScalarUDF, PyTableFunction, PyWindowUDF};
@@ -364,44 +365,26 @@ impl PySessionContext {
         Ok(())
     }
 
-    /// Registers a plugin's catalog (`__datafusion_catalog_provider__(codec)` or its capsule).
-    fn register_catalog_provider(
-        &self,
-        py: Python<'_>,
-        name: &str,
-        catalog: &Bound<'_, PyAny>,
-    ) -> Result<()> {
-        if let Ok(ours) = catalog.cast::<PyCatalog>() {
-            self.ctx.register_catalog(name, Arc::clone(&ours.get().inner));
-            return Ok(());
-        }
-        let codec = capsule::export_logical_codec(py, &self.tasks)?;
-        self.ctx.register_catalog(name, capsule::catalog_provider(catalog, codec.as_any())?);
+    /// Registers a `Catalog`, a Python `CatalogProvider` or a plugin's catalog
+    /// (`__datafusion_catalog_provider__(codec)` or its capsule).
+    fn register_catalog_provider(&self, name: &str, catalog: &Bound<'_, PyAny>) -> Result<()> {
+        let catalogs = py_catalog::session_catalogs(&self.ctx);
+        py_catalog::register_catalog(&catalogs, name, catalog, &self.tasks)?;
         Ok(())
     }
 
-    /// Registers a plugin's catalogs (`__datafusion_catalog_provider_list__(codec)` or its capsule):
-    /// they replace this session's catalogs.
-    fn register_catalog_provider_list(
-        &self,
-        py: Python<'_>,
-        catalogs: &Bound<'_, PyAny>,
-    ) -> Result<()> {
-        let codec = capsule::export_logical_codec(py, &self.tasks)?;
-        self.ctx.register_catalog_list(capsule::catalog_provider_list(catalogs, codec.as_any())?);
+    /// Replaces this session's catalogs with a `CatalogList`, a Python `CatalogProviderList` or a
+    /// plugin's (`__datafusion_catalog_provider_list__(codec)` or its capsule).
+    fn register_catalog_provider_list(&self, catalogs: &Bound<'_, PyAny>) -> Result<()> {
+        let catalogs = py_catalog::catalog_provider_list(catalogs, Some(&self.tasks))?;
+        self.ctx.register_catalog_list(catalogs);
         Ok(())
     }
 
-    /// Routes `CREATE EXTERNAL TABLE ... STORED AS <format>` to a plugin's factory
-    /// (`__datafusion_table_provider_factory__(codec)` or its capsule).
-    fn register_table_factory(
-        &self,
-        py: Python<'_>,
-        format: &str,
-        factory: &Bound<'_, PyAny>,
-    ) -> Result<()> {
-        let codec = capsule::export_logical_codec(py, &self.tasks)?;
-        let factory = capsule::table_provider_factory(factory, codec.as_any())?;
+    /// Routes `CREATE EXTERNAL TABLE ... STORED AS <format>` to a Python `TableProviderFactory` or
+    /// a plugin's factory (`__datafusion_table_provider_factory__(codec)` or its capsule).
+    fn register_table_factory(&self, format: &str, factory: &Bound<'_, PyAny>) -> Result<()> {
+        let factory = py_catalog::table_factory(factory, &self.tasks)?;
         let state = self.ctx.state_ref();
         let mut state = state.write();
         state.table_factories_mut().insert(format.to_uppercase(), factory);
@@ -544,13 +527,14 @@ impl PySessionContext {
     }
 
     /// The catalog names (a set, as in the official bindings).
-    fn catalog_names(&self) -> std::collections::HashSet<String> {
-        self.ctx.catalog_names().into_iter().collect()
+    fn catalog_names(&self, py: Python<'_>) -> Result<std::collections::HashSet<String>> {
+        let catalogs = py_catalog::session_catalogs(&self.ctx);
+        Ok(py_catalog::catalog_names(py, &catalogs)?.into_iter().collect())
     }
 
     #[pyo3(signature = (name = "datafusion"))]
     fn catalog(&self, py: Python<'_>, name: &str) -> Result<PyCatalog> {
-        match self.ctx.catalog(name) {
+        match py_catalog::catalog(py, &py_catalog::session_catalogs(&self.ctx), name)? {
             Some(inner) => Ok(PyCatalog { inner, tasks: self.tasks.clone() }),
             None => {
                 Err(fuseplug_exception(py, "PlanError", format!("no catalog named {name:?}"))

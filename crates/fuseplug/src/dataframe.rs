@@ -48,8 +48,10 @@ impl PyDataFrame {
         Self { inner: Arc::new(df), session }
     }
 
-    /// A DataFrame made from this one, keeping the same session alive.
+    /// A DataFrame made from this one, keeping the same session alive. Lambda parameters the new
+    /// top node refers to (`lambda_var`) are bound to their element types here, as SQL does.
     fn derive(&self, df: DataFrame) -> Self {
+        let df = crate::higher_order::resolve_lambdas(df);
         Self::new(df, self.session.clone())
     }
 
@@ -454,19 +456,28 @@ impl PyDataFrame {
     }
 
     /// The plans as a DataFrame; `format` is "indent", "tree", "pgjson" or "graphviz".
-    #[pyo3(signature = (verbose = false, analyze = false, format = None, show_statistics = None))]
+    /// `analyze_level` is "summary" or "dev"; `analyze_categories` is "none" or a comma-separated
+    /// list of "rows", "bytes", "timing" and "uncategorized".
+    #[pyo3(signature = (
+        verbose = false, analyze = false, format = None, show_statistics = None,
+        analyze_level = None, analyze_categories = None,
+    ))]
     fn explain(
         &self,
         verbose: bool,
         analyze: bool,
         format: Option<&str>,
         show_statistics: Option<bool>,
+        analyze_level: Option<&str>,
+        analyze_categories: Option<&str>,
     ) -> Result<Self> {
         let mut option = ExplainOption::default().with_verbose(verbose).with_analyze(analyze);
         if let Some(format) = format {
             option = option.with_format(ExplainFormat::from_str(format)?);
         }
         option.show_statistics = show_statistics;
+        option.analyze_level = analyze_level.map(str::parse).transpose()?;
+        option.analyze_categories = analyze_categories.map(str::parse).transpose()?;
         self.map(|df| df.explain_with_options(option))
     }
 

@@ -1,5 +1,6 @@
 //! DataFusion's built-in functions, read from a default session's function registry: the one source of
-//! truth for `fuseplug.functions`, which is generated from `builtin_functions()`.
+//! truth for `fuseplug.functions`, which is generated from `builtin_functions()`. `spark.rs` reads the
+//! Spark-compatible functions the same way, from a session holding only those.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -23,6 +24,7 @@ pub struct PyFunctionInfo {
     description: Option<String>,
     syntax: Option<String>,
     arguments: Vec<(String, String)>,
+    sql_example: Option<String>,
 }
 
 #[pymethods]
@@ -45,13 +47,12 @@ fn info(
         description: doc.map(|d| d.description.clone()),
         syntax: doc.map(|d| d.syntax_example.clone()),
         arguments: doc.and_then(|d| d.arguments.clone()).unwrap_or_default(),
+        sql_example: doc.and_then(|d| d.sql_example.clone()),
     }
 }
 
-/// Every built-in scalar, aggregate and window function, by canonical name (aliases folded in).
-#[pyfunction]
-pub fn builtin_functions() -> Vec<PyFunctionInfo> {
-    let state = &*DEFAULT_STATE;
+/// Every scalar, aggregate and window function of `state`, by canonical name (aliases folded in).
+pub(crate) fn registry_functions(state: &SessionState) -> Vec<PyFunctionInfo> {
     let mut by_name: BTreeMap<String, PyFunctionInfo> = BTreeMap::new();
     for udf in state.scalar_functions().values() {
         by_name
@@ -71,10 +72,15 @@ pub fn builtin_functions() -> Vec<PyFunctionInfo> {
     by_name.into_values().collect()
 }
 
-/// Calls a built-in function by name (or alias) with argument expressions.
-#[pyfunction]
-pub fn call_builtin(py: Python<'_>, name: &str, args: Vec<PyExpr>) -> Result<PyExpr> {
-    let state = &*DEFAULT_STATE;
+/// Calls the function of `state` named `name` (or an alias of it) with argument expressions;
+/// `label` names the registry in the error (`unknown built-in function: x`).
+pub(crate) fn call_registry(
+    py: Python<'_>,
+    state: &SessionState,
+    label: &str,
+    name: &str,
+    args: Vec<PyExpr>,
+) -> Result<PyExpr> {
     let args = exprs(args);
     if let Some(udf) = state.scalar_functions().get(name) {
         return Ok(udf.call(args).into());
@@ -85,5 +91,17 @@ pub fn call_builtin(py: Python<'_>, name: &str, args: Vec<PyExpr>) -> Result<PyE
     if let Some(udwf) = state.window_functions().get(name) {
         return Ok(udwf.call(args).into());
     }
-    Err(fuseplug_exception(py, "PlanError", format!("unknown built-in function: {name}")).into())
+    Err(fuseplug_exception(py, "PlanError", format!("unknown {label} function: {name}")).into())
+}
+
+/// Every built-in scalar, aggregate and window function, by canonical name (aliases folded in).
+#[pyfunction]
+pub fn builtin_functions() -> Vec<PyFunctionInfo> {
+    registry_functions(&DEFAULT_STATE)
+}
+
+/// Calls a built-in function by name (or alias) with argument expressions.
+#[pyfunction]
+pub fn call_builtin(py: Python<'_>, name: &str, args: Vec<PyExpr>) -> Result<PyExpr> {
+    call_registry(py, &DEFAULT_STATE, "built-in", name, args)
 }

@@ -14,14 +14,18 @@ pub mod errors;
 pub mod export;
 pub mod expr;
 pub mod functions;
+pub mod higher_order;
 pub mod metrics;
 pub mod native;
 pub mod plan;
+pub mod py_catalog;
 pub mod read_options;
 pub mod serialize;
+pub mod spark;
 pub mod sql;
 pub mod stream;
 pub mod udf;
+pub mod variant;
 
 /// Panics with `message`. Exists only so the tests can check that a panic inside a function body
 /// becomes an exception in every host, never an abort.
@@ -53,6 +57,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<catalog::PyCatalog>()?;
     m.add_class::<catalog::PySchema>()?;
     m.add_class::<catalog::PyTable>()?;
+    m.add_class::<catalog::PyCatalogList>()?;
     m.add_class::<udf::PyScalarUDF>()?;
     m.add_class::<udf::PyAggregateUDF>()?;
     m.add_class::<udf::PyWindowUDF>()?;
@@ -61,9 +66,22 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<native::PyNativeExtension>()?;
     m.add_function(wrap_pyfunction!(functions::builtin_functions, m)?)?;
     m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::spark_functions, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::call_spark, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::enable_spark_functions, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::datafusion_majors_of, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::host_datafusion_major, m)?)?;
     m.add_function(wrap_pyfunction!(expr::expr_to_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(higher_order::call_higher_order, m)?)?;
+    m.add_function(wrap_pyfunction!(higher_order::lambda_, m)?)?;
+    m.add_function(wrap_pyfunction!(higher_order::lambda_var, m)?)?;
+    m.add_function(wrap_pyfunction!(variant::expr_variant, m)?)?;
+    m.add_function(wrap_pyfunction!(variant::plan_variant, m)?)?;
+    m.add_function(wrap_pyfunction!(variant::plan_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(variant::grouping_set, m)?)?;
+    m.add_function(wrap_pyfunction!(variant::expr_column_name, m)?)?;
+    m.add_function(wrap_pyfunction!(variant::expr_data_type, m)?)?;
+    m.add_function(wrap_pyfunction!(variant::parse_sql_expr, m)?)?;
     m.add_function(wrap_pyfunction!(expr::expr_from_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
     Ok(())

@@ -73,6 +73,12 @@ impl From<LogicalPlan> for PyLogicalPlan {
 
 #[pymethods]
 impl PyLogicalPlan {
+    /// A typed view of the plan's top node (`fuseplug.expr.Projection`, `Filter`, ...).
+    fn to_variant<'py>(slf: &Bound<'py, Self>) -> Result<Bound<'py, PyAny>> {
+        let module = slf.py().import("fuseplug._plan_variants")?;
+        Ok(module.call_method1("plan_variant", (slf,))?)
+    }
+
     /// The plan's top node on one line.
     fn display(&self) -> String {
         self.inner.display().to_string()

@@ -478,6 +478,33 @@ impl PartitionEvaluator for PythonEvaluator {
     fn supports_bounded_execution(&self) -> bool {
         self.flag("supports_bounded_execution")
     }
+
+    fn is_causal(&self) -> bool {
+        self.flag("is_causal")
+    }
+
+    fn memoize(
+        &mut self,
+        _state: &mut datafusion::logical_expr::window_state::WindowAggState,
+    ) -> DFResult<()> {
+        with_python(|py| {
+            self.evaluator.bind(py).call_method0("memoize")?;
+            Ok(())
+        })
+    }
+
+    fn get_range(&self, idx: usize, n_rows: usize) -> DFResult<Range<usize>> {
+        with_python(|py| {
+            let (start, end): (usize, usize) =
+                self.evaluator.bind(py).call_method1("get_range", (idx, n_rows))?.extract()?;
+            if start > end || end > n_rows {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "get_range({idx}, {n_rows}) returned ({start}, {end}), not a range of the partition"
+                )));
+            }
+            Ok(start..end)
+        })
+    }
 }
 
 /// A window function backed by a Python factory of `WindowEvaluator` objects.

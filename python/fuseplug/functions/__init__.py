@@ -4,7 +4,8 @@
 
 Arguments are expressions; any other value is a literal (``f.date_trunc("month", col("t"))``).
 Aggregates take ``distinct``, ``filter``, ``order_by`` and ``null_treatment`` keywords; window
-functions take ``partition_by``, ``order_by`` and ``window_frame``.
+functions take ``partition_by``, ``order_by`` and ``window_frame``. The Spark-compatible functions
+are in :mod:`fuseplug.functions.spark`, imported on first use.
 
 >>> import fuseplug
 >>> from fuseplug import col, functions as f
@@ -48,8 +49,30 @@ from fuseplug._functions_base import (
     order_by,
     when,
 )
+from fuseplug._higher_order import (
+    any_match,
+    array_any_match,
+    array_filter,
+    array_first,
+    array_transform,
+    lambda_,
+    lambda_var,
+    list_any_match,
+    list_filter,
+    list_first,
+    list_transform,
+)
 from fuseplug.common import NullTreatment
 from fuseplug.expr import Expr
+
+
+def __getattr__(name: str) -> Any:
+    # `functions.spark` is imported when first asked for, so `import fuseplug` stays quick.
+    if name == "spark":
+        import importlib
+
+        return importlib.import_module("fuseplug.functions.spark")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def abs(arg: ExprLike) -> Expr:
@@ -60,6 +83,16 @@ def abs(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT abs(-5);
+            +----------+
+            | abs(-5)  |
+            +----------+
+            | 5        |
+            +----------+
     """
     return _scalar("abs", _trim([arg]))
 
@@ -72,6 +105,16 @@ def acos(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT acos(1);
+            +----------+
+            | acos(1)  |
+            +----------+
+            | 0.0      |
+            +----------+
     """
     return _scalar("acos", _trim([arg]))
 
@@ -84,6 +127,16 @@ def acosh(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT acosh(2);
+            +------------+
+            | acosh(2)   |
+            +------------+
+            | 1.31696    |
+            +------------+
     """
     return _scalar("acosh", _trim([arg]))
 
@@ -96,6 +149,16 @@ def any_value(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT any_value(column_name) FROM table_name;
+            +------------------------+
+            | any_value(column_name) |
+            +------------------------+
+            | arbitrary_value        |
+            +------------------------+
     """
     return _aggregate("any_value", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -108,6 +171,16 @@ def approx_distinct(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT approx_distinct(column_name) FROM table_name;
+            +-----------------------------------+
+            | approx_distinct(column_name)      |
+            +-----------------------------------+
+            | 42                                |
+            +-----------------------------------+
     """
     return _aggregate("approx_distinct", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -120,6 +193,16 @@ def approx_median(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT approx_median(column_name) FROM table_name;
+            +-----------------------------------+
+            | approx_median(column_name)        |
+            +-----------------------------------+
+            | 23.5                              |
+            +-----------------------------------+
     """
     return _aggregate("approx_median", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -134,6 +217,40 @@ def approx_percentile_cont(sort_expression: ExprLike, percentile: ExprLike, num_
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
         centroids: Number of centroids to use in the t-digest algorithm. _Default is 100_. A higher number results in more accurate approximation but requires more memory.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT approx_percentile_cont(0.75) WITHIN GROUP (ORDER BY column_name) FROM table_name;
+            +------------------------------------------------------------------+
+            | approx_percentile_cont(0.75) WITHIN GROUP (ORDER BY column_name) |
+            +------------------------------------------------------------------+
+            | 65.0                                                             |
+            +------------------------------------------------------------------+
+            > SELECT approx_percentile_cont(0.75, 100) WITHIN GROUP (ORDER BY column_name) FROM table_name;
+            +-----------------------------------------------------------------------+
+            | approx_percentile_cont(0.75, 100) WITHIN GROUP (ORDER BY column_name) |
+            +-----------------------------------------------------------------------+
+            | 65.0                                                                  |
+            +-----------------------------------------------------------------------+
+
+        An alternate syntax is also supported:
+
+        .. code-block:: sql
+
+            > SELECT approx_percentile_cont(column_name, 0.75) FROM table_name;
+            +-----------------------------------------------+
+            | approx_percentile_cont(column_name, 0.75)     |
+            +-----------------------------------------------+
+            | 65.0                                          |
+            +-----------------------------------------------+
+
+            > SELECT approx_percentile_cont(column_name, 0.75, 100) FROM table_name;
+            +----------------------------------------------------------+
+            | approx_percentile_cont(column_name, 0.75, 100)           |
+            +----------------------------------------------------------+
+            | 65.0                                                     |
+            +----------------------------------------------------------+
     """
     return _aggregate("approx_percentile_cont", _trim([sort_expression, percentile, num_centroids]), False, filter, None, _null_treatment(None))
 
@@ -149,6 +266,33 @@ def approx_percentile_cont_with_weight(sort_expression: ExprLike, weight: ExprLi
         weight: Expression to use as weight. Can be a constant, column, or function, and any combination of arithmetic operators.
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
         centroids: Number of centroids to use in the t-digest algorithm. _Default is 100_. A higher number results in more accurate approximation but requires more memory.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT approx_percentile_cont_with_weight(weight_column, 0.90) WITHIN GROUP (ORDER BY column_name) FROM table_name;
+            +---------------------------------------------------------------------------------------------+
+            | approx_percentile_cont_with_weight(weight_column, 0.90) WITHIN GROUP (ORDER BY column_name) |
+            +---------------------------------------------------------------------------------------------+
+            | 78.5                                                                                        |
+            +---------------------------------------------------------------------------------------------+
+            > SELECT approx_percentile_cont_with_weight(weight_column, 0.90, 100) WITHIN GROUP (ORDER BY column_name) FROM table_name;
+            +--------------------------------------------------------------------------------------------------+
+            | approx_percentile_cont_with_weight(weight_column, 0.90, 100) WITHIN GROUP (ORDER BY column_name) |
+            +--------------------------------------------------------------------------------------------------+
+            | 78.5                                                                                             |
+            +--------------------------------------------------------------------------------------------------+
+
+        An alternative syntax is also supported:
+
+        .. code-block:: sql
+
+            > SELECT approx_percentile_cont_with_weight(column_name, weight_column, 0.90) FROM table_name;
+            +--------------------------------------------------+
+            | approx_percentile_cont_with_weight(column_name, weight_column, 0.90) |
+            +--------------------------------------------------+
+            | 78.5                                             |
+            +--------------------------------------------------+
     """
     return _aggregate("approx_percentile_cont_with_weight", _trim([sort_expression, weight, percentile, num_centroids]), False, filter, None, _null_treatment(None))
 
@@ -162,6 +306,16 @@ def array_add(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_add([1.0, 2.0, 3.0], [10.0, 20.0, 30.0]);
+            +---------------------------------------------------------+
+            | array_add(List([1.0,2.0,3.0]),List([10.0,20.0,30.0]))   |
+            +---------------------------------------------------------+
+            | [11.0, 22.0, 33.0]                                      |
+            +---------------------------------------------------------+
     """
     return _scalar("array_add", _trim([array1, array2]))
 
@@ -177,6 +331,16 @@ def list_add(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_add([1.0, 2.0, 3.0], [10.0, 20.0, 30.0]);
+            +---------------------------------------------------------+
+            | array_add(List([1.0,2.0,3.0]),List([10.0,20.0,30.0]))   |
+            +---------------------------------------------------------+
+            | [11.0, 22.0, 33.0]                                      |
+            +---------------------------------------------------------+
     """
     return _scalar("list_add", _trim([array1, array2]))
 
@@ -190,6 +354,22 @@ def array_agg(expression: ExprLike, distinct: bool = False, filter: Expr | None 
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT array_agg(column_name ORDER BY other_column) FROM table_name;
+            +-----------------------------------------------+
+            | array_agg(column_name ORDER BY other_column)  |
+            +-----------------------------------------------+
+            | [element1, element2, element3]                |
+            +-----------------------------------------------+
+            > SELECT array_agg(DISTINCT column_name ORDER BY column_name) FROM table_name;
+            +--------------------------------------------------------+
+            | array_agg(DISTINCT column_name ORDER BY column_name)  |
+            +--------------------------------------------------------+
+            | [element1, element2, element3]                         |
+            +--------------------------------------------------------+
     """
     return _aggregate("array_agg", _trim([expression]), distinct, filter, order_by, _null_treatment(None))
 
@@ -202,6 +382,16 @@ def array_any_value(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_any_value([NULL, 1, 2, 3]);
+            +-------------------------------+
+            | array_any_value(List([NULL,1,2,3])) |
+            +-------------------------------------+
+            | 1                                   |
+            +-------------------------------------+
     """
     return _scalar("array_any_value", _trim([array]))
 
@@ -216,6 +406,16 @@ def list_any_value(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_any_value([NULL, 1, 2, 3]);
+            +-------------------------------+
+            | array_any_value(List([NULL,1,2,3])) |
+            +-------------------------------------+
+            | 1                                   |
+            +-------------------------------------+
     """
     return _scalar("list_any_value", _trim([array]))
 
@@ -229,6 +429,16 @@ def array_append(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_append([1, 2, 3], 4);
+            +--------------------------------------+
+            | array_append(List([1,2,3]),Int64(4)) |
+            +--------------------------------------+
+            | [1, 2, 3, 4]                         |
+            +--------------------------------------+
     """
     return _scalar("array_append", _trim([array, element]))
 
@@ -244,6 +454,16 @@ def array_push_back(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_append([1, 2, 3], 4);
+            +--------------------------------------+
+            | array_append(List([1,2,3]),Int64(4)) |
+            +--------------------------------------+
+            | [1, 2, 3, 4]                         |
+            +--------------------------------------+
     """
     return _scalar("array_push_back", _trim([array, element]))
 
@@ -259,6 +479,16 @@ def list_append(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_append([1, 2, 3], 4);
+            +--------------------------------------+
+            | array_append(List([1,2,3]),Int64(4)) |
+            +--------------------------------------+
+            | [1, 2, 3, 4]                         |
+            +--------------------------------------+
     """
     return _scalar("list_append", _trim([array, element]))
 
@@ -274,6 +504,16 @@ def list_push_back(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to append to the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_append([1, 2, 3], 4);
+            +--------------------------------------+
+            | array_append(List([1,2,3]),Int64(4)) |
+            +--------------------------------------+
+            | [1, 2, 3, 4]                         |
+            +--------------------------------------+
     """
     return _scalar("list_push_back", _trim([array, element]))
 
@@ -286,6 +526,16 @@ def array_avg(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_avg([1.0, 2.0, 3.0]);
+            +----------------------------+
+            | array_avg(List([1.0,2.0,3.0])) |
+            +----------------------------+
+            | 2.0                        |
+            +----------------------------+
     """
     return _scalar("array_avg", _trim([array]))
 
@@ -300,6 +550,16 @@ def list_avg(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_avg([1.0, 2.0, 3.0]);
+            +----------------------------+
+            | array_avg(List([1.0,2.0,3.0])) |
+            +----------------------------+
+            | 2.0                        |
+            +----------------------------+
     """
     return _scalar("list_avg", _trim([array]))
 
@@ -312,6 +572,16 @@ def array_compact(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_compact([1, NULL, 2, NULL, 3]) arr;
+            +-----------+
+            | arr       |
+            +-----------+
+            | [1, 2, 3] |
+            +-----------+
     """
     return _scalar("array_compact", _trim([array]))
 
@@ -326,6 +596,16 @@ def list_compact(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_compact([1, NULL, 2, NULL, 3]) arr;
+            +-----------+
+            | arr       |
+            +-----------+
+            | [1, 2, 3] |
+            +-----------+
     """
     return _scalar("list_compact", _trim([array]))
 
@@ -339,6 +619,16 @@ def array_concat(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_concat([1, 2], [3, 4], [5, 6]);
+            +---------------------------------------------------+
+            | array_concat(List([1,2]),List([3,4]),List([5,6])) |
+            +---------------------------------------------------+
+            | [1, 2, 3, 4, 5, 6]                                |
+            +---------------------------------------------------+
     """
     return _scalar("array_concat", _trim([*args]))
 
@@ -354,6 +644,16 @@ def array_cat(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_concat([1, 2], [3, 4], [5, 6]);
+            +---------------------------------------------------+
+            | array_concat(List([1,2]),List([3,4]),List([5,6])) |
+            +---------------------------------------------------+
+            | [1, 2, 3, 4, 5, 6]                                |
+            +---------------------------------------------------+
     """
     return _scalar("array_cat", _trim([*args]))
 
@@ -369,6 +669,16 @@ def list_cat(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_concat([1, 2], [3, 4], [5, 6]);
+            +---------------------------------------------------+
+            | array_concat(List([1,2]),List([3,4]),List([5,6])) |
+            +---------------------------------------------------+
+            | [1, 2, 3, 4, 5, 6]                                |
+            +---------------------------------------------------+
     """
     return _scalar("list_cat", _trim([*args]))
 
@@ -384,6 +694,16 @@ def list_concat(*args: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array_n: Subsequent array column or literal array to concatenate.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_concat([1, 2], [3, 4], [5, 6]);
+            +---------------------------------------------------+
+            | array_concat(List([1,2]),List([3,4]),List([5,6])) |
+            +---------------------------------------------------+
+            | [1, 2, 3, 4, 5, 6]                                |
+            +---------------------------------------------------+
     """
     return _scalar("list_concat", _trim([*args]))
 
@@ -396,6 +716,16 @@ def array_dims(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_dims([[1, 2, 3], [4, 5, 6]]);
+            +---------------------------------+
+            | array_dims(List([1,2,3,4,5,6])) |
+            +---------------------------------+
+            | [2, 3]                          |
+            +---------------------------------+
     """
     return _scalar("array_dims", _trim([array]))
 
@@ -410,6 +740,16 @@ def list_dims(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_dims([[1, 2, 3], [4, 5, 6]]);
+            +---------------------------------+
+            | array_dims(List([1,2,3,4,5,6])) |
+            +---------------------------------+
+            | [2, 3]                          |
+            +---------------------------------+
     """
     return _scalar("list_dims", _trim([array]))
 
@@ -423,6 +763,16 @@ def array_distance(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_distance([1, 2], [1, 4]);
+            +------------------------------------+
+            | array_distance(List([1,2], [1,4])) |
+            +------------------------------------+
+            | 2.0                                |
+            +------------------------------------+
     """
     return _scalar("array_distance", _trim([array1, array2]))
 
@@ -438,6 +788,16 @@ def list_distance(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_distance([1, 2], [1, 4]);
+            +------------------------------------+
+            | array_distance(List([1,2], [1,4])) |
+            +------------------------------------+
+            | 2.0                                |
+            +------------------------------------+
     """
     return _scalar("list_distance", _trim([array1, array2]))
 
@@ -450,6 +810,16 @@ def array_distinct(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_distinct([1, 3, 2, 3, 1, 2, 4]);
+            +---------------------------------+
+            | array_distinct(List([1,2,3,4])) |
+            +---------------------------------+
+            | [1, 2, 3, 4]                    |
+            +---------------------------------+
     """
     return _scalar("array_distinct", _trim([array]))
 
@@ -464,6 +834,16 @@ def list_distinct(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_distinct([1, 3, 2, 3, 1, 2, 4]);
+            +---------------------------------+
+            | array_distinct(List([1,2,3,4])) |
+            +---------------------------------+
+            | [1, 2, 3, 4]                    |
+            +---------------------------------+
     """
     return _scalar("list_distinct", _trim([array]))
 
@@ -477,6 +857,16 @@ def array_element(array: ExprLike, n: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_element([1, 2, 3, 4], 3);
+            +-----------------------------------------+
+            | array_element(List([1,2,3,4]),Int64(3)) |
+            +-----------------------------------------+
+            | 3                                       |
+            +-----------------------------------------+
     """
     return _scalar("array_element", _trim([array, n]))
 
@@ -492,6 +882,16 @@ def array_extract(array: ExprLike, n: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_element([1, 2, 3, 4], 3);
+            +-----------------------------------------+
+            | array_element(List([1,2,3,4]),Int64(3)) |
+            +-----------------------------------------+
+            | 3                                       |
+            +-----------------------------------------+
     """
     return _scalar("array_extract", _trim([array, n]))
 
@@ -507,6 +907,16 @@ def list_element(array: ExprLike, n: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_element([1, 2, 3, 4], 3);
+            +-----------------------------------------+
+            | array_element(List([1,2,3,4]),Int64(3)) |
+            +-----------------------------------------+
+            | 3                                       |
+            +-----------------------------------------+
     """
     return _scalar("list_element", _trim([array, n]))
 
@@ -522,6 +932,16 @@ def list_extract(array: ExprLike, n: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         index: Index to extract the element from the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_element([1, 2, 3, 4], 3);
+            +-----------------------------------------+
+            | array_element(List([1,2,3,4]),Int64(3)) |
+            +-----------------------------------------+
+            | 3                                       |
+            +-----------------------------------------+
     """
     return _scalar("list_extract", _trim([array, n]))
 
@@ -535,6 +955,22 @@ def array_except(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_except([1, 2, 3, 4], [5, 6, 3, 4]);
+            +----------------------------------------------------+
+            | array_except([1, 2, 3, 4], [5, 6, 3, 4]);           |
+            +----------------------------------------------------+
+            | [1, 2]                                              |
+            +----------------------------------------------------+
+            > select array_except([1, 2, 3, 4], [3, 4, 5, 6]);
+            +----------------------------------------------------+
+            | array_except([1, 2, 3, 4], [3, 4, 5, 6]);           |
+            +----------------------------------------------------+
+            | [1, 2]                                              |
+            +----------------------------------------------------+
     """
     return _scalar("array_except", _trim([array1, array2]))
 
@@ -550,6 +986,22 @@ def list_except(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_except([1, 2, 3, 4], [5, 6, 3, 4]);
+            +----------------------------------------------------+
+            | array_except([1, 2, 3, 4], [5, 6, 3, 4]);           |
+            +----------------------------------------------------+
+            | [1, 2]                                              |
+            +----------------------------------------------------+
+            > select array_except([1, 2, 3, 4], [3, 4, 5, 6]);
+            +----------------------------------------------------+
+            | array_except([1, 2, 3, 4], [3, 4, 5, 6]);           |
+            +----------------------------------------------------+
+            | [1, 2]                                              |
+            +----------------------------------------------------+
     """
     return _scalar("list_except", _trim([array1, array2]))
 
@@ -563,6 +1015,16 @@ def array_has(first_array: ExprLike, second_array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has([1, 2, 3], 2);
+            +-----------------------------+
+            | array_has(List([1,2,3]), 2) |
+            +-----------------------------+
+            | true                        |
+            +-----------------------------+
     """
     return _scalar("array_has", _trim([first_array, second_array]))
 
@@ -578,6 +1040,16 @@ def array_contains(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has([1, 2, 3], 2);
+            +-----------------------------+
+            | array_has(List([1,2,3]), 2) |
+            +-----------------------------+
+            | true                        |
+            +-----------------------------+
     """
     return _scalar("array_contains", _trim([array, element]))
 
@@ -593,6 +1065,16 @@ def list_contains(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has([1, 2, 3], 2);
+            +-----------------------------+
+            | array_has(List([1,2,3]), 2) |
+            +-----------------------------+
+            | true                        |
+            +-----------------------------+
     """
     return _scalar("list_contains", _trim([array, element]))
 
@@ -608,6 +1090,16 @@ def list_has(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Scalar or Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has([1, 2, 3], 2);
+            +-----------------------------+
+            | array_has(List([1,2,3]), 2) |
+            +-----------------------------+
+            | true                        |
+            +-----------------------------+
     """
     return _scalar("list_has", _trim([array, element]))
 
@@ -621,6 +1113,16 @@ def array_has_all(first_array: ExprLike, second_array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         sub_array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has_all([1, 2, 3, 4], [2, 3]);
+            +---------------------------------------------+
+            | array_has_all(List([1,2,3,4]), List([2,3])) |
+            +---------------------------------------------+
+            | true                                        |
+            +---------------------------------------------+
     """
     return _scalar("array_has_all", _trim([first_array, second_array]))
 
@@ -636,6 +1138,16 @@ def list_has_all(first_array: ExprLike, second_array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         sub_array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has_all([1, 2, 3, 4], [2, 3]);
+            +---------------------------------------------+
+            | array_has_all(List([1,2,3,4]), List([2,3])) |
+            +---------------------------------------------+
+            | true                                        |
+            +---------------------------------------------+
     """
     return _scalar("list_has_all", _trim([first_array, second_array]))
 
@@ -649,6 +1161,16 @@ def array_has_any(first_array: ExprLike, second_array: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has_any([1, 2, 3], [3, 4]);
+            +------------------------------------------+
+            | array_has_any(List([1,2,3]), List([3,4])) |
+            +------------------------------------------+
+            | true                                     |
+            +------------------------------------------+
     """
     return _scalar("array_has_any", _trim([first_array, second_array]))
 
@@ -664,6 +1186,16 @@ def arrays_overlap(first_array: ExprLike, second_array: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has_any([1, 2, 3], [3, 4]);
+            +------------------------------------------+
+            | array_has_any(List([1,2,3]), List([3,4])) |
+            +------------------------------------------+
+            | true                                     |
+            +------------------------------------------+
     """
     return _scalar("arrays_overlap", _trim([first_array, second_array]))
 
@@ -679,6 +1211,16 @@ def list_has_any(first_array: ExprLike, second_array: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_has_any([1, 2, 3], [3, 4]);
+            +------------------------------------------+
+            | array_has_any(List([1,2,3]), List([3,4])) |
+            +------------------------------------------+
+            | true                                     |
+            +------------------------------------------+
     """
     return _scalar("list_has_any", _trim([first_array, second_array]))
 
@@ -692,6 +1234,22 @@ def array_intersect(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_intersect([1, 2, 3, 4], [5, 6, 3, 4]);
+            +----------------------------------------------------+
+            | array_intersect([1, 2, 3, 4], [5, 6, 3, 4]);       |
+            +----------------------------------------------------+
+            | [3, 4]                                             |
+            +----------------------------------------------------+
+            > select array_intersect([1, 2, 3, 4], [5, 6, 7, 8]);
+            +----------------------------------------------------+
+            | array_intersect([1, 2, 3, 4], [5, 6, 7, 8]);       |
+            +----------------------------------------------------+
+            | []                                                 |
+            +----------------------------------------------------+
     """
     return _scalar("array_intersect", _trim([array1, array2]))
 
@@ -707,6 +1265,22 @@ def list_intersect(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_intersect([1, 2, 3, 4], [5, 6, 3, 4]);
+            +----------------------------------------------------+
+            | array_intersect([1, 2, 3, 4], [5, 6, 3, 4]);       |
+            +----------------------------------------------------+
+            | [3, 4]                                             |
+            +----------------------------------------------------+
+            > select array_intersect([1, 2, 3, 4], [5, 6, 7, 8]);
+            +----------------------------------------------------+
+            | array_intersect([1, 2, 3, 4], [5, 6, 7, 8]);       |
+            +----------------------------------------------------+
+            | []                                                 |
+            +----------------------------------------------------+
     """
     return _scalar("list_intersect", _trim([array1, array2]))
 
@@ -720,6 +1294,16 @@ def array_length(array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         dimension: Array dimension. Default is 1
+
+    Example:
+        .. code-block:: sql
+
+            > select array_length([1, 2, 3, 4, 5], 1);
+            +-------------------------------------------+
+            | array_length(List([1,2,3,4,5]), 1)        |
+            +-------------------------------------------+
+            | 5                                         |
+            +-------------------------------------------+
     """
     return _scalar("array_length", _trim([array]))
 
@@ -735,6 +1319,16 @@ def list_length(array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         dimension: Array dimension. Default is 1
+
+    Example:
+        .. code-block:: sql
+
+            > select array_length([1, 2, 3, 4, 5], 1);
+            +-------------------------------------------+
+            | array_length(List([1,2,3,4,5]), 1)        |
+            +-------------------------------------------+
+            | 5                                         |
+            +-------------------------------------------+
     """
     return _scalar("list_length", _trim([array]))
 
@@ -747,6 +1341,16 @@ def array_max(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_max([3,1,4,2]);
+            +-----------------------------------------+
+            | array_max(List([3,1,4,2]))              |
+            +-----------------------------------------+
+            | 4                                       |
+            +-----------------------------------------+
     """
     return _scalar("array_max", _trim([array]))
 
@@ -761,6 +1365,16 @@ def list_max(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_max([3,1,4,2]);
+            +-----------------------------------------+
+            | array_max(List([3,1,4,2]))              |
+            +-----------------------------------------+
+            | 4                                       |
+            +-----------------------------------------+
     """
     return _scalar("list_max", _trim([array]))
 
@@ -773,6 +1387,16 @@ def array_min(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_min([3,1,4,2]);
+            +-----------------------------------------+
+            | array_min(List([3,1,4,2]))              |
+            +-----------------------------------------+
+            | 1                                       |
+            +-----------------------------------------+
     """
     return _scalar("array_min", _trim([array]))
 
@@ -785,6 +1409,16 @@ def array_ndims(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_ndims([[1, 2, 3], [4, 5, 6]]);
+            +----------------------------------+
+            | array_ndims(List([1,2,3,4,5,6])) |
+            +----------------------------------+
+            | 2                                |
+            +----------------------------------+
     """
     return _scalar("array_ndims", _trim([array]))
 
@@ -799,6 +1433,16 @@ def list_ndims(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_ndims([[1, 2, 3], [4, 5, 6]]);
+            +----------------------------------+
+            | array_ndims(List([1,2,3,4,5,6])) |
+            +----------------------------------+
+            | 2                                |
+            +----------------------------------+
     """
     return _scalar("list_ndims", _trim([array]))
 
@@ -811,6 +1455,16 @@ def array_normalize(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_normalize([3.0, 4.0]);
+            +-----------------------------+
+            | array_normalize(List([3.0,4.0])) |
+            +-----------------------------+
+            | [0.6, 0.8]                  |
+            +-----------------------------+
     """
     return _scalar("array_normalize", _trim([array]))
 
@@ -825,6 +1479,16 @@ def list_normalize(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_normalize([3.0, 4.0]);
+            +-----------------------------+
+            | array_normalize(List([3.0,4.0])) |
+            +-----------------------------+
+            | [0.6, 0.8]                  |
+            +-----------------------------+
     """
     return _scalar("list_normalize", _trim([array]))
 
@@ -837,6 +1501,16 @@ def array_pop_back(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_pop_back([1, 2, 3]);
+            +-------------------------------+
+            | array_pop_back(List([1,2,3])) |
+            +-------------------------------+
+            | [1, 2]                        |
+            +-------------------------------+
     """
     return _scalar("array_pop_back", _trim([array]))
 
@@ -851,6 +1525,16 @@ def list_pop_back(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_pop_back([1, 2, 3]);
+            +-------------------------------+
+            | array_pop_back(List([1,2,3])) |
+            +-------------------------------+
+            | [1, 2]                        |
+            +-------------------------------+
     """
     return _scalar("list_pop_back", _trim([array]))
 
@@ -863,6 +1547,16 @@ def array_pop_front(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_pop_front([1, 2, 3]);
+            +-------------------------------+
+            | array_pop_front(List([1,2,3])) |
+            +-------------------------------+
+            | [2, 3]                        |
+            +-------------------------------+
     """
     return _scalar("array_pop_front", _trim([array]))
 
@@ -877,6 +1571,16 @@ def list_pop_front(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_pop_front([1, 2, 3]);
+            +-------------------------------+
+            | array_pop_front(List([1,2,3])) |
+            +-------------------------------+
+            | [2, 3]                        |
+            +-------------------------------+
     """
     return _scalar("list_pop_front", _trim([array]))
 
@@ -891,6 +1595,22 @@ def array_position(array: ExprLike, element: ExprLike, index: ExprLike = 1) -> E
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
+
+    Example:
+        .. code-block:: sql
+
+            > select array_position([1, 2, 2, 3, 1, 4], 2);
+            +----------------------------------------------+
+            | array_position(List([1,2,2,3,1,4]),Int64(2)) |
+            +----------------------------------------------+
+            | 2                                            |
+            +----------------------------------------------+
+            > select array_position([1, 2, 2, 3, 1, 4], 2, 3);
+            +----------------------------------------------------+
+            | array_position(List([1,2,2,3,1,4]),Int64(2), Int64(3)) |
+            +----------------------------------------------------+
+            | 3                                                  |
+            +----------------------------------------------------+
     """
     return _scalar("array_position", _trim([array, element, index]))
 
@@ -907,6 +1627,22 @@ def array_indexof(array: ExprLike, element: ExprLike, index: ExprLike = 1) -> Ex
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
+
+    Example:
+        .. code-block:: sql
+
+            > select array_position([1, 2, 2, 3, 1, 4], 2);
+            +----------------------------------------------+
+            | array_position(List([1,2,2,3,1,4]),Int64(2)) |
+            +----------------------------------------------+
+            | 2                                            |
+            +----------------------------------------------+
+            > select array_position([1, 2, 2, 3, 1, 4], 2, 3);
+            +----------------------------------------------------+
+            | array_position(List([1,2,2,3,1,4]),Int64(2), Int64(3)) |
+            +----------------------------------------------------+
+            | 3                                                  |
+            +----------------------------------------------------+
     """
     return _scalar("array_indexof", _trim([array, element, index]))
 
@@ -923,6 +1659,22 @@ def list_indexof(array: ExprLike, element: ExprLike, index: ExprLike = 1) -> Exp
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
+
+    Example:
+        .. code-block:: sql
+
+            > select array_position([1, 2, 2, 3, 1, 4], 2);
+            +----------------------------------------------+
+            | array_position(List([1,2,2,3,1,4]),Int64(2)) |
+            +----------------------------------------------+
+            | 2                                            |
+            +----------------------------------------------+
+            > select array_position([1, 2, 2, 3, 1, 4], 2, 3);
+            +----------------------------------------------------+
+            | array_position(List([1,2,2,3,1,4]),Int64(2), Int64(3)) |
+            +----------------------------------------------------+
+            | 3                                                  |
+            +----------------------------------------------------+
     """
     return _scalar("list_indexof", _trim([array, element, index]))
 
@@ -939,6 +1691,22 @@ def list_position(array: ExprLike, element: ExprLike, index: ExprLike = 1) -> Ex
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
         index: Index at which to start searching (1-indexed). Defaults to searching from the start
+
+    Example:
+        .. code-block:: sql
+
+            > select array_position([1, 2, 2, 3, 1, 4], 2);
+            +----------------------------------------------+
+            | array_position(List([1,2,2,3,1,4]),Int64(2)) |
+            +----------------------------------------------+
+            | 2                                            |
+            +----------------------------------------------+
+            > select array_position([1, 2, 2, 3, 1, 4], 2, 3);
+            +----------------------------------------------------+
+            | array_position(List([1,2,2,3,1,4]),Int64(2), Int64(3)) |
+            +----------------------------------------------------+
+            | 3                                                  |
+            +----------------------------------------------------+
     """
     return _scalar("list_position", _trim([array, element, index]))
 
@@ -952,6 +1720,16 @@ def array_positions(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_positions([1, 2, 2, 3, 1, 4], 2);
+            +-----------------------------------------------+
+            | array_positions(List([1,2,2,3,1,4]),Int64(2)) |
+            +-----------------------------------------------+
+            | [2, 3]                                        |
+            +-----------------------------------------------+
     """
     return _scalar("array_positions", _trim([array, element]))
 
@@ -967,6 +1745,16 @@ def list_positions(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to search for in the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_positions([1, 2, 2, 3, 1, 4], 2);
+            +-----------------------------------------------+
+            | array_positions(List([1,2,2,3,1,4]),Int64(2)) |
+            +-----------------------------------------------+
+            | [2, 3]                                        |
+            +-----------------------------------------------+
     """
     return _scalar("list_positions", _trim([array, element]))
 
@@ -980,6 +1768,16 @@ def array_prepend(element: ExprLike, array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_prepend(1, [2, 3, 4]);
+            +---------------------------------------+
+            | array_prepend(Int64(1),List([2,3,4])) |
+            +---------------------------------------+
+            | [1, 2, 3, 4]                          |
+            +---------------------------------------+
     """
     return _scalar("array_prepend", _trim([element, array]))
 
@@ -995,6 +1793,16 @@ def array_push_front(element: ExprLike, array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_prepend(1, [2, 3, 4]);
+            +---------------------------------------+
+            | array_prepend(Int64(1),List([2,3,4])) |
+            +---------------------------------------+
+            | [1, 2, 3, 4]                          |
+            +---------------------------------------+
     """
     return _scalar("array_push_front", _trim([element, array]))
 
@@ -1010,6 +1818,16 @@ def list_prepend(element: ExprLike, array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_prepend(1, [2, 3, 4]);
+            +---------------------------------------+
+            | array_prepend(Int64(1),List([2,3,4])) |
+            +---------------------------------------+
+            | [1, 2, 3, 4]                          |
+            +---------------------------------------+
     """
     return _scalar("list_prepend", _trim([element, array]))
 
@@ -1025,6 +1843,16 @@ def list_push_front(element: ExprLike, array: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to prepend to the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_prepend(1, [2, 3, 4]);
+            +---------------------------------------+
+            | array_prepend(Int64(1),List([2,3,4])) |
+            +---------------------------------------+
+            | [1, 2, 3, 4]                          |
+            +---------------------------------------+
     """
     return _scalar("list_push_front", _trim([element, array]))
 
@@ -1037,6 +1865,16 @@ def array_product(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_product([1.0, 2.0, 3.0]);
+            +------------------------------------+
+            | array_product(List([1.0,2.0,3.0])) |
+            +------------------------------------+
+            | 6.0                                |
+            +------------------------------------+
     """
     return _scalar("array_product", _trim([array]))
 
@@ -1051,6 +1889,16 @@ def list_product(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_product([1.0, 2.0, 3.0]);
+            +------------------------------------+
+            | array_product(List([1.0,2.0,3.0])) |
+            +------------------------------------+
+            | 6.0                                |
+            +------------------------------------+
     """
     return _scalar("list_product", _trim([array]))
 
@@ -1064,6 +1912,23 @@ def array_remove(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_remove([1, 2, 2, 3, 2, 1, 4], 2);
+            +----------------------------------------------+
+            | array_remove(List([1,2,2,3,2,1,4]),Int64(2)) |
+            +----------------------------------------------+
+            | [1, 2, 3, 2, 1, 4]                           |
+            +----------------------------------------------+
+
+            > select array_remove([1, 2, NULL, 2, 4], 2);
+            +---------------------------------------------------+
+            | array_remove(List([1,2,NULL,2,4]),Int64(2)) |
+            +---------------------------------------------------+
+            | [1, NULL, 2, 4]                              |
+            +---------------------------------------------------+
     """
     return _scalar("array_remove", _trim([array, element]))
 
@@ -1079,6 +1944,23 @@ def list_remove(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_remove([1, 2, 2, 3, 2, 1, 4], 2);
+            +----------------------------------------------+
+            | array_remove(List([1,2,2,3,2,1,4]),Int64(2)) |
+            +----------------------------------------------+
+            | [1, 2, 3, 2, 1, 4]                           |
+            +----------------------------------------------+
+
+            > select array_remove([1, 2, NULL, 2, 4], 2);
+            +---------------------------------------------------+
+            | array_remove(List([1,2,NULL,2,4]),Int64(2)) |
+            +---------------------------------------------------+
+            | [1, NULL, 2, 4]                              |
+            +---------------------------------------------------+
     """
     return _scalar("list_remove", _trim([array, element]))
 
@@ -1092,6 +1974,23 @@ def array_remove_all(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_remove_all([1, 2, 2, 3, 2, 1, 4], 2);
+            +--------------------------------------------------+
+            | array_remove_all(List([1,2,2,3,2,1,4]),Int64(2)) |
+            +--------------------------------------------------+
+            | [1, 3, 1, 4]                                     |
+            +--------------------------------------------------+
+
+            > select array_remove_all([1, 2, NULL, 2, 4], 2);
+            +-----------------------------------------------------+
+            | array_remove_all(List([1,2,NULL,2,4]),Int64(2)) |
+            +-----------------------------------------------------+
+            | [1, NULL, 4]                                     |
+            +-----------------------------------------------------+
     """
     return _scalar("array_remove_all", _trim([array, element]))
 
@@ -1107,6 +2006,23 @@ def list_remove_all(array: ExprLike, element: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_remove_all([1, 2, 2, 3, 2, 1, 4], 2);
+            +--------------------------------------------------+
+            | array_remove_all(List([1,2,2,3,2,1,4]),Int64(2)) |
+            +--------------------------------------------------+
+            | [1, 3, 1, 4]                                     |
+            +--------------------------------------------------+
+
+            > select array_remove_all([1, 2, NULL, 2, 4], 2);
+            +-----------------------------------------------------+
+            | array_remove_all(List([1,2,NULL,2,4]),Int64(2)) |
+            +-----------------------------------------------------+
+            | [1, NULL, 4]                                     |
+            +-----------------------------------------------------+
     """
     return _scalar("list_remove_all", _trim([array, element]))
 
@@ -1121,6 +2037,23 @@ def array_remove_n(array: ExprLike, element: ExprLike, max: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
         max: Number of first occurrences to remove.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_remove_n([1, 2, 2, 3, 2, 1, 4], 2, 2);
+            +---------------------------------------------------------+
+            | array_remove_n(List([1,2,2,3,2,1,4]),Int64(2),Int64(2)) |
+            +---------------------------------------------------------+
+            | [1, 3, 2, 1, 4]                                         |
+            +---------------------------------------------------------+
+
+            > select array_remove_n([1, 2, NULL, 2, 4], 2, 2);
+            +----------------------------------------------------------+
+            | array_remove_n(List([1,2,NULL,2,4]),Int64(2),Int64(2)) |
+            +----------------------------------------------------------+
+            | [1, NULL, 4]                                            |
+            +----------------------------------------------------------+
     """
     return _scalar("array_remove_n", _trim([array, element, max]))
 
@@ -1137,6 +2070,23 @@ def list_remove_n(array: ExprLike, element: ExprLike, max: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         element: Element to be removed from the array.
         max: Number of first occurrences to remove.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_remove_n([1, 2, 2, 3, 2, 1, 4], 2, 2);
+            +---------------------------------------------------------+
+            | array_remove_n(List([1,2,2,3,2,1,4]),Int64(2),Int64(2)) |
+            +---------------------------------------------------------+
+            | [1, 3, 2, 1, 4]                                         |
+            +---------------------------------------------------------+
+
+            > select array_remove_n([1, 2, NULL, 2, 4], 2, 2);
+            +----------------------------------------------------------+
+            | array_remove_n(List([1,2,NULL,2,4]),Int64(2),Int64(2)) |
+            +----------------------------------------------------------+
+            | [1, NULL, 4]                                            |
+            +----------------------------------------------------------+
     """
     return _scalar("list_remove_n", _trim([array, element, max]))
 
@@ -1150,6 +2100,22 @@ def array_repeat(element: ExprLike, count: ExprLike) -> Expr:
     Arguments:
         element: Element expression. Can be a constant, column, or function, and any combination of array operators.
         count: Value of how many times to repeat the element.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_repeat(1, 3);
+            +---------------------------------+
+            | array_repeat(Int64(1),Int64(3)) |
+            +---------------------------------+
+            | [1, 1, 1]                       |
+            +---------------------------------+
+            > select array_repeat([1, 2], 2);
+            +------------------------------------+
+            | array_repeat(List([1,2]),Int64(2)) |
+            +------------------------------------+
+            | [[1, 2], [1, 2]]                   |
+            +------------------------------------+
     """
     return _scalar("array_repeat", _trim([element, count]))
 
@@ -1165,6 +2131,22 @@ def list_repeat(element: ExprLike, count: ExprLike) -> Expr:
     Arguments:
         element: Element expression. Can be a constant, column, or function, and any combination of array operators.
         count: Value of how many times to repeat the element.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_repeat(1, 3);
+            +---------------------------------+
+            | array_repeat(Int64(1),Int64(3)) |
+            +---------------------------------+
+            | [1, 1, 1]                       |
+            +---------------------------------+
+            > select array_repeat([1, 2], 2);
+            +------------------------------------+
+            | array_repeat(List([1,2]),Int64(2)) |
+            +------------------------------------+
+            | [[1, 2], [1, 2]]                   |
+            +------------------------------------+
     """
     return _scalar("list_repeat", _trim([element, count]))
 
@@ -1179,6 +2161,16 @@ def array_replace(array: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         from: Initial element.
         to: Final element.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_replace([1, 2, 2, 3, 2, 1, 4], 2, 5);
+            +--------------------------------------------------------+
+            | array_replace(List([1,2,2,3,2,1,4]),Int64(2),Int64(5)) |
+            +--------------------------------------------------------+
+            | [1, 5, 2, 3, 2, 1, 4]                                  |
+            +--------------------------------------------------------+
     """
     return _scalar("array_replace", _trim([array, from_val, to_val]))
 
@@ -1195,6 +2187,16 @@ def list_replace(array: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         from: Initial element.
         to: Final element.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_replace([1, 2, 2, 3, 2, 1, 4], 2, 5);
+            +--------------------------------------------------------+
+            | array_replace(List([1,2,2,3,2,1,4]),Int64(2),Int64(5)) |
+            +--------------------------------------------------------+
+            | [1, 5, 2, 3, 2, 1, 4]                                  |
+            +--------------------------------------------------------+
     """
     return _scalar("list_replace", _trim([array, from_val, to_val]))
 
@@ -1209,6 +2211,16 @@ def array_replace_all(array: ExprLike, from_val: ExprLike, to_val: ExprLike) -> 
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         from: Initial element.
         to: Final element.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_replace_all([1, 2, 2, 3, 2, 1, 4], 2, 5);
+            +------------------------------------------------------------+
+            | array_replace_all(List([1,2,2,3,2,1,4]),Int64(2),Int64(5)) |
+            +------------------------------------------------------------+
+            | [1, 5, 5, 3, 5, 1, 4]                                      |
+            +------------------------------------------------------------+
     """
     return _scalar("array_replace_all", _trim([array, from_val, to_val]))
 
@@ -1225,6 +2237,16 @@ def list_replace_all(array: ExprLike, from_val: ExprLike, to_val: ExprLike) -> E
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         from: Initial element.
         to: Final element.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_replace_all([1, 2, 2, 3, 2, 1, 4], 2, 5);
+            +------------------------------------------------------------+
+            | array_replace_all(List([1,2,2,3,2,1,4]),Int64(2),Int64(5)) |
+            +------------------------------------------------------------+
+            | [1, 5, 5, 3, 5, 1, 4]                                      |
+            +------------------------------------------------------------+
     """
     return _scalar("list_replace_all", _trim([array, from_val, to_val]))
 
@@ -1240,6 +2262,16 @@ def array_replace_n(array: ExprLike, from_val: ExprLike, to_val: ExprLike, max: 
         from: Initial element.
         to: Final element.
         max: Number of first occurrences to replace.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_replace_n([1, 2, 2, 3, 2, 1, 4], 2, 5, 2);
+            +-------------------------------------------------------------------+
+            | array_replace_n(List([1,2,2,3,2,1,4]),Int64(2),Int64(5),Int64(2)) |
+            +-------------------------------------------------------------------+
+            | [1, 5, 5, 3, 2, 1, 4]                                             |
+            +-------------------------------------------------------------------+
     """
     return _scalar("array_replace_n", _trim([array, from_val, to_val, max]))
 
@@ -1257,6 +2289,16 @@ def list_replace_n(array: ExprLike, from_val: ExprLike, to_val: ExprLike, max: E
         from: Initial element.
         to: Final element.
         max: Number of first occurrences to replace.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_replace_n([1, 2, 2, 3, 2, 1, 4], 2, 5, 2);
+            +-------------------------------------------------------------------+
+            | array_replace_n(List([1,2,2,3,2,1,4]),Int64(2),Int64(5),Int64(2)) |
+            +-------------------------------------------------------------------+
+            | [1, 5, 5, 3, 2, 1, 4]                                             |
+            +-------------------------------------------------------------------+
     """
     return _scalar("list_replace_n", _trim([array, from_val, to_val, max]))
 
@@ -1271,6 +2313,16 @@ def array_resize(array: ExprLike, size: ExprLike, value: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         size: New size of given array.
         value: If expanding the array, defines the values to fill in. Defaults to null.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_resize([1, 2, 3], 5, 0);
+            +-------------------------------------+
+            | array_resize(List([1,2,3],5,0))     |
+            +-------------------------------------+
+            | [1, 2, 3, 0, 0]                     |
+            +-------------------------------------+
     """
     return _scalar("array_resize", _trim([array, size, value]))
 
@@ -1287,6 +2339,16 @@ def list_resize(array: ExprLike, size: ExprLike, value: ExprLike) -> Expr:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         size: New size of given array.
         value: If expanding the array, defines the values to fill in. Defaults to null.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_resize([1, 2, 3], 5, 0);
+            +-------------------------------------+
+            | array_resize(List([1,2,3],5,0))     |
+            +-------------------------------------+
+            | [1, 2, 3, 0, 0]                     |
+            +-------------------------------------+
     """
     return _scalar("list_resize", _trim([array, size, value]))
 
@@ -1299,6 +2361,16 @@ def array_reverse(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_reverse([1, 2, 3, 4]);
+            +------------------------------------------------------------+
+            | array_reverse(List([1, 2, 3, 4]))                          |
+            +------------------------------------------------------------+
+            | [4, 3, 2, 1]                                               |
+            +------------------------------------------------------------+
     """
     return _scalar("array_reverse", _trim([array]))
 
@@ -1313,6 +2385,16 @@ def list_reverse(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_reverse([1, 2, 3, 4]);
+            +------------------------------------------------------------+
+            | array_reverse(List([1, 2, 3, 4]))                          |
+            +------------------------------------------------------------+
+            | [4, 3, 2, 1]                                               |
+            +------------------------------------------------------------+
     """
     return _scalar("list_reverse", _trim([array]))
 
@@ -1326,6 +2408,16 @@ def array_scale(array: ExprLike, scalar: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         scalar: Numeric scalar to multiply each element by. Can be a constant or column expression.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_scale([1.0, 2.0, 3.0], 2.0);
+            +----------------------------------+
+            | array_scale(List([1.0,2.0,3.0]),Float64(2.0)) |
+            +----------------------------------+
+            | [2.0, 4.0, 6.0]                  |
+            +----------------------------------+
     """
     return _scalar("array_scale", _trim([array, scalar]))
 
@@ -1341,6 +2433,16 @@ def list_scale(array: ExprLike, scalar: ExprLike) -> Expr:
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         scalar: Numeric scalar to multiply each element by. Can be a constant or column expression.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_scale([1.0, 2.0, 3.0], 2.0);
+            +----------------------------------+
+            | array_scale(List([1.0,2.0,3.0]),Float64(2.0)) |
+            +----------------------------------+
+            | [2.0, 4.0, 6.0]                  |
+            +----------------------------------+
     """
     return _scalar("list_scale", _trim([array, scalar]))
 
@@ -1356,6 +2458,16 @@ def array_slice(array: ExprLike, begin: ExprLike, end: ExprLike, stride: ExprLik
         begin: Index of the first element. If negative, it counts backward from the end of the array.
         end: Index of the last element. If negative, it counts backward from the end of the array.
         stride: Stride of the array slice. The default is 1.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_slice([1, 2, 3, 4, 5, 6, 7, 8], 3, 6);
+            +--------------------------------------------------------+
+            | array_slice(List([1,2,3,4,5,6,7,8]),Int64(3),Int64(6)) |
+            +--------------------------------------------------------+
+            | [3, 4, 5, 6]                                           |
+            +--------------------------------------------------------+
     """
     return _scalar("array_slice", _trim([array, begin, end, stride]))
 
@@ -1373,6 +2485,16 @@ def list_slice(array: ExprLike, begin: ExprLike, end: ExprLike, stride: ExprLike
         begin: Index of the first element. If negative, it counts backward from the end of the array.
         end: Index of the last element. If negative, it counts backward from the end of the array.
         stride: Stride of the array slice. The default is 1.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_slice([1, 2, 3, 4, 5, 6, 7, 8], 3, 6);
+            +--------------------------------------------------------+
+            | array_slice(List([1,2,3,4,5,6,7,8]),Int64(3),Int64(6)) |
+            +--------------------------------------------------------+
+            | [3, 4, 5, 6]                                           |
+            +--------------------------------------------------------+
     """
     return _scalar("list_slice", _trim([array, begin, end, stride]))
 
@@ -1387,6 +2509,22 @@ def array_sort(array: ExprLike, descending: ExprLike = False, null_first: ExprLi
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         order: Whether to sort in ascending (`ASC`) or descending (`DESC`) order. The default is `ASC`.
         nulls_order: Whether to sort nulls first (`NULLS FIRST`) or last (`NULLS LAST`). The default is `NULLS FIRST`.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_sort([3, 1, 2]);
+            +-----------------------------+
+            | array_sort(List([3,1,2]))   |
+            +-----------------------------+
+            | [1, 2, 3]                   |
+            +-----------------------------+
+            > select array_sort([3, 1, NULL, 2], 'desc', 'nulls last');
+            +--------------------------------------------------+
+            | array_sort(List(3,1,NULL,2),'desc','nulls last') |
+            +--------------------------------------------------+
+            | [3, 2, 1, NULL]                                  |
+            +--------------------------------------------------+
     """
     return _scalar("array_sort", _sort_args(array, descending, null_first))
 
@@ -1403,6 +2541,22 @@ def list_sort(array: ExprLike, descending: ExprLike = False, null_first: ExprLik
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         order: Whether to sort in ascending (`ASC`) or descending (`DESC`) order. The default is `ASC`.
         nulls_order: Whether to sort nulls first (`NULLS FIRST`) or last (`NULLS LAST`). The default is `NULLS FIRST`.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_sort([3, 1, 2]);
+            +-----------------------------+
+            | array_sort(List([3,1,2]))   |
+            +-----------------------------+
+            | [1, 2, 3]                   |
+            +-----------------------------+
+            > select array_sort([3, 1, NULL, 2], 'desc', 'nulls last');
+            +--------------------------------------------------+
+            | array_sort(List(3,1,NULL,2),'desc','nulls last') |
+            +--------------------------------------------------+
+            | [3, 2, 1, NULL]                                  |
+            +--------------------------------------------------+
     """
     return _scalar("list_sort", _sort_args(array, descending, null_first))
 
@@ -1416,6 +2570,16 @@ def array_subtract(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_subtract([10.0, 20.0, 30.0], [1.0, 2.0, 3.0]);
+            +--------------------------------------------------------------+
+            | array_subtract(List([10.0,20.0,30.0]),List([1.0,2.0,3.0]))   |
+            +--------------------------------------------------------------+
+            | [9.0, 18.0, 27.0]                                            |
+            +--------------------------------------------------------------+
     """
     return _scalar("array_subtract", _trim([array1, array2]))
 
@@ -1431,6 +2595,16 @@ def list_subtract(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_subtract([10.0, 20.0, 30.0], [1.0, 2.0, 3.0]);
+            +--------------------------------------------------------------+
+            | array_subtract(List([10.0,20.0,30.0]),List([1.0,2.0,3.0]))   |
+            +--------------------------------------------------------------+
+            | [9.0, 18.0, 27.0]                                            |
+            +--------------------------------------------------------------+
     """
     return _scalar("list_subtract", _trim([array1, array2]))
 
@@ -1443,6 +2617,16 @@ def array_sum(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_sum([1.0, 2.0, 3.0]);
+            +----------------------------+
+            | array_sum(List([1.0,2.0,3.0])) |
+            +----------------------------+
+            | 6.0                        |
+            +----------------------------+
     """
     return _scalar("array_sum", _trim([array]))
 
@@ -1457,6 +2641,16 @@ def list_sum(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_sum([1.0, 2.0, 3.0]);
+            +----------------------------+
+            | array_sum(List([1.0,2.0,3.0])) |
+            +----------------------------+
+            | 6.0                        |
+            +----------------------------+
     """
     return _scalar("list_sum", _trim([array]))
 
@@ -1471,6 +2665,16 @@ def array_to_string(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike =
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_to_string([[1, 2, 3, 4], [5, 6, 7, 8]], ',');
+            +----------------------------------------------------+
+            | array_to_string(List([1,2,3,4,5,6,7,8]),Utf8(",")) |
+            +----------------------------------------------------+
+            | 1,2,3,4,5,6,7,8                                    |
+            +----------------------------------------------------+
     """
     return _scalar("array_to_string", _trim([expr, delimiter, null_string]))
 
@@ -1487,6 +2691,16 @@ def array_join(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_to_string([[1, 2, 3, 4], [5, 6, 7, 8]], ',');
+            +----------------------------------------------------+
+            | array_to_string(List([1,2,3,4,5,6,7,8]),Utf8(",")) |
+            +----------------------------------------------------+
+            | 1,2,3,4,5,6,7,8                                    |
+            +----------------------------------------------------+
     """
     return _scalar("array_join", _trim([expr, delimiter, null_string]))
 
@@ -1503,6 +2717,16 @@ def list_join(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None)
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_to_string([[1, 2, 3, 4], [5, 6, 7, 8]], ',');
+            +----------------------------------------------------+
+            | array_to_string(List([1,2,3,4,5,6,7,8]),Utf8(",")) |
+            +----------------------------------------------------+
+            | 1,2,3,4,5,6,7,8                                    |
+            +----------------------------------------------------+
     """
     return _scalar("list_join", _trim([expr, delimiter, null_string]))
 
@@ -1519,6 +2743,16 @@ def list_to_string(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = 
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
         delimiter: Array element separator.
         null_string: Optional. String to use for null values in the output. If not provided, nulls will be omitted.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_to_string([[1, 2, 3, 4], [5, 6, 7, 8]], ',');
+            +----------------------------------------------------+
+            | array_to_string(List([1,2,3,4,5,6,7,8]),Utf8(",")) |
+            +----------------------------------------------------+
+            | 1,2,3,4,5,6,7,8                                    |
+            +----------------------------------------------------+
     """
     return _scalar("list_to_string", _trim([expr, delimiter, null_string]))
 
@@ -1532,6 +2766,22 @@ def array_union(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_union([1, 2, 3, 4], [5, 6, 3, 4]);
+            +----------------------------------------------------+
+            | array_union([1, 2, 3, 4], [5, 6, 3, 4]);           |
+            +----------------------------------------------------+
+            | [1, 2, 3, 4, 5, 6]                                 |
+            +----------------------------------------------------+
+            > select array_union([1, 2, 3, 4], [5, 6, 7, 8]);
+            +----------------------------------------------------+
+            | array_union([1, 2, 3, 4], [5, 6, 7, 8]);           |
+            +----------------------------------------------------+
+            | [1, 2, 3, 4, 5, 6, 7, 8]                           |
+            +----------------------------------------------------+
     """
     return _scalar("array_union", _trim([array1, array2]))
 
@@ -1547,6 +2797,22 @@ def list_union(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select array_union([1, 2, 3, 4], [5, 6, 3, 4]);
+            +----------------------------------------------------+
+            | array_union([1, 2, 3, 4], [5, 6, 3, 4]);           |
+            +----------------------------------------------------+
+            | [1, 2, 3, 4, 5, 6]                                 |
+            +----------------------------------------------------+
+            > select array_union([1, 2, 3, 4], [5, 6, 7, 8]);
+            +----------------------------------------------------+
+            | array_union([1, 2, 3, 4], [5, 6, 7, 8]);           |
+            +----------------------------------------------------+
+            | [1, 2, 3, 4, 5, 6, 7, 8]                           |
+            +----------------------------------------------------+
     """
     return _scalar("list_union", _trim([array1, array2]))
 
@@ -1560,6 +2826,22 @@ def arrays_zip(*arrays: ExprLike) -> Expr:
     Arguments:
         array1: First array expression.
         array_n: Optional additional array expressions.
+
+    Example:
+        .. code-block:: sql
+
+            > select arrays_zip([1, 2, 3]);
+            +---------------------------------------------------+
+            | arrays_zip([1, 2, 3])                             |
+            +---------------------------------------------------+
+            | [{1: 1}, {1: 2}, {1: 3}]                          |
+            +---------------------------------------------------+
+            > select arrays_zip([1, 2], [3, 4, 5]);
+            +---------------------------------------------------+
+            | arrays_zip([1, 2], [3, 4, 5])                     |
+            +---------------------------------------------------+
+            | [{1: 1, 2: 3}, {1: 2, 2: 4}, {1: NULL, 2: 5}]     |
+            +---------------------------------------------------+
     """
     return _scalar("arrays_zip", _trim([*arrays]))
 
@@ -1575,6 +2857,22 @@ def list_zip(*arrays: ExprLike) -> Expr:
     Arguments:
         array1: First array expression.
         array_n: Optional additional array expressions.
+
+    Example:
+        .. code-block:: sql
+
+            > select arrays_zip([1, 2, 3]);
+            +---------------------------------------------------+
+            | arrays_zip([1, 2, 3])                             |
+            +---------------------------------------------------+
+            | [{1: 1}, {1: 2}, {1: 3}]                          |
+            +---------------------------------------------------+
+            > select arrays_zip([1, 2], [3, 4, 5]);
+            +---------------------------------------------------+
+            | arrays_zip([1, 2], [3, 4, 5])                     |
+            +---------------------------------------------------+
+            | [{1: 1, 2: 3}, {1: 2, 2: 4}, {1: NULL, 2: 5}]     |
+            +---------------------------------------------------+
     """
     return _scalar("list_zip", _trim([*arrays]))
 
@@ -1588,6 +2886,30 @@ def arrow_cast(expr: ExprLike, data_type: ExprLike) -> Expr:
     Arguments:
         expression: Expression to cast. The expression can be a constant, column, or function, and any combination of operators.
         datatype: [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) name to cast to, as a string. The format is the same as that returned by [`arrow_typeof`]
+
+    Example:
+        .. code-block:: sql
+
+            > select
+              arrow_cast(-5,    'Int8') as a,
+              arrow_cast('foo', 'Dictionary(Int32, Utf8)') as b,
+              arrow_cast('bar', 'LargeUtf8') as c;
+
+            +----+-----+-----+
+            | a  | b   | c   |
+            +----+-----+-----+
+            | -5 | foo | bar |
+            +----+-----+-----+
+
+            > select
+              arrow_cast('2023-01-02T12:53:02', 'Timestamp(µs, "+08:00")') as d,
+              arrow_cast('2023-01-02T12:53:02', 'Timestamp(µs)') as e;
+
+            +---------------------------+---------------------+
+            | d                         | e                   |
+            +---------------------------+---------------------+
+            | 2023-01-02T12:53:02+08:00 | 2023-01-02T12:53:02 |
+            +---------------------------+---------------------+
     """
     return _scalar("arrow_cast", _trim([expr, data_type]))
 
@@ -1600,6 +2922,23 @@ def arrow_field(expr: ExprLike) -> Expr:
 
     Arguments:
         expression: Expression to evaluate. The expression can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select arrow_field(1);
+            +-------------------------------------------------------------+
+            | arrow_field(Int64(1))                                       |
+            +-------------------------------------------------------------+
+            | {name: lit, data_type: Int64, nullable: false, metadata: {}} |
+            +-------------------------------------------------------------+
+
+            > select arrow_field(1)['data_type'];
+            +-----------------------------------+
+            | arrow_field(Int64(1))[data_type]  |
+            +-----------------------------------+
+            | Int64                             |
+            +-----------------------------------+
     """
     return _scalar("arrow_field", _trim([expr]))
 
@@ -1613,6 +2952,22 @@ def arrow_metadata(expr: ExprLike, key: ExprLike = None) -> Expr:
     Arguments:
         expression: The expression to retrieve metadata from. Can be a column or other expression.
         key: Optional. The specific metadata key to retrieve.
+
+    Example:
+        .. code-block:: sql
+
+            > select arrow_metadata(col) from table;
+            +----------------------------+
+            | arrow_metadata(table.col)  |
+            +----------------------------+
+            | {k: v}                     |
+            +----------------------------+
+            > select arrow_metadata(col, 'k') from table;
+            +-------------------------------+
+            | arrow_metadata(table.col, 'k')|
+            +-------------------------------+
+            | v                             |
+            +-------------------------------+
     """
     return _scalar("arrow_metadata", _trim([expr, key]))
 
@@ -1626,6 +2981,18 @@ def arrow_try_cast(expr: ExprLike, data_type: ExprLike) -> Expr:
     Arguments:
         expression: Expression to cast. The expression can be a constant, column, or function, and any combination of operators.
         datatype: [Arrow data type](https://docs.rs/arrow/latest/arrow/datatypes/enum.DataType.html) name to cast to, as a string. The format is the same as that returned by [`arrow_typeof`]
+
+    Example:
+        .. code-block:: sql
+
+            > select arrow_try_cast('123', 'Int64') as a,
+                     arrow_try_cast('not_a_number', 'Int64') as b;
+
+            +-----+------+
+            | a   | b    |
+            +-----+------+
+            | 123 | NULL |
+            +-----+------+
     """
     return _scalar("arrow_try_cast", _trim([expr, data_type]))
 
@@ -1638,6 +3005,16 @@ def arrow_typeof(arg: ExprLike) -> Expr:
 
     Arguments:
         expression: Expression to evaluate. The expression can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select arrow_typeof('foo'), arrow_typeof(1);
+            +---------------------------+------------------------+
+            | arrow_typeof(Utf8("foo")) | arrow_typeof(Int64(1)) |
+            +---------------------------+------------------------+
+            | Utf8                      | Int64                  |
+            +---------------------------+------------------------+
     """
     return _scalar("arrow_typeof", _trim([arg]))
 
@@ -1650,6 +3027,22 @@ def ascii(arg: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select ascii('abc');
+            +--------------------+
+            | ascii(Utf8("abc")) |
+            +--------------------+
+            | 97                 |
+            +--------------------+
+            > select ascii('🚀');
+            +-------------------+
+            | ascii(Utf8("🚀")) |
+            +-------------------+
+            | 128640            |
+            +-------------------+
     """
     return _scalar("ascii", _trim([arg]))
 
@@ -1662,6 +3055,16 @@ def asin(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT asin(0.5);
+            +------------+
+            | asin(0.5)  |
+            +------------+
+            | 0.5235988  |
+            +------------+
     """
     return _scalar("asin", _trim([arg]))
 
@@ -1674,6 +3077,16 @@ def asinh(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT asinh(1);
+            +------------+
+            | asinh(1)   |
+            +------------+
+            | 0.8813736  |
+            +------------+
     """
     return _scalar("asinh", _trim([arg]))
 
@@ -1686,6 +3099,16 @@ def atan(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT atan(1);
+            +-----------+
+            | atan(1)   |
+            +-----------+
+            | 0.7853982 |
+            +-----------+
     """
     return _scalar("atan", _trim([arg]))
 
@@ -1699,6 +3122,16 @@ def atan2(y: ExprLike, x: ExprLike) -> Expr:
     Arguments:
         expression_y: First numeric expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         expression_x: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT atan2(1, 1);
+            +--------------------+
+            | atan2(1,1)         |
+            +--------------------+
+            | 0.7853981633974483 |
+            +--------------------+
     """
     return _scalar("atan2", _trim([y, x]))
 
@@ -1711,6 +3144,16 @@ def atanh(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT atanh(0.5);
+            +-------------+
+            | atanh(0.5)  |
+            +-------------+
+            | 0.5493061   |
+            +-------------+
     """
     return _scalar("atanh", _trim([arg]))
 
@@ -1723,6 +3166,16 @@ def avg(expression: ExprLike, distinct: bool = False, filter: Expr | None = None
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT avg(column_name) FROM table_name;
+            +---------------------------+
+            | avg(column_name)           |
+            +---------------------------+
+            | 42.75                      |
+            +---------------------------+
     """
     return _aggregate("avg", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
@@ -1737,6 +3190,16 @@ def mean(expression: ExprLike, distinct: bool = False, filter: Expr | None = Non
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT avg(column_name) FROM table_name;
+            +---------------------------+
+            | avg(column_name)           |
+            +---------------------------+
+            | 42.75                      |
+            +---------------------------+
     """
     return _aggregate("mean", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
@@ -1761,6 +3224,16 @@ def bit_length(arg: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select bit_length('datafusion');
+            +--------------------------------+
+            | bit_length(Utf8("datafusion")) |
+            +--------------------------------+
+            | 80                             |
+            +--------------------------------+
     """
     return _scalar("bit_length", _trim([arg]))
 
@@ -1797,6 +3270,16 @@ def bool_and(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT bool_and(column_name) FROM table_name;
+            +----------------------------+
+            | bool_and(column_name)       |
+            +----------------------------+
+            | true                        |
+            +----------------------------+
     """
     return _aggregate("bool_and", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -1809,6 +3292,16 @@ def bool_or(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT bool_and(column_name) FROM table_name;
+            +----------------------------+
+            | bool_and(column_name)       |
+            +----------------------------+
+            | true                        |
+            +----------------------------+
     """
     return _aggregate("bool_or", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -1822,6 +3315,16 @@ def btrim(arg: ExprLike, characters: ExprLike = None) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to operate on. Can be a constant, column, or function, and any combination of operators. _Default is a space._
+
+    Example:
+        .. code-block:: sql
+
+            > select btrim('__datafusion____', '_');
+            +-------------------------------------------+
+            | btrim(Utf8("__datafusion____"),Utf8("_")) |
+            +-------------------------------------------+
+            | datafusion                                |
+            +-------------------------------------------+
     """
     return _scalar("btrim", _trim([arg, characters]))
 
@@ -1837,6 +3340,16 @@ def trim(arg: ExprLike, characters: ExprLike = None) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to operate on. Can be a constant, column, or function, and any combination of operators. _Default is a space._
+
+    Example:
+        .. code-block:: sql
+
+            > select btrim('__datafusion____', '_');
+            +-------------------------------------------+
+            | btrim(Utf8("__datafusion____"),Utf8("_")) |
+            +-------------------------------------------+
+            | datafusion                                |
+            +-------------------------------------------+
     """
     return _scalar("trim", _trim([arg, characters]))
 
@@ -1849,6 +3362,16 @@ def cardinality(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select cardinality([[1, 2, 3, 4], [5, 6, 7, 8]]);
+            +--------------------------------------+
+            | cardinality(List([1,2,3,4,5,6,7,8])) |
+            +--------------------------------------+
+            | 8                                    |
+            +--------------------------------------+
     """
     return _scalar("cardinality", _trim([array]))
 
@@ -1862,6 +3385,23 @@ def cast_to_type(value: ExprLike, type_ref: ExprLike) -> Expr:
     Arguments:
         expression: The expression to cast. It can be a constant, column, or function, and any combination of operators.
         reference: Reference expression whose data type determines the target cast type. The value is ignored.
+
+    Example:
+        .. code-block:: sql
+
+            > select cast_to_type('42', NULL::INTEGER) as a;
+            +----+
+            | a  |
+            +----+
+            | 42 |
+            +----+
+
+            > select cast_to_type(1 + 2, NULL::DOUBLE) as b;
+            +-----+
+            | b   |
+            +-----+
+            | 3.0 |
+            +-----+
     """
     return _scalar("cast_to_type", _trim([value, type_ref]))
 
@@ -1874,6 +3414,16 @@ def cbrt(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT cbrt(27);
+            +-----------+
+            | cbrt(27)  |
+            +-----------+
+            | 3.0       |
+            +-----------+
     """
     return _scalar("cbrt", _trim([arg]))
 
@@ -1886,6 +3436,16 @@ def ceil(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT ceil(3.14);
+            +------------+
+            | ceil(3.14) |
+            +------------+
+            | 4.0        |
+            +------------+
     """
     return _scalar("ceil", _trim([arg]))
 
@@ -1898,6 +3458,16 @@ def character_length(arg: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select character_length('Ångström');
+            +------------------------------------+
+            | character_length(Utf8("Ångström")) |
+            +------------------------------------+
+            | 8                                  |
+            +------------------------------------+
     """
     return _scalar("character_length", _trim([arg]))
 
@@ -1912,6 +3482,16 @@ def char_length(string: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select character_length('Ångström');
+            +------------------------------------+
+            | character_length(Utf8("Ångström")) |
+            +------------------------------------+
+            | 8                                  |
+            +------------------------------------+
     """
     return _scalar("char_length", _trim([string]))
 
@@ -1926,6 +3506,16 @@ def length(string: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select character_length('Ångström');
+            +------------------------------------+
+            | character_length(Utf8("Ångström")) |
+            +------------------------------------+
+            | 8                                  |
+            +------------------------------------+
     """
     return _scalar("length", _trim([string]))
 
@@ -1938,6 +3528,16 @@ def chr(arg: ExprLike) -> Expr:
 
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select chr(128640);
+            +--------------------+
+            | chr(Int64(128640)) |
+            +--------------------+
+            | 🚀                 |
+            +--------------------+
     """
     return _scalar("chr", _trim([arg]))
 
@@ -1950,6 +3550,16 @@ def coalesce(*args: ExprLike) -> Expr:
 
     Arguments:
         expression1, expression_n: Expression to use if previous expressions are _null_. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
+
+    Example:
+        .. code-block:: sql
+
+            > select coalesce(null, null, 'datafusion');
+            +----------------------------------------+
+            | coalesce(NULL,NULL,Utf8("datafusion")) |
+            +----------------------------------------+
+            | datafusion                             |
+            +----------------------------------------+
     """
     return _scalar("coalesce", _trim([*args]))
 
@@ -1963,6 +3573,16 @@ def concat(*args: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         str_n: Subsequent string expressions to concatenate.
+
+    Example:
+        .. code-block:: sql
+
+            > select concat('data', 'f', 'us', 'ion');
+            +-------------------------------------------------------+
+            | concat(Utf8("data"),Utf8("f"),Utf8("us"),Utf8("ion")) |
+            +-------------------------------------------------------+
+            | datafusion                                            |
+            +-------------------------------------------------------+
     """
     return _scalar("concat", _trim([*args]))
 
@@ -1977,6 +3597,16 @@ def concat_ws(separator: ExprLike, *args: ExprLike) -> Expr:
         separator: Separator to insert between concatenated strings.
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         str_n: Subsequent string expressions to concatenate.
+
+    Example:
+        .. code-block:: sql
+
+            > select concat_ws('_', 'data', 'fusion');
+            +--------------------------------------------------+
+            | concat_ws(Utf8("_"),Utf8("data"),Utf8("fusion")) |
+            +--------------------------------------------------+
+            | data_fusion                                      |
+            +--------------------------------------------------+
     """
     return _scalar("concat_ws", _trim([separator, *args]))
 
@@ -1990,6 +3620,16 @@ def contains(string: ExprLike, search_str: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         search_str: The string to search for in str.
+
+    Example:
+        .. code-block:: sql
+
+            > select contains('the quick brown fox', 'row');
+            +---------------------------------------------------+
+            | contains(Utf8("the quick brown fox"),Utf8("row")) |
+            +---------------------------------------------------+
+            | true                                              |
+            +---------------------------------------------------+
     """
     return _scalar("contains", _trim([string, search_str]))
 
@@ -2003,6 +3643,16 @@ def corr(value_y: ExprLike, value_x: ExprLike, filter: Expr | None = None) -> Ex
     Arguments:
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT corr(column1, column2) FROM table_name;
+            +--------------------------------+
+            | corr(column1, column2)         |
+            +--------------------------------+
+            | 0.85                           |
+            +--------------------------------+
     """
     return _aggregate("corr", _trim([value_y, value_x]), False, filter, None, _null_treatment(None))
 
@@ -2015,6 +3665,16 @@ def cos(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT cos(0);
+            +--------+
+            | cos(0) |
+            +--------+
+            | 1.0    |
+            +--------+
     """
     return _scalar("cos", _trim([arg]))
 
@@ -2027,6 +3687,16 @@ def cosh(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT cosh(1);
+            +-----------+
+            | cosh(1)   |
+            +-----------+
+            | 1.5430806 |
+            +-----------+
     """
     return _scalar("cosh", _trim([arg]))
 
@@ -2040,6 +3710,16 @@ def cosine_distance(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select cosine_distance([1.0, 0.0], [0.0, 1.0]);
+            +-----------------------------------------------+
+            | cosine_distance(List([1.0,0.0]),List([0.0,1.0])) |
+            +-----------------------------------------------+
+            | 1.0                                           |
+            +-----------------------------------------------+
     """
     return _scalar("cosine_distance", _trim([array1, array2]))
 
@@ -2052,6 +3732,16 @@ def cot(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT cot(1);
+            +---------+
+            | cot(1)  |
+            +---------+
+            | 0.64209 |
+            +---------+
     """
     return _scalar("cot", _trim([arg]))
 
@@ -2064,6 +3754,23 @@ def count(expressions: ExprLike | Sequence[ExprLike] | None = None, distinct: bo
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT count(column_name) FROM table_name;
+            +-----------------------+
+            | count(column_name)     |
+            +-----------------------+
+            | 100                   |
+            +-----------------------+
+
+            > SELECT count(*) FROM table_name;
+            +------------------+
+            | count(*)         |
+            +------------------+
+            | 120              |
+            +------------------+
     """
     return _aggregate("count", _trim([*_many(expressions)]), distinct, filter, None, _null_treatment(None))
 
@@ -2077,6 +3784,16 @@ def covar_pop(value_y: ExprLike, value_x: ExprLike, filter: Expr | None = None) 
     Arguments:
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT covar_samp(column1, column2) FROM table_name;
+            +-----------------------------------+
+            | covar_samp(column1, column2)      |
+            +-----------------------------------+
+            | 8.25                              |
+            +-----------------------------------+
     """
     return _aggregate("covar_pop", _trim([value_y, value_x]), False, filter, None, _null_treatment(None))
 
@@ -2090,6 +3807,16 @@ def covar_samp(value_y: ExprLike, value_x: ExprLike, filter: Expr | None = None)
     Arguments:
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT covar_samp(column1, column2) FROM table_name;
+            +-----------------------------------+
+            | covar_samp(column1, column2)      |
+            +-----------------------------------+
+            | 8.25                              |
+            +-----------------------------------+
     """
     return _aggregate("covar_samp", _trim([value_y, value_x]), False, filter, None, _null_treatment(None))
 
@@ -2105,6 +3832,16 @@ def covar(value_y: ExprLike, value_x: ExprLike, filter: Expr | None = None) -> E
     Arguments:
         expression1: First expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression2: Second expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT covar_samp(column1, column2) FROM table_name;
+            +-----------------------------------+
+            | covar_samp(column1, column2)      |
+            +-----------------------------------+
+            | 8.25                              |
+            +-----------------------------------+
     """
     return _aggregate("covar", _trim([value_y, value_x]), False, filter, None, _null_treatment(None))
 
@@ -2114,6 +3851,22 @@ def cume_dist(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_b
     Relative rank of the current row: (number of rows preceding or peer with the current row) / (total rows).
 
     SQL: ``cume_dist()``
+
+    Example:
+        .. code-block:: sql
+
+            -- Example usage of the cume_dist window function:
+            SELECT salary,
+                cume_dist() OVER (ORDER BY salary) AS cume_dist
+            FROM employees;
+
+            +--------+-----------+
+            | salary | cume_dist |
+            +--------+-----------+
+            | 30000  | 0.33      |
+            | 50000  | 0.67      |
+            | 70000  | 1.00      |
+            +--------+-----------+
     """
     return _window("cume_dist", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
@@ -2125,6 +3878,25 @@ def current_date() -> Expr:
     The `current_date()` return value is determined at query time and will return the same date, no matter when in the query plan the function executes.
 
     SQL: ``current_date()``
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT current_date();
+            +----------------+
+            | current_date() |
+            +----------------+
+            | 2024-12-23     |
+            +----------------+
+
+            -- The current date is based on the session time zone (UTC by default)
+            > SET datafusion.execution.time_zone = 'Asia/Tokyo';
+            > SELECT current_date();
+            +----------------+
+            | current_date() |
+            +----------------+
+            | 2024-12-24     |
+            +----------------+
     """
     return _scalar("current_date", _trim([]))
 
@@ -2138,6 +3910,25 @@ def today() -> Expr:
     Alias of :func:`current_date`.
 
     SQL: ``current_date()``
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT current_date();
+            +----------------+
+            | current_date() |
+            +----------------+
+            | 2024-12-23     |
+            +----------------+
+
+            -- The current date is based on the session time zone (UTC by default)
+            > SET datafusion.execution.time_zone = 'Asia/Tokyo';
+            > SELECT current_date();
+            +----------------+
+            | current_date() |
+            +----------------+
+            | 2024-12-24     |
+            +----------------+
     """
     return _scalar("today", _trim([]))
 
@@ -2151,6 +3942,25 @@ def current_time() -> Expr:
     The session time zone can be set using the statement 'SET datafusion.execution.time_zone = desired time zone'. The time zone can be a value like +00:00, 'Europe/London' etc.
 
     SQL: ``current_time()``
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT current_time();
+            +--------------------+
+            | current_time()     |
+            +--------------------+
+            | 06:30:00.123456789 |
+            +--------------------+
+
+            -- The current time is based on the session time zone (UTC by default)
+            > SET datafusion.execution.time_zone = 'Asia/Tokyo';
+            > SELECT current_time();
+            +--------------------+
+            | current_time()     |
+            +--------------------+
+            | 15:30:00.123456789 |
+            +--------------------+
     """
     return _scalar("current_time", _trim([]))
 
@@ -2167,6 +3977,42 @@ def date_bin(stride: ExprLike, source: ExprLike, origin: ExprLike) -> Expr:
         interval: Bin interval.
         expression: Time expression to operate on. Can be a constant, column, or function.
         origin_timestamp: Optional. Starting point used to determine bin boundaries. If not specified defaults 1970-01-01T00:00:00Z (the UNIX epoch in UTC). The following intervals are supported: - nanoseconds - microseconds - milliseconds - seconds - minutes - hours - days - weeks - months - years - century
+
+    Example:
+        .. code-block:: sql
+
+            -- Bin the timestamp into 1 day intervals
+            > SELECT date_bin(interval '1 day', time) as bin
+            FROM VALUES ('2023-01-01T18:18:18Z'), ('2023-01-03T19:00:03Z')  t(time);
+            +---------------------+
+            | bin                 |
+            +---------------------+
+            | 2023-01-01T00:00:00 |
+            | 2023-01-03T00:00:00 |
+            +---------------------+
+            2 row(s) fetched.
+
+            -- Bin the timestamp into 1 day intervals starting at 3AM on  2023-01-01
+            > SELECT date_bin(interval '1 day', time,  '2023-01-01T03:00:00') as bin
+            FROM VALUES ('2023-01-01T18:18:18Z'), ('2023-01-03T19:00:03Z')  t(time);
+            +---------------------+
+            | bin                 |
+            +---------------------+
+            | 2023-01-01T03:00:00 |
+            | 2023-01-03T03:00:00 |
+            +---------------------+
+            2 row(s) fetched.
+
+            -- Bin the time into 15 minute intervals starting at 1 min
+            >  SELECT date_bin(interval '15 minutes', time, TIME '00:01:00') as bin
+            FROM VALUES (TIME '02:18:18'), (TIME '19:00:03')  t(time);
+            +----------+
+            | bin      |
+            +----------+
+            | 02:16:00 |
+            | 18:46:00 |
+            +----------+
+            2 row(s) fetched.
     """
     return _scalar("date_bin", _trim([stride, source, origin]))
 
@@ -2180,6 +4026,22 @@ def date_part(part: ExprLike, date: ExprLike) -> Expr:
     Arguments:
         part: Part of the date to return. The following date parts are supported: - year - isoyear (ISO 8601 week-numbering year) - quarter (emits value in inclusive range [1, 4] based on which quartile of the year the date is in) - month - week (week of the year) - day (day of the month) - hour - minute - second - millisecond - microsecond - nanosecond - dow (day of the week where Sunday is 0) - doy (day of the year) - epoch (seconds since Unix epoch for timestamps/dates, total seconds for intervals) - isodow (ISO 8601 day of the week where Monday is 1 and Sunday is 7)
         expression: Time expression to operate on. Can be a constant, column, or function.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT date_part('year', '2024-05-01T00:00:00');
+            +-----------------------------------------------------+
+            | date_part(Utf8("year"),Utf8("2024-05-01T00:00:00")) |
+            +-----------------------------------------------------+
+            | 2024                                                |
+            +-----------------------------------------------------+
+            > SELECT extract(day FROM timestamp '2024-05-01T00:00:00');
+            +----------------------------------------------------+
+            | date_part(Utf8("DAY"),Utf8("2024-05-01T00:00:00")) |
+            +----------------------------------------------------+
+            | 1                                                  |
+            +----------------------------------------------------+
     """
     return _scalar("date_part", _trim([part, date]))
 
@@ -2195,6 +4057,22 @@ def datepart(part: ExprLike, date: ExprLike) -> Expr:
     Arguments:
         part: Part of the date to return. The following date parts are supported: - year - isoyear (ISO 8601 week-numbering year) - quarter (emits value in inclusive range [1, 4] based on which quartile of the year the date is in) - month - week (week of the year) - day (day of the month) - hour - minute - second - millisecond - microsecond - nanosecond - dow (day of the week where Sunday is 0) - doy (day of the year) - epoch (seconds since Unix epoch for timestamps/dates, total seconds for intervals) - isodow (ISO 8601 day of the week where Monday is 1 and Sunday is 7)
         expression: Time expression to operate on. Can be a constant, column, or function.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT date_part('year', '2024-05-01T00:00:00');
+            +-----------------------------------------------------+
+            | date_part(Utf8("year"),Utf8("2024-05-01T00:00:00")) |
+            +-----------------------------------------------------+
+            | 2024                                                |
+            +-----------------------------------------------------+
+            > SELECT extract(day FROM timestamp '2024-05-01T00:00:00');
+            +----------------------------------------------------+
+            | date_part(Utf8("DAY"),Utf8("2024-05-01T00:00:00")) |
+            +----------------------------------------------------+
+            | 1                                                  |
+            +----------------------------------------------------+
     """
     return _scalar("datepart", _trim([part, date]))
 
@@ -2208,6 +4086,22 @@ def date_trunc(part: ExprLike, date: ExprLike) -> Expr:
     Arguments:
         precision: Time precision to truncate to. The following precisions are supported: For Timestamp types: - year / YEAR - quarter / QUARTER - month / MONTH - week / WEEK - day / DAY - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND For Time types (hour, minute, second, millisecond, microsecond only): - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND
         expression: Timestamp or time expression to operate on. Can be a constant, column, or function.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT date_trunc('month', '2024-05-15T10:30:00');
+            +-----------------------------------------------+
+            | date_trunc(Utf8("month"),Utf8("2024-05-15T10:30:00")) |
+            +-----------------------------------------------+
+            | 2024-05-01T00:00:00                           |
+            +-----------------------------------------------+
+            > SELECT date_trunc('hour', '2024-05-15T10:30:00');
+            +----------------------------------------------+
+            | date_trunc(Utf8("hour"),Utf8("2024-05-15T10:30:00")) |
+            +----------------------------------------------+
+            | 2024-05-15T10:00:00                          |
+            +----------------------------------------------+
     """
     return _scalar("date_trunc", _trim([part, date]))
 
@@ -2223,6 +4117,22 @@ def datetrunc(part: ExprLike, date: ExprLike) -> Expr:
     Arguments:
         precision: Time precision to truncate to. The following precisions are supported: For Timestamp types: - year / YEAR - quarter / QUARTER - month / MONTH - week / WEEK - day / DAY - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND For Time types (hour, minute, second, millisecond, microsecond only): - hour / HOUR - minute / MINUTE - second / SECOND - millisecond / MILLISECOND - microsecond / MICROSECOND
         expression: Timestamp or time expression to operate on. Can be a constant, column, or function.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT date_trunc('month', '2024-05-15T10:30:00');
+            +-----------------------------------------------+
+            | date_trunc(Utf8("month"),Utf8("2024-05-15T10:30:00")) |
+            +-----------------------------------------------+
+            | 2024-05-01T00:00:00                           |
+            +-----------------------------------------------+
+            > SELECT date_trunc('hour', '2024-05-15T10:30:00');
+            +----------------------------------------------+
+            | date_trunc(Utf8("hour"),Utf8("2024-05-15T10:30:00")) |
+            +----------------------------------------------+
+            | 2024-05-15T10:00:00                          |
+            +----------------------------------------------+
     """
     return _scalar("datetrunc", _trim([part, date]))
 
@@ -2248,6 +4158,16 @@ def degrees(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT degrees(pi());
+            +------------+
+            | degrees(0) |
+            +------------+
+            | 180.0      |
+            +------------+
     """
     return _scalar("degrees", _trim([arg]))
 
@@ -2257,6 +4177,26 @@ def dense_rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_
     Returns the rank of the current row without gaps. This function ranks rows in a dense manner, meaning consecutive ranks are assigned even for identical values.
 
     SQL: ``dense_rank()``
+
+    Example:
+        .. code-block:: sql
+
+            -- Example usage of the dense_rank window function:
+            SELECT department,
+                salary,
+                dense_rank() OVER (PARTITION BY department ORDER BY salary DESC) AS dense_rank
+            FROM employees;
+
+            +-------------+--------+------------+
+            | department  | salary | dense_rank |
+            +-------------+--------+------------+
+            | Sales       | 70000  | 1          |
+            | Sales       | 50000  | 2          |
+            | Sales       | 50000  | 2          |
+            | Sales       | 30000  | 3          |
+            | Engineering | 90000  | 1          |
+            | Engineering | 80000  | 2          |
+            +-------------+--------+------------+
     """
     return _window("dense_rank", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
@@ -2270,6 +4210,16 @@ def digest(value: ExprLike, method: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         algorithm: String expression specifying algorithm to use. Must be one of: - md5 - sha224 - sha256 - sha384 - sha512 - blake2s - blake2b - blake3
+
+    Example:
+        .. code-block:: sql
+
+            > select digest('foo', 'sha256');
+            +------------------------------------------------------------------+
+            | digest(Utf8("foo"),Utf8("sha256"))                               |
+            +------------------------------------------------------------------+
+            | 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae |
+            +------------------------------------------------------------------+
     """
     return _scalar("digest", _trim([value, method]))
 
@@ -2282,6 +4232,16 @@ def empty(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select empty([1]);
+            +------------------+
+            | empty(List([1])) |
+            +------------------+
+            | 0                |
+            +------------------+
     """
     return _scalar("empty", _trim([array]))
 
@@ -2296,6 +4256,16 @@ def array_empty(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select empty([1]);
+            +------------------+
+            | empty(List([1])) |
+            +------------------+
+            | 0                |
+            +------------------+
     """
     return _scalar("array_empty", _trim([array]))
 
@@ -2310,6 +4280,16 @@ def list_empty(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select empty([1]);
+            +------------------+
+            | empty(List([1])) |
+            +------------------+
+            | 0                |
+            +------------------+
     """
     return _scalar("list_empty", _trim([array]))
 
@@ -2336,6 +4316,22 @@ def ends_with(arg: ExprLike, suffix: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring to test for.
+
+    Example:
+        .. code-block:: sql
+
+            >  select ends_with('datafusion', 'soin');
+            +--------------------------------------------+
+            | ends_with(Utf8("datafusion"),Utf8("soin")) |
+            +--------------------------------------------+
+            | false                                      |
+            +--------------------------------------------+
+            > select ends_with('datafusion', 'sion');
+            +--------------------------------------------+
+            | ends_with(Utf8("datafusion"),Utf8("sion")) |
+            +--------------------------------------------+
+            | true                                       |
+            +--------------------------------------------+
     """
     return _scalar("ends_with", _trim([arg, suffix]))
 
@@ -2348,6 +4344,16 @@ def exp(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT exp(1);
+            +---------+
+            | exp(1)  |
+            +---------+
+            | 2.71828 |
+            +---------+
     """
     return _scalar("exp", _trim([arg]))
 
@@ -2360,6 +4366,16 @@ def factorial(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT factorial(5);
+            +---------------+
+            | factorial(5)  |
+            +---------------+
+            | 120           |
+            +---------------+
     """
     return _scalar("factorial", _trim([arg]))
 
@@ -2376,6 +4392,11 @@ def file_row_index() -> Expr:
     evaluation returns an error.
 
     SQL: ``file_row_index()``
+
+    Example:
+        .. code-block:: sql
+
+            SELECT file_row_index() FROM t;
     """
     return _scalar("file_row_index", _trim([]))
 
@@ -2389,6 +4410,16 @@ def find_in_set(string: ExprLike, string_list: ExprLike) -> Expr:
     Arguments:
         str: String expression to find in strlist.
         strlist: A string list is a string composed of substrings separated by , characters.
+
+    Example:
+        .. code-block:: sql
+
+            > select find_in_set('b', 'a,b,c,d');
+            +----------------------------------------+
+            | find_in_set(Utf8("b"),Utf8("a,b,c,d")) |
+            +----------------------------------------+
+            | 2                                      |
+            +----------------------------------------+
     """
     return _scalar("find_in_set", _trim([string, string_list]))
 
@@ -2401,6 +4432,16 @@ def first_value(expression: ExprLike, filter: Expr | None = None, order_by: Sort
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT first_value(column_name ORDER BY other_column) FROM table_name;
+            +-----------------------------------------------+
+            | first_value(column_name ORDER BY other_column)|
+            +-----------------------------------------------+
+            | first_element                                 |
+            +-----------------------------------------------+
     """
     return _aggregate("first_value", _trim([expression]), False, filter, order_by, _null_treatment(null_treatment))
 
@@ -2418,6 +4459,16 @@ def flatten(array: ExprLike) -> Expr:
 
     Arguments:
         array: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select flatten([[1, 2], [3, 4]]);
+            +------------------------------+
+            | flatten(List([1,2], [3,4]))  |
+            +------------------------------+
+            | [1, 2, 3, 4]                 |
+            +------------------------------+
     """
     return _scalar("flatten", _trim([array]))
 
@@ -2430,6 +4481,16 @@ def floor(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT floor(3.14);
+            +-------------+
+            | floor(3.14) |
+            +-------------+
+            | 3.0         |
+            +-------------+
     """
     return _scalar("floor", _trim([arg]))
 
@@ -2443,6 +4504,16 @@ def from_unixtime(arg: ExprLike) -> Expr:
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         timezone: Optional timezone to use when converting the integer to a timestamp. If not provided, the default timezone is UTC.
+
+    Example:
+        .. code-block:: sql
+
+            > select from_unixtime(1599572549, 'America/New_York');
+            +-----------------------------------------------------------+
+            | from_unixtime(Int64(1599572549),Utf8("America/New_York")) |
+            +-----------------------------------------------------------+
+            | 2020-09-08T09:42:29-04:00                                 |
+            +-----------------------------------------------------------+
     """
     return _scalar("from_unixtime", _trim([arg]))
 
@@ -2456,6 +4527,16 @@ def gcd(x: ExprLike, y: ExprLike) -> Expr:
     Arguments:
         expression_x: First numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_y: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT gcd(48, 18);
+            +------------+
+            | gcd(48,18) |
+            +------------+
+            | 6          |
+            +------------+
     """
     return _scalar("gcd", _trim([x, y]))
 
@@ -2471,6 +4552,16 @@ generate_series(start, stop[, step])``
         start: Start of the series. Ints, timestamps, dates or string types that can be coerced to Date32 are supported.
         end: End of the series (included). Type must be the same as start.
         step: Increase by step (can not be 0). Steps less than a day are supported only for timestamp ranges.
+
+    Example:
+        .. code-block:: sql
+
+            > select generate_series(1,3);
+            +------------------------------------+
+            | generate_series(Int64(1),Int64(3)) |
+            +------------------------------------+
+            | [1, 2, 3]                          |
+            +------------------------------------+
     """
     return _series("generate_series", args, kwargs)
 
@@ -2490,6 +4581,38 @@ def get_field(expr: ExprLike, *names: ExprLike) -> Expr:
     Arguments:
         expression: The map or struct to retrieve a field from.
         field_name: The field name(s) to access, in order for nested access. Must evaluate to strings.
+
+    Example:
+        .. code-block:: sql
+
+            > -- Access a field from a struct column
+            > create table test( struct_col) as values
+                ({name: 'Alice', age: 30}),
+                ({name: 'Bob', age: 25});
+            > select struct_col from test;
+            +-----------------------------+
+            | struct_col                  |
+            +-----------------------------+
+            | {name: Alice, age: 30}      |
+            | {name: Bob, age: 25}        |
+            +-----------------------------+
+            > select struct_col['name'] as name from test;
+            +-------+
+            | name  |
+            +-------+
+            | Alice |
+            | Bob   |
+            +-------+
+
+            > -- Nested field access with multiple arguments
+            > create table test(struct_col) as values
+                ({outer: {inner_val: 42}});
+            > select struct_col['outer']['inner_val'] as result from test;
+            +--------+
+            | result |
+            +--------+
+            | 42     |
+            +--------+
     """
     return _scalar("get_field", _trim([expr, *names]))
 
@@ -2502,6 +4625,16 @@ def greatest(*args: ExprLike) -> Expr:
 
     Arguments:
         expression1, expression_n: Expressions to compare and return the greatest value.. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
+
+    Example:
+        .. code-block:: sql
+
+            > select greatest(4, 7, 5);
+            +---------------------------+
+            | greatest(4,7,5)           |
+            +---------------------------+
+            | 7                         |
+            +---------------------------+
     """
     return _scalar("greatest", _trim([*args]))
 
@@ -2514,6 +4647,20 @@ def grouping(expression: ExprLike, distinct: bool = False, filter: Expr | None =
 
     Arguments:
         expression: Expression to evaluate whether data is aggregated across the specified column. Can be a constant, column, or function.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT column_name, GROUPING(column_name) AS group_column
+              FROM table_name
+              GROUP BY GROUPING SETS ((column_name), ());
+            +-------------+-------------+
+            | column_name | group_column |
+            +-------------+-------------+
+            | value1      | 0           |
+            | value2      | 0           |
+            | NULL        | 1           |
+            +-------------+-------------+
     """
     return _aggregate("grouping", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
@@ -2526,6 +4673,16 @@ def initcap(string: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select initcap('apache datafusion');
+            +------------------------------------+
+            | initcap(Utf8("apache datafusion")) |
+            +------------------------------------+
+            | Apache Datafusion                  |
+            +------------------------------------+
     """
     return _scalar("initcap", _trim([string]))
 
@@ -2539,6 +4696,16 @@ def inner_product(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select inner_product([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]);
+            +-------------------------------------------------------+
+            | inner_product(List([1.0,2.0,3.0]),List([4.0,5.0,6.0])) |
+            +-------------------------------------------------------+
+            | 32.0                                                  |
+            +-------------------------------------------------------+
     """
     return _scalar("inner_product", _trim([array1, array2]))
 
@@ -2554,6 +4721,16 @@ def dot_product(array1: ExprLike, array2: ExprLike) -> Expr:
     Arguments:
         array1: Array expression. Can be a constant, column, or function, and any combination of array operators.
         array2: Array expression. Can be a constant, column, or function, and any combination of array operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select inner_product([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]);
+            +-------------------------------------------------------+
+            | inner_product(List([1.0,2.0,3.0]),List([4.0,5.0,6.0])) |
+            +-------------------------------------------------------+
+            | 32.0                                                  |
+            +-------------------------------------------------------+
     """
     return _scalar("dot_product", _trim([array1, array2]))
 
@@ -2569,6 +4746,11 @@ def input_file_name() -> Expr:
     evaluated outside a file scan, or was not pushed down into one), direct evaluation returns an error.
 
     SQL: ``input_file_name()``
+
+    Example:
+        .. code-block:: sql
+
+            SELECT input_file_name() FROM t;
     """
     return _scalar("input_file_name", _trim([]))
 
@@ -2581,6 +4763,16 @@ def isnan(expr: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT isnan(1);
+            +----------+
+            | isnan(1) |
+            +----------+
+            | false    |
+            +----------+
     """
     return _scalar("isnan", _trim([expr]))
 
@@ -2593,6 +4785,16 @@ def iszero(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT iszero(0);
+            +------------+
+            | iszero(0)  |
+            +------------+
+            | true       |
+            +------------+
     """
     return _scalar("iszero", _trim([arg]))
 
@@ -2607,6 +4809,24 @@ def lag(arg: ExprLike, shift_offset: ExprLike = 1, default_value: ExprLike = Non
         expression: Expression to operate on
         offset: Integer. Specifies how many rows back the value of expression should be retrieved. Defaults to 1.
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
+
+    Example:
+        .. code-block:: sql
+
+            -- Example usage of the lag window function:
+            SELECT employee_id,
+                salary,
+                lag(salary, 1, 0) OVER (ORDER BY employee_id) AS prev_salary
+            FROM employees;
+
+            +-------------+--------+-------------+
+            | employee_id | salary | prev_salary |
+            +-------------+--------+-------------+
+            | 1           | 30000  | 0           |
+            | 2           | 50000  | 30000       |
+            | 3           | 70000  | 50000       |
+            | 4           | 60000  | 70000       |
+            +-------------+--------+-------------+
     """
     return _window("lag", _trim([arg, shift_offset, default_value]), partition_by, order_by, None, _null_treatment(null_treatment))
 
@@ -2619,6 +4839,16 @@ def last_value(expression: ExprLike, filter: Expr | None = None, order_by: SortL
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT last_value(column_name ORDER BY other_column) FROM table_name;
+            +-----------------------------------------------+
+            | last_value(column_name ORDER BY other_column) |
+            +-----------------------------------------------+
+            | last_element                                  |
+            +-----------------------------------------------+
     """
     return _aggregate("last_value", _trim([expression]), False, filter, order_by, _null_treatment(null_treatment))
 
@@ -2632,6 +4862,16 @@ def lcm(x: ExprLike, y: ExprLike) -> Expr:
     Arguments:
         expression_x: First numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_y: Second numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT lcm(4, 5);
+            +----------+
+            | lcm(4,5) |
+            +----------+
+            | 20       |
+            +----------+
     """
     return _scalar("lcm", _trim([x, y]))
 
@@ -2646,6 +4886,27 @@ def lead(arg: ExprLike, shift_offset: ExprLike = 1, default_value: ExprLike = No
         expression: Expression to operate on
         offset: Integer. Specifies how many rows forward the value of expression should be retrieved. Defaults to 1.
         default: The default value if the offset is not within the partition. Must be of the same type as expression.
+
+    Example:
+        .. code-block:: sql
+
+            -- Example usage of lead window function:
+            SELECT
+                employee_id,
+                department,
+                salary,
+                lead(salary, 1, 0) OVER (PARTITION BY department ORDER BY salary) AS next_salary
+            FROM employees;
+
+            +-------------+-------------+--------+--------------+
+            | employee_id | department  | salary | next_salary  |
+            +-------------+-------------+--------+--------------+
+            | 1           | Sales       | 30000  | 50000        |
+            | 2           | Sales       | 50000  | 70000        |
+            | 3           | Sales       | 70000  | 0            |
+            | 4           | Engineering | 40000  | 60000        |
+            | 5           | Engineering | 60000  | 0            |
+            +-------------+-------------+--------+--------------+
     """
     return _window("lead", _trim([arg, shift_offset, default_value]), partition_by, order_by, None, _null_treatment(null_treatment))
 
@@ -2658,6 +4919,16 @@ def least(*args: ExprLike) -> Expr:
 
     Arguments:
         expression1, expression_n: Expressions to compare and return the smallest value. Can be a constant, column, or function, and any combination of arithmetic operators. Pass as many expression arguments as necessary.
+
+    Example:
+        .. code-block:: sql
+
+            > select least(4, 7, 5);
+            +---------------------------+
+            | least(4,7,5)              |
+            +---------------------------+
+            | 4                         |
+            +---------------------------+
     """
     return _scalar("least", _trim([*args]))
 
@@ -2671,6 +4942,16 @@ def left(string: ExprLike, n: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of characters to return.
+
+    Example:
+        .. code-block:: sql
+
+            > select left('datafusion', 4);
+            +-----------------------------------+
+            | left(Utf8("datafusion"),Int64(4)) |
+            +-----------------------------------+
+            | data                              |
+            +-----------------------------------+
     """
     return _scalar("left", _trim([string, n]))
 
@@ -2684,6 +4965,16 @@ def levenshtein(string1: ExprLike, string2: ExprLike) -> Expr:
     Arguments:
         str1: String expression to compute Levenshtein distance with str2.
         str2: String expression to compute Levenshtein distance with str1.
+
+    Example:
+        .. code-block:: sql
+
+            > select levenshtein('kitten', 'sitting');
+            +---------------------------------------------+
+            | levenshtein(Utf8("kitten"),Utf8("sitting")) |
+            +---------------------------------------------+
+            | 3                                           |
+            +---------------------------------------------+
     """
     return _scalar("levenshtein", _trim([string1, string2]))
 
@@ -2696,6 +4987,16 @@ def ln(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT ln(2.71828);
+            +-------------+
+            | ln(2.71828) |
+            +-------------+
+            | 1.0         |
+            +-------------+
     """
     return _scalar("ln", _trim([arg]))
 
@@ -2710,6 +5011,16 @@ log(numeric_expression)``
     Arguments:
         base: Base numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT log(10);
+            +---------+
+            | log(10) |
+            +---------+
+            | 1.0     |
+            +---------+
     """
     return _scalar("log", _trim([base, num]))
 
@@ -2722,6 +5033,16 @@ def log10(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT log10(100);
+            +-------------+
+            | log10(100)  |
+            +-------------+
+            | 2.0         |
+            +-------------+
     """
     return _scalar("log10", _trim([arg]))
 
@@ -2734,6 +5055,16 @@ def log2(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT log2(8);
+            +-----------+
+            | log2(8)   |
+            +-----------+
+            | 3.0       |
+            +-----------+
     """
     return _scalar("log2", _trim([arg]))
 
@@ -2746,6 +5077,16 @@ def lower(arg: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select lower('Ångström');
+            +-------------------------+
+            | lower(Utf8("Ångström")) |
+            +-------------------------+
+            | ångström                |
+            +-------------------------+
     """
     return _scalar("lower", _trim([arg]))
 
@@ -2760,6 +5101,16 @@ def lpad(string: ExprLike, count: ExprLike, characters: ExprLike = None) -> Expr
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: String length to pad to. If the input string is longer than this length, it is truncated (on the right).
         padding_str: Optional string expression to pad with. Can be a constant, column, or function, and any combination of string operators. _Default is a space._
+
+    Example:
+        .. code-block:: sql
+
+            > select lpad('Dolly', 10, 'hello');
+            +---------------------------------------------+
+            | lpad(Utf8("Dolly"),Int64(10),Utf8("hello")) |
+            +---------------------------------------------+
+            | helloDolly                                  |
+            +---------------------------------------------+
     """
     return _scalar("lpad", _trim([string, count, characters]))
 
@@ -2773,6 +5124,22 @@ def ltrim(arg: ExprLike, characters: ExprLike = None) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to trim from the beginning of the input string. Can be a constant, column, or function, and any combination of arithmetic operators. _Default is a space._
+
+    Example:
+        .. code-block:: sql
+
+            > select ltrim('  datafusion  ');
+            +-------------------------------+
+            | ltrim(Utf8("  datafusion  ")) |
+            +-------------------------------+
+            | datafusion                    |
+            +-------------------------------+
+            > select ltrim('___datafusion___', '_');
+            +-------------------------------------------+
+            | ltrim(Utf8("___datafusion___"),Utf8("_")) |
+            +-------------------------------------------+
+            | datafusion___                             |
+            +-------------------------------------------+
     """
     return _scalar("ltrim", _trim([arg, characters]))
 
@@ -2785,6 +5152,16 @@ def make_array(*args: ExprLike) -> Expr:
 
     Arguments:
         expression_n: Expression to include in the output array. Can be a constant, column, or function, and any combination of arithmetic or string operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select make_array(1, 2, 3, 4, 5);
+            +----------------------------------------------------------+
+            | make_array(Int64(1),Int64(2),Int64(3),Int64(4),Int64(5)) |
+            +----------------------------------------------------------+
+            | [1, 2, 3, 4, 5]                                          |
+            +----------------------------------------------------------+
     """
     return _scalar("make_array", _trim([*args]))
 
@@ -2799,6 +5176,16 @@ def make_list(*args: ExprLike) -> Expr:
 
     Arguments:
         expression_n: Expression to include in the output array. Can be a constant, column, or function, and any combination of arithmetic or string operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select make_array(1, 2, 3, 4, 5);
+            +----------------------------------------------------------+
+            | make_array(Int64(1),Int64(2),Int64(3),Int64(4),Int64(5)) |
+            +----------------------------------------------------------+
+            | [1, 2, 3, 4, 5]                                          |
+            +----------------------------------------------------------+
     """
     return _scalar("make_list", _trim([*args]))
 
@@ -2813,6 +5200,24 @@ def make_date(year: ExprLike, month: ExprLike, day: ExprLike) -> Expr:
         year: Year to use when making the date. Can be a constant, column or function, and any combination of arithmetic operators.
         month: Month to use when making the date. Can be a constant, column or function, and any combination of arithmetic operators.
         day: Day to use when making the date. Can be a constant, column or function, and any combination of arithmetic operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select make_date(2023, 1, 31);
+            +-------------------------------------------+
+            | make_date(Int64(2023),Int64(1),Int64(31)) |
+            +-------------------------------------------+
+            | 2023-01-31                                |
+            +-------------------------------------------+
+            > select make_date('2023', '01', '31');
+            +-----------------------------------------------+
+            | make_date(Utf8("2023"),Utf8("01"),Utf8("31")) |
+            +-----------------------------------------------+
+            | 2023-01-31                                    |
+            +-----------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("make_date", _trim([year, month, day]))
 
@@ -2827,6 +5232,24 @@ def make_time(hour: ExprLike, minute: ExprLike, second: ExprLike) -> Expr:
         hour: Hour to use when making the time. Can be a constant, column or function, and any combination of arithmetic operators.
         minute: Minute to use when making the time. Can be a constant, column or function, and any combination of arithmetic operators.
         second: Second to use when making the time. Can be a constant, column or function, and any combination of arithmetic operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select make_time(13, 23, 1);
+            +-------------------------------------------+
+            | make_time(Int64(13),Int64(23),Int64(1))   |
+            +-------------------------------------------+
+            | 13:23:01                                  |
+            +-------------------------------------------+
+            > select make_time('23', '01', '31');
+            +-----------------------------------------------+
+            | make_time(Utf8("23"),Utf8("01"),Utf8("31"))   |
+            +-----------------------------------------------+
+            | 23:01:31                                      |
+            +-----------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("make_time", _trim([hour, minute, second]))
 
@@ -2844,6 +5267,35 @@ make_map(['key1', 'key2'], ['value1', 'value2'])``
     Arguments:
         key: For `map`: Expression to be used for key. Can be a constant, column, function, or any combination of arithmetic or string operators. For `make_map`: The list of keys to be used in the map. Each key must be unique and non-null.
         value: For `map`: Expression to be used for value. Can be a constant, column, function, or any combination of arithmetic or string operators. For `make_map`: The list of values to be mapped to the corresponding keys.
+
+    Example:
+        .. code-block:: sql
+
+            -- Using map function
+            SELECT MAP('type', 'test');
+            ----
+            {type: test}
+
+            SELECT MAP(['POST', 'HEAD', 'PATCH'], [41, 33, null]);
+            ----
+            {POST: 41, HEAD: 33, PATCH: NULL}
+
+            SELECT MAP([[1,2], [3,4]], ['a', 'b']);
+            ----
+            {[1, 2]: a, [3, 4]: b}
+
+            SELECT MAP { 'a': 1, 'b': 2 };
+            ----
+            {a: 1, b: 2}
+
+            -- Using make_map function
+            SELECT MAKE_MAP(['POST', 'HEAD'], [41, 33]);
+            ----
+            {POST: 41, HEAD: 33}
+
+            SELECT MAKE_MAP(['key1', 'key2'], ['value1', null]);
+            ----
+            {key1: value1, key2: }
     """
     return _scalar("map", args)
 
@@ -2856,6 +5308,17 @@ def map_entries(map: ExprLike) -> Expr:
 
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
+
+    Example:
+        .. code-block:: sql
+
+            SELECT map_entries(MAP {'a': 1, 'b': NULL, 'c': 3});
+            ----
+            [{'key': a, 'value': 1}, {'key': b, 'value': NULL}, {'key': c, 'value': 3}]
+
+            SELECT map_entries(map([100, 5], [42, 43]));
+            ----
+            [{'key': 100, 'value': 42}, {'key': 5, 'value': 43}]
     """
     return _scalar("map_entries", _trim([map]))
 
@@ -2869,6 +5332,26 @@ def map_extract(map: ExprLike, key: ExprLike) -> Expr:
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
         key: Key to extract from the map. Can be a constant, column, or function, any combination of arithmetic or string operators, or a named expression of the previously listed.
+
+    Example:
+        .. code-block:: sql
+
+            SELECT map_extract(MAP {'a': 1, 'b': NULL, 'c': 3}, 'a');
+            ----
+            [1]
+
+            SELECT map_extract(MAP {1: 'one', 2: 'two'}, 2);
+            ----
+            ['two']
+
+            SELECT map_extract(MAP {'x': 10, 'y': NULL, 'z': 30}, 'y');
+            ----
+            [NULL]
+
+            -- non-existing key
+            SELECT map_extract(MAP {'x': 10, 'y': NULL, 'z': 30}, 'a');
+            ----
+            []
     """
     return _scalar("map_extract", _trim([map, key]))
 
@@ -2884,6 +5367,26 @@ def element_at(map: ExprLike, key: ExprLike) -> Expr:
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
         key: Key to extract from the map. Can be a constant, column, or function, any combination of arithmetic or string operators, or a named expression of the previously listed.
+
+    Example:
+        .. code-block:: sql
+
+            SELECT map_extract(MAP {'a': 1, 'b': NULL, 'c': 3}, 'a');
+            ----
+            [1]
+
+            SELECT map_extract(MAP {1: 'one', 2: 'two'}, 2);
+            ----
+            ['two']
+
+            SELECT map_extract(MAP {'x': 10, 'y': NULL, 'z': 30}, 'y');
+            ----
+            [NULL]
+
+            -- non-existing key
+            SELECT map_extract(MAP {'x': 10, 'y': NULL, 'z': 30}, 'a');
+            ----
+            []
     """
     return _scalar("element_at", _trim([map, key]))
 
@@ -2896,6 +5399,17 @@ def map_keys(map: ExprLike) -> Expr:
 
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
+
+    Example:
+        .. code-block:: sql
+
+            SELECT map_keys(MAP {'a': 1, 'b': NULL, 'c': 3});
+            ----
+            [a, b, c]
+
+            SELECT map_keys(map([100, 5], [42, 43]));
+            ----
+            [100, 5]
     """
     return _scalar("map_keys", _trim([map]))
 
@@ -2908,6 +5422,17 @@ def map_values(map: ExprLike) -> Expr:
 
     Arguments:
         map: Map expression. Can be a constant, column, or function, and any combination of map operators.
+
+    Example:
+        .. code-block:: sql
+
+            SELECT map_values(MAP {'a': 1, 'b': NULL, 'c': 3});
+            ----
+            [1, , 3]
+
+            SELECT map_values(map([100, 5], [42, 43]));
+            ----
+            [42, 43]
     """
     return _scalar("map_values", _trim([map]))
 
@@ -2920,6 +5445,16 @@ def max(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT max(column_name) FROM table_name;
+            +----------------------+
+            | max(column_name)      |
+            +----------------------+
+            | 150                  |
+            +----------------------+
     """
     return _aggregate("max", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -2932,6 +5467,16 @@ def md5(arg: ExprLike) -> Expr:
 
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select md5('foo');
+            +----------------------------------+
+            | md5(Utf8("foo"))                 |
+            +----------------------------------+
+            | acbd18db4cc2f85cedef654fccc4a4d8 |
+            +----------------------------------+
     """
     return _scalar("md5", _trim([arg]))
 
@@ -2944,6 +5489,16 @@ def median(expression: ExprLike, distinct: bool = False, filter: Expr | None = N
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT median(column_name) FROM table_name;
+            +----------------------+
+            | median(column_name)   |
+            +----------------------+
+            | 45.5                 |
+            +----------------------+
     """
     return _aggregate("median", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
@@ -2956,6 +5511,16 @@ def min(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT min(column_name) FROM table_name;
+            +----------------------+
+            | min(column_name)      |
+            +----------------------+
+            | 12                   |
+            +----------------------+
     """
     return _aggregate("min", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -2971,6 +5536,27 @@ def named_struct(name_pairs: ExprLike) -> Expr:
     Arguments:
         expression_n_name: Name of the column field. Must be a constant string.
         expression_n_input: Expression to include in the output struct. Can be a constant, column, or function, and any combination of arithmetic or string operators.
+
+    Example:
+        For example, this query converts two columns `a` and `b` to a single column with
+        a struct type of fields `field_a` and `field_b`:
+
+        .. code-block:: sql
+
+            > select * from t;
+            +---+---+
+            | a | b |
+            +---+---+
+            | 1 | 2 |
+            | 3 | 4 |
+            +---+---+
+            > select named_struct('field_a', a, 'field_b', b) from t;
+            +-------------------------------------------------------+
+            | named_struct(Utf8("field_a"),t.a,Utf8("field_b"),t.b) |
+            +-------------------------------------------------------+
+            | {field_a: 1, field_b: 2}                              |
+            | {field_a: 3, field_b: 4}                              |
+            +-------------------------------------------------------+
     """
     return _scalar("named_struct", _trim([name_pairs]))
 
@@ -2985,6 +5571,16 @@ def nanvl(x: ExprLike, y: ExprLike) -> Expr:
     Arguments:
         expression_x: Numeric expression to return if it's not _NaN_. Can be a constant, column, or function, and any combination of arithmetic operators.
         expression_y: Numeric expression to return if the first expression is _NaN_. Can be a constant, column, or function, and any combination of arithmetic operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT nanvl(0, 5);
+            +------------+
+            | nanvl(0,5) |
+            +------------+
+            | 0          |
+            +------------+
     """
     return _scalar("nanvl", _trim([x, y]))
 
@@ -2996,6 +5592,25 @@ def now() -> Expr:
     The `now()` return value is determined at query time and will return the same timestamp, no matter when in the query plan the function executes.
 
     SQL: ``now()``
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT now();
+            +----------------------------------+
+            | now()                            |
+            +----------------------------------+
+            | 2024-12-23T06:30:00.123456789    |
+            +----------------------------------+
+
+            -- The timezone of the returned timestamp depends on the session time zone
+            > SET datafusion.execution.time_zone = 'America/New_York';
+            > SELECT now();
+            +--------------------------------------+
+            | now()                                |
+            +--------------------------------------+
+            | 2024-12-23T01:30:00.123456789-05:00  |
+            +--------------------------------------+
     """
     return _scalar("now", _trim([]))
 
@@ -3009,6 +5624,25 @@ def current_timestamp() -> Expr:
     Alias of :func:`now`.
 
     SQL: ``now()``
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT now();
+            +----------------------------------+
+            | now()                            |
+            +----------------------------------+
+            | 2024-12-23T06:30:00.123456789    |
+            +----------------------------------+
+
+            -- The timezone of the returned timestamp depends on the session time zone
+            > SET datafusion.execution.time_zone = 'America/New_York';
+            > SELECT now();
+            +--------------------------------------+
+            | now()                                |
+            +--------------------------------------+
+            | 2024-12-23T01:30:00.123456789-05:00  |
+            +--------------------------------------+
     """
     return _scalar("current_timestamp", _trim([]))
 
@@ -3022,6 +5656,21 @@ def nth_value(expression: ExprLike, n: ExprLike, filter: Expr | None = None, ord
     Arguments:
         expression: The column or expression to retrieve the nth value from.
         n: The position (nth) of the value to retrieve, based on the ordering.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT dept_id, salary, NTH_VALUE(salary, 2) OVER (PARTITION BY dept_id ORDER BY salary ASC) AS second_salary_by_dept
+              FROM employee;
+            +---------+--------+-------------------------+
+            | dept_id | salary | second_salary_by_dept   |
+            +---------+--------+-------------------------+
+            | 1       | 30000  | NULL                    |
+            | 1       | 40000  | 40000                   |
+            | 1       | 50000  | 40000                   |
+            | 2       | 35000  | NULL                    |
+            | 2       | 45000  | 45000                   |
+            +---------+--------+-------------------------+
     """
     return _aggregate("nth_value", _trim([expression, n]), False, filter, order_by, _null_treatment(null_treatment))
 
@@ -3034,6 +5683,28 @@ def ntile(groups: ExprLike, partition_by: ExprLike | Sequence[ExprLike] | None =
 
     Arguments:
         expression: An integer describing the number groups the partition should be split into
+
+    Example:
+        .. code-block:: sql
+
+            -- Example usage of the ntile window function:
+            SELECT employee_id,
+                salary,
+                ntile(4) OVER (ORDER BY salary DESC) AS quartile
+            FROM employees;
+
+            +-------------+--------+----------+
+            | employee_id | salary | quartile |
+            +-------------+--------+----------+
+            | 1           | 90000  | 1        |
+            | 2           | 85000  | 1        |
+            | 3           | 80000  | 2        |
+            | 4           | 70000  | 2        |
+            | 5           | 60000  | 3        |
+            | 6           | 50000  | 3        |
+            | 7           | 40000  | 4        |
+            | 8           | 30000  | 4        |
+            +-------------+--------+----------+
     """
     return _window("ntile", _trim([groups]), partition_by, order_by, None, _null_treatment(None))
 
@@ -3048,6 +5719,22 @@ def nullif(expr1: ExprLike, expr2: ExprLike) -> Expr:
     Arguments:
         expression1: Expression to compare and return if equal to expression2. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to compare to expression1. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select nullif('datafusion', 'data');
+            +-----------------------------------------+
+            | nullif(Utf8("datafusion"),Utf8("data")) |
+            +-----------------------------------------+
+            | datafusion                              |
+            +-----------------------------------------+
+            > select nullif('datafusion', 'datafusion');
+            +-----------------------------------------------+
+            | nullif(Utf8("datafusion"),Utf8("datafusion")) |
+            +-----------------------------------------------+
+            |                                               |
+            +-----------------------------------------------+
     """
     return _scalar("nullif", _trim([expr1, expr2]))
 
@@ -3061,6 +5748,22 @@ def nvl(x: ExprLike, y: ExprLike) -> Expr:
     Arguments:
         expression1: Expression to return if not null. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select nvl(null, 'a');
+            +---------------------+
+            | nvl(NULL,Utf8("a")) |
+            +---------------------+
+            | a                   |
+            +---------------------+\\
+            > select nvl('b', 'a');
+            +--------------------------+
+            | nvl(Utf8("b"),Utf8("a")) |
+            +--------------------------+
+            | b                        |
+            +--------------------------+
     """
     return _scalar("nvl", _trim([x, y]))
 
@@ -3076,6 +5779,22 @@ def ifnull(x: ExprLike, y: ExprLike) -> Expr:
     Arguments:
         expression1: Expression to return if not null. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select nvl(null, 'a');
+            +---------------------+
+            | nvl(NULL,Utf8("a")) |
+            +---------------------+
+            | a                   |
+            +---------------------+\\
+            > select nvl('b', 'a');
+            +--------------------------+
+            | nvl(Utf8("b"),Utf8("a")) |
+            +--------------------------+
+            | b                        |
+            +--------------------------+
     """
     return _scalar("ifnull", _trim([x, y]))
 
@@ -3090,6 +5809,22 @@ def nvl2(x: ExprLike, y: ExprLike, z: ExprLike) -> Expr:
         expression1: Expression to test for null. Can be a constant, column, or function, and any combination of operators.
         expression2: Expression to return if expr1 is not null. Can be a constant, column, or function, and any combination of operators.
         expression3: Expression to return if expr1 is null. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select nvl2(null, 'a', 'b');
+            +--------------------------------+
+            | nvl2(NULL,Utf8("a"),Utf8("b")) |
+            +--------------------------------+
+            | b                              |
+            +--------------------------------+
+            > select nvl2('data', 'a', 'b');
+            +----------------------------------------+
+            | nvl2(Utf8("data"),Utf8("a"),Utf8("b")) |
+            +----------------------------------------+
+            | a                                      |
+            +----------------------------------------+
     """
     return _scalar("nvl2", _trim([x, y, z]))
 
@@ -3102,6 +5837,16 @@ def octet_length(arg: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select octet_length('Ångström');
+            +--------------------------------+
+            | octet_length(Utf8("Ångström")) |
+            +--------------------------------+
+            | 10                             |
+            +--------------------------------+
     """
     return _scalar("octet_length", _trim([arg]))
 
@@ -3117,6 +5862,16 @@ def overlay(string: ExprLike, substring: ExprLike, start: ExprLike, length: Expr
         substr: Substring to replace in str.
         pos: The start position to start the replace in str.
         count: The count of characters to be replaced from start position of str. If not specified, will use substr length instead.
+
+    Example:
+        .. code-block:: sql
+
+            > select overlay('Txxxxas' placing 'hom' from 2 for 4);
+            +--------------------------------------------------------+
+            | overlay(Utf8("Txxxxas"),Utf8("hom"),Int64(2),Int64(4)) |
+            +--------------------------------------------------------+
+            | Thomas                                                 |
+            +--------------------------------------------------------+
     """
     return _scalar("overlay", _trim([string, substring, start, length]))
 
@@ -3126,6 +5881,23 @@ def percent_rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, orde
     Returns the percentage rank of the current row within its partition. The value ranges from 0 to 1 and is computed as `(rank - 1) / (total_rows - 1)`.
 
     SQL: ``percent_rank()``
+
+    Example:
+        .. code-block:: sql
+
+                -- Example usage of the percent_rank window function:
+            SELECT employee_id,
+                salary,
+                percent_rank() OVER (ORDER BY salary) AS percent_rank
+            FROM employees;
+
+            +-------------+--------+---------------+
+            | employee_id | salary | percent_rank  |
+            +-------------+--------+---------------+
+            | 1           | 30000  | 0.00          |
+            | 2           | 50000  | 0.50          |
+            | 3           | 70000  | 1.00          |
+            +-------------+--------+---------------+
     """
     return _window("percent_rank", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
@@ -3139,6 +5911,27 @@ def percentile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: b
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY column_name) FROM table_name;
+            +----------------------------------------------------------+
+            | percentile_cont(0.75) WITHIN GROUP (ORDER BY column_name) |
+            +----------------------------------------------------------+
+            | 45.5                                                     |
+            +----------------------------------------------------------+
+
+        An alternate syntax is also supported:
+
+        .. code-block:: sql
+
+            > SELECT percentile_cont(column_name, 0.75) FROM table_name;
+            +---------------------------------------+
+            | percentile_cont(column_name, 0.75)    |
+            +---------------------------------------+
+            | 45.5                                  |
+            +---------------------------------------+
     """
     return _aggregate("percentile_cont", _trim([sort_expression, percentile]), distinct, filter, None, _null_treatment(None))
 
@@ -3154,6 +5947,27 @@ def quantile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: boo
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
         percentile: Percentile to compute. Must be a float value between 0 and 1 (inclusive).
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT percentile_cont(0.75) WITHIN GROUP (ORDER BY column_name) FROM table_name;
+            +----------------------------------------------------------+
+            | percentile_cont(0.75) WITHIN GROUP (ORDER BY column_name) |
+            +----------------------------------------------------------+
+            | 45.5                                                     |
+            +----------------------------------------------------------+
+
+        An alternate syntax is also supported:
+
+        .. code-block:: sql
+
+            > SELECT percentile_cont(column_name, 0.75) FROM table_name;
+            +---------------------------------------+
+            | percentile_cont(column_name, 0.75)    |
+            +---------------------------------------+
+            | 45.5                                  |
+            +---------------------------------------+
     """
     return _aggregate("quantile_cont", _trim([sort_expression, percentile]), distinct, filter, None, _null_treatment(None))
 
@@ -3176,6 +5990,16 @@ def power(base: ExprLike, exponent: ExprLike) -> Expr:
     Arguments:
         base: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         exponent: Exponent numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT power(2, 3);
+            +-------------+
+            | power(2,3)  |
+            +-------------+
+            | 8           |
+            +-------------+
     """
     return _scalar("power", _trim([base, exponent]))
 
@@ -3191,6 +6015,16 @@ def pow(base: ExprLike, exponent: ExprLike) -> Expr:
     Arguments:
         base: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         exponent: Exponent numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT power(2, 3);
+            +-------------+
+            | power(2,3)  |
+            +-------------+
+            | 8           |
+            +-------------+
     """
     return _scalar("pow", _trim([base, exponent]))
 
@@ -3203,6 +6037,16 @@ def radians(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT radians(180);
+            +----------------+
+            | radians(180)   |
+            +----------------+
+            | 3.14159265359  |
+            +----------------+
     """
     return _scalar("radians", _trim([arg]))
 
@@ -3213,6 +6057,16 @@ def random() -> Expr:
     The random seed is unique to each row.
 
     SQL: ``random()``
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT random();
+            +------------------+
+            | random()         |
+            +------------------+
+            | 0.7389238902938  |
+            +------------------+
     """
     return _scalar("random", _trim([]))
 
@@ -3225,6 +6079,16 @@ def rand() -> Expr:
     Alias of :func:`random`.
 
     SQL: ``random()``
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT random();
+            +------------------+
+            | random()         |
+            +------------------+
+            | 0.7389238902938  |
+            +------------------+
     """
     return _scalar("rand", _trim([]))
 
@@ -3240,6 +6104,23 @@ range(start, stop[, step])``
         start: Start of the range. Ints, timestamps, dates or string types that can be coerced to Date32 are supported.
         end: End of the range (not included). Type must be the same as start.
         step: Increase by step (cannot be 0). Steps less than a day are supported only for timestamp ranges.
+
+    Example:
+        .. code-block:: sql
+
+            > select range(2, 10, 3);
+            +-----------------------------------+
+            | range(Int64(2),Int64(10),Int64(3))|
+            +-----------------------------------+
+            | [2, 5, 8]                         |
+            +-----------------------------------+
+
+            > select range(DATE '1992-09-01', DATE '1993-03-01', INTERVAL '1' MONTH);
+            +--------------------------------------------------------------------------+
+            | range(DATE '1992-09-01', DATE '1993-03-01', INTERVAL '1' MONTH)          |
+            +--------------------------------------------------------------------------+
+            | [1992-09-01, 1992-10-01, 1992-11-01, 1992-12-01, 1993-01-01, 1993-02-01] |
+            +--------------------------------------------------------------------------+
     """
     return _series("range", args, kwargs)
 
@@ -3249,6 +6130,26 @@ def rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_by: So
     Returns the rank of the current row within its partition, allowing gaps between ranks. This function provides a ranking similar to `row_number`, but skips ranks for identical values.
 
     SQL: ``rank()``
+
+    Example:
+        .. code-block:: sql
+
+            -- Example usage of the rank window function:
+            SELECT department,
+                salary,
+                rank() OVER (PARTITION BY department ORDER BY salary DESC) AS rank
+            FROM employees;
+
+            +-------------+--------+------+
+            | department  | salary | rank |
+            +-------------+--------+------+
+            | Sales       | 70000  | 1    |
+            | Sales       | 50000  | 2    |
+            | Sales       | 50000  | 2    |
+            | Sales       | 30000  | 4    |
+            | Engineering | 90000  | 1    |
+            | Engineering | 80000  | 2    |
+            +-------------+--------+------+
     """
     return _window("rank", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
@@ -3264,6 +6165,16 @@ def regexp_count(string: ExprLike, pattern: ExprLike, start: ExprLike = None, fl
         regexp: Regular expression to operate on. Can be a constant, column, or function, and any combination of operators.
         start: Optional start position (the first position is 1) to search for the regular expression. Can be a constant, column, or function.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
+
+    Example:
+        .. code-block:: sql
+
+            > select regexp_count('abcAbAbc', 'abc', 2, 'i');
+            +---------------------------------------------------------------+
+            | regexp_count(Utf8("abcAbAbc"),Utf8("abc"),Int64(2),Utf8("i")) |
+            +---------------------------------------------------------------+
+            | 1                                                             |
+            +---------------------------------------------------------------+
     """
     return _scalar("regexp_count", _trim([string, pattern, start, flags]))
 
@@ -3281,6 +6192,16 @@ def regexp_instr(values: ExprLike, regex: ExprLike, start: ExprLike = None, n: E
         N: Optional The N-th occurrence of pattern to find. Defaults to 1 (first match). Can be a constant, column, or function.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
         subexpr: Optional Specifies which capture group (subexpression) to return the position for. Defaults to 0, which returns the position of the entire match.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT regexp_instr('ABCDEF', 'C(.)(..)');
+            +---------------------------------------------------------------+
+            | regexp_instr(Utf8("ABCDEF"),Utf8("C(.)(..)"))                 |
+            +---------------------------------------------------------------+
+            | 3                                                             |
+            +---------------------------------------------------------------+
     """
     return _scalar("regexp_instr", _trim([values, regex, start, n, flags, sub_expr]))
 
@@ -3295,6 +6216,24 @@ def regexp_like(string: ExprLike, regex: ExprLike, flags: ExprLike = None) -> Ex
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         regexp: Regular expression to operate on. Can be a constant, column, or function, and any combination of operators.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
+
+    Example:
+        .. code-block:: sql
+
+            select regexp_like('Köln', '[a-zA-Z]ö[a-zA-Z]{2}');
+            +--------------------------------------------------------+
+            | regexp_like(Utf8("Köln"),Utf8("[a-zA-Z]ö[a-zA-Z]{2}")) |
+            +--------------------------------------------------------+
+            | true                                                   |
+            +--------------------------------------------------------+
+            SELECT regexp_like('aBc', '(b|d)', 'i');
+            +--------------------------------------------------+
+            | regexp_like(Utf8("aBc"),Utf8("(b|d)"),Utf8("i")) |
+            +--------------------------------------------------+
+            | true                                             |
+            +--------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/regexp.rs)
     """
     return _scalar("regexp_like", _trim([string, regex, flags]))
 
@@ -3309,6 +6248,24 @@ def regexp_match(string: ExprLike, regex: ExprLike, flags: ExprLike = None) -> E
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         regexp: Regular expression to match against. Can be a constant, column, or function.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
+
+    Example:
+        .. code-block:: sql
+
+                        > select regexp_match('Köln', '[a-zA-Z]ö[a-zA-Z]{2}');
+                        +---------------------------------------------------------+
+                        | regexp_match(Utf8("Köln"),Utf8("[a-zA-Z]ö[a-zA-Z]{2}")) |
+                        +---------------------------------------------------------+
+                        | [Köln]                                                  |
+                        +---------------------------------------------------------+
+                        SELECT regexp_match('aBc', '(b|d)', 'i');
+                        +---------------------------------------------------+
+                        | regexp_match(Utf8("aBc"),Utf8("(b|d)"),Utf8("i")) |
+                        +---------------------------------------------------+
+                        | [B]                                               |
+                        +---------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/regexp.rs)
     """
     return _scalar("regexp_match", _trim([string, regex, flags]))
 
@@ -3324,6 +6281,24 @@ def regexp_replace(string: ExprLike, pattern: ExprLike, replacement: ExprLike, f
         regexp: Regular expression to match against. Can be a constant, column, or function.
         replacement: Replacement string expression to operate on. Can be a constant, column, or function, and any combination of operators.
         flags: Optional regular expression flags that control the behavior of the regular expression. Refer to the flags reference above for supported flags.
+
+    Example:
+        .. code-block:: sql
+
+            > select regexp_replace('foobarbaz', 'b(..)', 'X\\\\1Y', 'g');
+            +------------------------------------------------------------------------+
+            | regexp_replace(Utf8("foobarbaz"),Utf8("b(..)"),Utf8("X\\1Y"),Utf8("g")) |
+            +------------------------------------------------------------------------+
+            | fooXarYXazY                                                            |
+            +------------------------------------------------------------------------+
+            SELECT regexp_replace('aBc', '(b|d)', 'Ab\\\\1a', 'i');
+            +-------------------------------------------------------------------+
+            | regexp_replace(Utf8("aBc"),Utf8("(b|d)"),Utf8("Ab\\1a"),Utf8("i")) |
+            +-------------------------------------------------------------------+
+            | aAbBac                                                            |
+            +-------------------------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/regexp.rs)
     """
     return _scalar("regexp_replace", _trim([string, pattern, replacement, flags]))
 
@@ -3337,6 +6312,28 @@ def regr_avgx(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table daily_sales(day int, total_sales int) as values (1,100), (2,150), (3,200), (4,NULL), (5,250);
+            select * from daily_sales;
+            +-----+-------------+
+            | day | total_sales |
+            | --- | ----------- |
+            | 1   | 100         |
+            | 2   | 150         |
+            | 3   | 200         |
+            | 4   | NULL        |
+            | 5   | 250         |
+            +-----+-------------+
+
+            SELECT regr_avgx(total_sales, day) AS avg_day FROM daily_sales;
+            +----------+
+            | avg_day  |
+            +----------+
+            |   2.75   |
+            +----------+
     """
     return _aggregate("regr_avgx", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3350,6 +6347,29 @@ def regr_avgy(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table daily_temperature(day int, temperature int) as values (1,30), (2,32), (3, NULL), (4,35), (5,36);
+            select * from daily_temperature;
+            +-----+-------------+
+            | day | temperature |
+            | --- | ----------- |
+            | 1   | 30          |
+            | 2   | 32          |
+            | 3   | NULL        |
+            | 4   | 35          |
+            | 5   | 36          |
+            +-----+-------------+
+
+            -- temperature as Dependent Variable(Y), day as Independent Variable(X)
+            SELECT regr_avgy(temperature, day) AS avg_temperature FROM daily_temperature;
+            +-----------------+
+            | avg_temperature |
+            +-----------------+
+            | 33.25           |
+            +-----------------+
     """
     return _aggregate("regr_avgy", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3363,6 +6383,28 @@ def regr_count(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table daily_metrics(day int, user_signups int) as values (1,100), (2,120), (3, NULL), (4,110), (5,NULL);
+            select * from daily_metrics;
+            +-----+---------------+
+            | day | user_signups  |
+            | --- | ------------- |
+            | 1   | 100           |
+            | 2   | 120           |
+            | 3   | NULL          |
+            | 4   | 110           |
+            | 5   | NULL          |
+            +-----+---------------+
+
+            SELECT regr_count(user_signups, day) AS valid_pairs FROM daily_metrics;
+            +-------------+
+            | valid_pairs |
+            +-------------+
+            | 3           |
+            +-------------+
     """
     return _aggregate("regr_count", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3376,6 +6418,29 @@ def regr_intercept(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table weekly_performance(week int, productivity_score int) as values (1,60), (2,65), (3, 70), (4,75), (5,80);
+            select * from weekly_performance;
+            +------+---------------------+
+            | week | productivity_score  |
+            | ---- | ------------------- |
+            | 1    | 60                  |
+            | 2    | 65                  |
+            | 3    | 70                  |
+            | 4    | 75                  |
+            | 5    | 80                  |
+            +------+---------------------+
+
+            SELECT regr_intercept(productivity_score, week) AS intercept FROM weekly_performance;
+            +----------+
+            |intercept|
+            |intercept |
+            +----------+
+            |  55      |
+            +----------+
     """
     return _aggregate("regr_intercept", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3389,6 +6454,28 @@ def regr_r2(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table weekly_performance(day int ,user_signups int) as values (1,60), (2,65), (3, 70), (4,75), (5,80);
+            select * from weekly_performance;
+            +-----+--------------+
+            | day | user_signups |
+            +-----+--------------+
+            | 1   | 60           |
+            | 2   | 65           |
+            | 3   | 70           |
+            | 4   | 75           |
+            | 5   | 80           |
+            +-----+--------------+
+
+            SELECT regr_r2(user_signups, day) AS r_squared FROM weekly_performance;
+            +---------+
+            |r_squared|
+            +---------+
+            | 1.0     |
+            +---------+
     """
     return _aggregate("regr_r2", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3402,6 +6489,28 @@ def regr_slope(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table weekly_performance(day int, user_signups int) as values (1,60), (2,65), (3, 70), (4,75), (5,80);
+            select * from weekly_performance;
+            +-----+--------------+
+            | day | user_signups |
+            +-----+--------------+
+            | 1   | 60           |
+            | 2   | 65           |
+            | 3   | 70           |
+            | 4   | 75           |
+            | 5   | 80           |
+            +-----+--------------+
+
+            SELECT regr_slope(user_signups, day) AS slope FROM weekly_performance;
+            +--------+
+            | slope  |
+            +--------+
+            | 5.0    |
+            +--------+
     """
     return _aggregate("regr_slope", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3415,6 +6524,28 @@ def regr_sxx(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table study_hours(student_id int, hours int, test_score int) as values (1,2,55), (2,4,65), (3,6,75), (4,8,85), (5,10,95);
+            select * from study_hours;
+            +------------+-------+------------+
+            | student_id | hours | test_score |
+            +------------+-------+------------+
+            | 1          | 2     | 55         |
+            | 2          | 4     | 65         |
+            | 3          | 6     | 75         |
+            | 4          | 8     | 85         |
+            | 5          | 10    | 95         |
+            +------------+-------+------------+
+
+            SELECT regr_sxx(test_score, hours) AS sxx FROM study_hours;
+            +------+
+            | sxx  |
+            +------+
+            | 40.0 |
+            +------+
     """
     return _aggregate("regr_sxx", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3428,6 +6559,26 @@ def regr_sxy(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table employee_productivity(week int, productivity_score int) as values(1,60), (2,65), (3,70);
+            select * from employee_productivity;
+            +------+--------------------+
+            | week | productivity_score |
+            +------+--------------------+
+            | 1    | 60                 |
+            | 2    | 65                 |
+            | 3    | 70                 |
+            +------+--------------------+
+
+            SELECT regr_sxy(productivity_score, week) AS sum_product_deviations FROM employee_productivity;
+            +------------------------+
+            | sum_product_deviations |
+            +------------------------+
+            |       10.0             |
+            +------------------------+
     """
     return _aggregate("regr_sxy", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3441,6 +6592,26 @@ def regr_syy(y: ExprLike, x: ExprLike, filter: Expr | None = None) -> Expr:
     Arguments:
         expression_y: Dependent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
         expression_x: Independent variable expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            create table employee_productivity(week int, productivity_score int) as values (1,60), (2,65), (3,70);
+            select * from employee_productivity;
+            +------+--------------------+
+            | week | productivity_score |
+            +------+--------------------+
+            | 1    | 60                 |
+            | 2    | 65                 |
+            | 3    | 70                 |
+            +------+--------------------+
+
+            SELECT regr_syy(productivity_score, week) AS sum_squares_y FROM employee_productivity;
+            +---------------+
+            | sum_squares_y |
+            +---------------+
+            |    50.0       |
+            +---------------+
     """
     return _aggregate("regr_syy", _trim([y, x]), False, filter, None, _null_treatment(None))
 
@@ -3454,6 +6625,16 @@ def repeat(string: ExprLike, n: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of times to repeat the input string.
+
+    Example:
+        .. code-block:: sql
+
+            > select repeat('data', 3);
+            +-------------------------------+
+            | repeat(Utf8("data"),Int64(3)) |
+            +-------------------------------+
+            | datadatadata                  |
+            +-------------------------------+
     """
     return _scalar("repeat", _trim([string, n]))
 
@@ -3468,6 +6649,16 @@ def replace(string: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to replace in the input string. Substring expression to operate on. Can be a constant, column, or function, and any combination of operators.
         replacement: Replacement substring expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select replace('ABabbaBA', 'ab', 'cd');
+            +-------------------------------------------------+
+            | replace(Utf8("ABabbaBA"),Utf8("ab"),Utf8("cd")) |
+            +-------------------------------------------------+
+            | ABcdbaBA                                        |
+            +-------------------------------------------------+
     """
     return _scalar("replace", _trim([string, from_val, to_val]))
 
@@ -3480,6 +6671,16 @@ def reverse(arg: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select reverse('datafusion');
+            +-----------------------------+
+            | reverse(Utf8("datafusion")) |
+            +-----------------------------+
+            | noisufatad                  |
+            +-----------------------------+
     """
     return _scalar("reverse", _trim([arg]))
 
@@ -3493,6 +6694,16 @@ def right(string: ExprLike, n: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: Number of characters to return.
+
+    Example:
+        .. code-block:: sql
+
+            > select right('datafusion', 6);
+            +------------------------------------+
+            | right(Utf8("datafusion"),Int64(6)) |
+            +------------------------------------+
+            | fusion                             |
+            +------------------------------------+
     """
     return _scalar("right", _trim([string, n]))
 
@@ -3506,6 +6717,16 @@ def round(value: ExprLike, decimal_places: ExprLike = None) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         decimal_places: Optional. The number of decimal places to round to. Defaults to 0.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT round(3.14159);
+            +--------------+
+            | round(3.14159)|
+            +--------------+
+            | 3.0          |
+            +--------------+
     """
     return _scalar("round", _trim([value, decimal_places]))
 
@@ -3515,6 +6736,26 @@ def row_number(partition_by: ExprLike | Sequence[ExprLike] | None = None, order_
     Number of the current row within its partition, counting from 1.
 
     SQL: ``row_number()``
+
+    Example:
+        .. code-block:: sql
+
+            -- Example usage of the row_number window function:
+            SELECT department,
+              salary,
+              row_number() OVER (PARTITION BY department ORDER BY salary DESC) AS row_num
+            FROM employees;
+
+            +-------------+--------+---------+
+            | department  | salary | row_num |
+            +-------------+--------+---------+
+            | Sales       | 70000  | 1       |
+            | Sales       | 50000  | 2       |
+            | Sales       | 50000  | 3       |
+            | Sales       | 30000  | 4       |
+            | Engineering | 90000  | 1       |
+            | Engineering | 80000  | 2       |
+            +-------------+--------+---------+
     """
     return _window("row_number", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
@@ -3529,6 +6770,16 @@ def rpad(string: ExprLike, count: ExprLike, characters: ExprLike = None) -> Expr
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         n: String length to pad to. If the input string is longer than this length, it is truncated.
         padding_str: String expression to pad with. Can be a constant, column, or function, and any combination of string operators. _Default is a space._
+
+    Example:
+        .. code-block:: sql
+
+            >  select rpad('datafusion', 20, '_-');
+            +-----------------------------------------------+
+            | rpad(Utf8("datafusion"),Int64(20),Utf8("_-")) |
+            +-----------------------------------------------+
+            | datafusion_-_-_-_-_-                          |
+            +-----------------------------------------------+
     """
     return _scalar("rpad", _trim([string, count, characters]))
 
@@ -3542,6 +6793,22 @@ def rtrim(arg: ExprLike, characters: ExprLike = None) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         trim_str: String expression to trim from the end of the input string. Can be a constant, column, or function, and any combination of arithmetic operators. _Default is a space._
+
+    Example:
+        .. code-block:: sql
+
+            > select rtrim('  datafusion  ');
+            +-------------------------------+
+            | rtrim(Utf8("  datafusion  ")) |
+            +-------------------------------+
+            |   datafusion                  |
+            +-------------------------------+
+            > select rtrim('___datafusion___', '_');
+            +-------------------------------------------+
+            | rtrim(Utf8("___datafusion___"),Utf8("_")) |
+            +-------------------------------------------+
+            | ___datafusion                             |
+            +-------------------------------------------+
     """
     return _scalar("rtrim", _trim([arg, characters]))
 
@@ -3554,6 +6821,16 @@ def sha224(arg: ExprLike) -> Expr:
 
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select sha224('foo');
+            +----------------------------------------------------------+
+            | sha224(Utf8("foo"))                                      |
+            +----------------------------------------------------------+
+            | 0808f64e60d58979fcb676c96ec938270dea42445aeefcd3a4e6f8db |
+            +----------------------------------------------------------+
     """
     return _scalar("sha224", _trim([arg]))
 
@@ -3566,6 +6843,16 @@ def sha256(arg: ExprLike) -> Expr:
 
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select sha256('foo');
+            +------------------------------------------------------------------+
+            | sha256(Utf8("foo"))                                              |
+            +------------------------------------------------------------------+
+            | 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae |
+            +------------------------------------------------------------------+
     """
     return _scalar("sha256", _trim([arg]))
 
@@ -3578,6 +6865,16 @@ def sha384(arg: ExprLike) -> Expr:
 
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select sha384('foo');
+            +--------------------------------------------------------------------------------------------------+
+            | sha384(Utf8("foo"))                                                                              |
+            +--------------------------------------------------------------------------------------------------+
+            | 98c11ffdfdd540676b1a137cb1a22b2a70350c9a44171d6b1180c6be5cbb2ee3f79d532c8a1dd9ef2e8e08e752a3babb |
+            +--------------------------------------------------------------------------------------------------+
     """
     return _scalar("sha384", _trim([arg]))
 
@@ -3590,6 +6887,16 @@ def sha512(arg: ExprLike) -> Expr:
 
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select sha512('foo');
+            +----------------------------------------------------------------------------------------------------------------------------------+
+            | sha512(Utf8("foo"))                                                                                                              |
+            +----------------------------------------------------------------------------------------------------------------------------------+
+            | f7fbba6e0636f890e56fbbf3283e524c6fa3204ae298382d624741d0dc6638326e282c41be5e4254d8820772c5518a2c5a8c0c7f7eda19594a7eb539453e1ed7 |
+            +----------------------------------------------------------------------------------------------------------------------------------+
     """
     return _scalar("sha512", _trim([arg]))
 
@@ -3604,6 +6911,16 @@ def signum(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT signum(-42);
+            +-------------+
+            | signum(-42) |
+            +-------------+
+            | -1          |
+            +-------------+
     """
     return _scalar("signum", _trim([arg]))
 
@@ -3616,6 +6933,16 @@ def sin(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT sin(0);
+            +----------+
+            | sin(0)   |
+            +----------+
+            | 0.0      |
+            +----------+
     """
     return _scalar("sin", _trim([arg]))
 
@@ -3628,6 +6955,16 @@ def sinh(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT sinh(1);
+            +-----------+
+            | sinh(1)   |
+            +-----------+
+            | 1.1752012 |
+            +-----------+
     """
     return _scalar("sinh", _trim([arg]))
 
@@ -3642,6 +6979,16 @@ def split_part(string: ExprLike, delimiter: ExprLike, index: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         delimiter: String or character to split on.
         pos: Position of the part to return (counting from 1). Negative values count backward from the end of the string.
+
+    Example:
+        .. code-block:: sql
+
+            > select split_part('1.2.3.4.5', '.', 3);
+            +--------------------------------------------------+
+            | split_part(Utf8("1.2.3.4.5"),Utf8("."),Int64(3)) |
+            +--------------------------------------------------+
+            | 3                                                |
+            +--------------------------------------------------+
     """
     return _scalar("split_part", _trim([string, delimiter, index]))
 
@@ -3667,6 +7014,16 @@ def starts_with(string: ExprLike, prefix: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring to test for.
+
+    Example:
+        .. code-block:: sql
+
+            > select starts_with('datafusion','data');
+            +----------------------------------------------+
+            | starts_with(Utf8("datafusion"),Utf8("data")) |
+            +----------------------------------------------+
+            | true                                         |
+            +----------------------------------------------+
     """
     return _scalar("starts_with", _trim([string, prefix]))
 
@@ -3679,6 +7036,16 @@ def stddev(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT stddev(column_name) FROM table_name;
+            +----------------------+
+            | stddev(column_name)   |
+            +----------------------+
+            | 12.34                |
+            +----------------------+
     """
     return _aggregate("stddev", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -3693,6 +7060,16 @@ def stddev_samp(arg: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT stddev(column_name) FROM table_name;
+            +----------------------+
+            | stddev(column_name)   |
+            +----------------------+
+            | 12.34                |
+            +----------------------+
     """
     return _aggregate("stddev_samp", _trim([arg]), False, filter, None, _null_treatment(None))
 
@@ -3705,6 +7082,16 @@ def stddev_pop(expression: ExprLike, filter: Expr | None = None) -> Expr:
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT stddev_pop(column_name) FROM table_name;
+            +--------------------------+
+            | stddev_pop(column_name)   |
+            +--------------------------+
+            | 10.56                    |
+            +--------------------------+
     """
     return _aggregate("stddev_pop", _trim([expression]), False, filter, None, _null_treatment(None))
 
@@ -3718,6 +7105,31 @@ def string_agg(expression: ExprLike, delimiter: ExprLike, distinct: bool = False
     Arguments:
         expression: The string expression to concatenate. Can be a column or any valid string expression.
         delimiter: A literal string used as a separator between the concatenated values.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT string_agg(name, ', ') AS names_list
+              FROM employee;
+            +--------------------------+
+            | names_list               |
+            +--------------------------+
+            | Alice, Bob, Bob, Charlie |
+            +--------------------------+
+            > SELECT string_agg(name, ', ' ORDER BY name DESC) AS names_list
+              FROM employee;
+            +--------------------------+
+            | names_list               |
+            +--------------------------+
+            | Charlie, Bob, Bob, Alice |
+            +--------------------------+
+            > SELECT string_agg(DISTINCT name, ', ' ORDER BY name DESC) AS names_list
+              FROM employee;
+            +--------------------------+
+            | names_list               |
+            +--------------------------+
+            | Charlie, Bob, Alice |
+            +--------------------------+
     """
     return _aggregate("string_agg", _trim([expression, delimiter]), distinct, filter, order_by, _null_treatment(None))
 
@@ -3732,6 +7144,22 @@ def string_to_array(string: ExprLike, delimiter: ExprLike, null_string: ExprLike
         str: String expression to split.
         delimiter: Delimiter string to split on.
         null_str: Substring values to be replaced with `NULL`.
+
+    Example:
+        .. code-block:: sql
+
+            > select string_to_array('abc##def', '##');
+            +-----------------------------------+
+            | string_to_array(Utf8('abc##def'))  |
+            +-----------------------------------+
+            | ['abc', 'def']                    |
+            +-----------------------------------+
+            > select string_to_array('abc def', ' ', 'def');
+            +---------------------------------------------+
+            | string_to_array(Utf8('abc def'), Utf8(' '), Utf8('def')) |
+            +---------------------------------------------+
+            | ['abc', NULL]                               |
+            +---------------------------------------------+
     """
     return _scalar("string_to_array", _trim([string, delimiter, null_string]))
 
@@ -3748,6 +7176,22 @@ def string_to_list(string: ExprLike, delimiter: ExprLike, null_string: ExprLike 
         str: String expression to split.
         delimiter: Delimiter string to split on.
         null_str: Substring values to be replaced with `NULL`.
+
+    Example:
+        .. code-block:: sql
+
+            > select string_to_array('abc##def', '##');
+            +-----------------------------------+
+            | string_to_array(Utf8('abc##def'))  |
+            +-----------------------------------+
+            | ['abc', 'def']                    |
+            +-----------------------------------+
+            > select string_to_array('abc def', ' ', 'def');
+            +---------------------------------------------+
+            | string_to_array(Utf8('abc def'), Utf8(' '), Utf8('def')) |
+            +---------------------------------------------+
+            | ['abc', NULL]                               |
+            +---------------------------------------------+
     """
     return _scalar("string_to_list", _trim([string, delimiter, null_string]))
 
@@ -3761,6 +7205,16 @@ def strpos(string: ExprLike, substring: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to search for.
+
+    Example:
+        .. code-block:: sql
+
+            > select strpos('datafusion', 'fus');
+            +----------------------------------------+
+            | strpos(Utf8("datafusion"),Utf8("fus")) |
+            +----------------------------------------+
+            | 5                                      |
+            +----------------------------------------+
     """
     return _scalar("strpos", _trim([string, substring]))
 
@@ -3776,6 +7230,16 @@ def instr(string: ExprLike, substring: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to search for.
+
+    Example:
+        .. code-block:: sql
+
+            > select strpos('datafusion', 'fus');
+            +----------------------------------------+
+            | strpos(Utf8("datafusion"),Utf8("fus")) |
+            +----------------------------------------+
+            | 5                                      |
+            +----------------------------------------+
     """
     return _scalar("instr", _trim([string, substring]))
 
@@ -3791,6 +7255,16 @@ def position(string: ExprLike, substring: ExprLike) -> Expr:
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         substr: Substring expression to search for.
+
+    Example:
+        .. code-block:: sql
+
+            > select strpos('datafusion', 'fus');
+            +----------------------------------------+
+            | strpos(Utf8("datafusion"),Utf8("fus")) |
+            +----------------------------------------+
+            | 5                                      |
+            +----------------------------------------+
     """
     return _scalar("position", _trim([string, substring]))
 
@@ -3807,6 +7281,38 @@ def struct(*args: ExprLike) -> Expr:
 
     Arguments:
         expression1, expression_n: Expression to include in the output struct. Can be a constant, column, or function, any combination of arithmetic or string operators.
+
+    Example:
+        For example, this query converts two columns `a` and `b` to a single column with
+        a struct type of fields `field_a` and `c1`:
+
+        .. code-block:: sql
+
+            > select * from t;
+            +---+---+
+            | a | b |
+            +---+---+
+            | 1 | 2 |
+            | 3 | 4 |
+            +---+---+
+
+            -- use default names `c0`, `c1`
+            > select struct(a, b) from t;
+            +-----------------+
+            | struct(t.a,t.b) |
+            +-----------------+
+            | {c0: 1, c1: 2}  |
+            | {c0: 3, c1: 4}  |
+            +-----------------+
+
+            -- name the first field `field_a`
+            select struct(a as field_a, b) from t;
+            +--------------------------------------------------+
+            | named_struct(Utf8("field_a"),t.a,Utf8("c1"),t.b) |
+            +--------------------------------------------------+
+            | {field_a: 1, c1: 2}                              |
+            | {field_a: 3, c1: 4}                              |
+            +--------------------------------------------------+
     """
     return _scalar("struct", _trim([*args]))
 
@@ -3825,6 +7331,38 @@ def row(*args: ExprLike) -> Expr:
 
     Arguments:
         expression1, expression_n: Expression to include in the output struct. Can be a constant, column, or function, any combination of arithmetic or string operators.
+
+    Example:
+        For example, this query converts two columns `a` and `b` to a single column with
+        a struct type of fields `field_a` and `c1`:
+
+        .. code-block:: sql
+
+            > select * from t;
+            +---+---+
+            | a | b |
+            +---+---+
+            | 1 | 2 |
+            | 3 | 4 |
+            +---+---+
+
+            -- use default names `c0`, `c1`
+            > select struct(a, b) from t;
+            +-----------------+
+            | struct(t.a,t.b) |
+            +-----------------+
+            | {c0: 1, c1: 2}  |
+            | {c0: 3, c1: 4}  |
+            +-----------------+
+
+            -- name the first field `field_a`
+            select struct(a as field_a, b) from t;
+            +--------------------------------------------------+
+            | named_struct(Utf8("field_a"),t.a,Utf8("c1"),t.b) |
+            +--------------------------------------------------+
+            | {field_a: 1, c1: 2}                              |
+            | {field_a: 3, c1: 4}                              |
+            +--------------------------------------------------+
     """
     return _scalar("row", _trim([*args]))
 
@@ -3839,6 +7377,16 @@ def substr(string: ExprLike, position: ExprLike, length: ExprLike = None) -> Exp
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         start_pos: Character position to start the substring at. The first character in the string has a position of 1. If the start position is less than 1, it is treated as if it is before the start of the string and the (absolute) number of characters before position 1 is subtracted from `length` (if given). For example, `substr('abc', -3, 6)` returns `'ab'`.
         length: Number of characters to extract. If not specified, returns the rest of the string after the start position.
+
+    Example:
+        .. code-block:: sql
+
+            > select substr('datafusion', 5, 3);
+            +----------------------------------------------+
+            | substr(Utf8("datafusion"),Int64(5),Int64(3)) |
+            +----------------------------------------------+
+            | fus                                          |
+            +----------------------------------------------+
     """
     return _scalar("substr", _trim([string, position, length]))
 
@@ -3855,6 +7403,16 @@ def substring(string: ExprLike, position: ExprLike, length: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         start_pos: Character position to start the substring at. The first character in the string has a position of 1. If the start position is less than 1, it is treated as if it is before the start of the string and the (absolute) number of characters before position 1 is subtracted from `length` (if given). For example, `substr('abc', -3, 6)` returns `'ab'`.
         length: Number of characters to extract. If not specified, returns the rest of the string after the start position.
+
+    Example:
+        .. code-block:: sql
+
+            > select substr('datafusion', 5, 3);
+            +----------------------------------------------+
+            | substr(Utf8("datafusion"),Int64(5),Int64(3)) |
+            +----------------------------------------------+
+            | fus                                          |
+            +----------------------------------------------+
     """
     return _scalar("substring", _trim([string, position, length]))
 
@@ -3871,6 +7429,22 @@ def substr_index(string: ExprLike, delimiter: ExprLike, count: ExprLike) -> Expr
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         delim: The string to find in str to split str.
         count: The number of times to search for the delimiter. Can be either a positive or negative number.
+
+    Example:
+        .. code-block:: sql
+
+            > select substr_index('www.apache.org', '.', 1);
+            +---------------------------------------------------------+
+            | substr_index(Utf8("www.apache.org"),Utf8("."),Int64(1)) |
+            +---------------------------------------------------------+
+            | www                                                     |
+            +---------------------------------------------------------+
+            > select substr_index('www.apache.org', '.', -1);
+            +----------------------------------------------------------+
+            | substr_index(Utf8("www.apache.org"),Utf8("."),Int64(-1)) |
+            +----------------------------------------------------------+
+            | org                                                      |
+            +----------------------------------------------------------+
     """
     return _scalar("substr_index", _trim([string, delimiter, count]))
 
@@ -3889,6 +7463,22 @@ def substring_index(string: ExprLike, delimiter: ExprLike, count: ExprLike) -> E
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         delim: The string to find in str to split str.
         count: The number of times to search for the delimiter. Can be either a positive or negative number.
+
+    Example:
+        .. code-block:: sql
+
+            > select substr_index('www.apache.org', '.', 1);
+            +---------------------------------------------------------+
+            | substr_index(Utf8("www.apache.org"),Utf8("."),Int64(1)) |
+            +---------------------------------------------------------+
+            | www                                                     |
+            +---------------------------------------------------------+
+            > select substr_index('www.apache.org', '.', -1);
+            +----------------------------------------------------------+
+            | substr_index(Utf8("www.apache.org"),Utf8("."),Int64(-1)) |
+            +----------------------------------------------------------+
+            | org                                                      |
+            +----------------------------------------------------------+
     """
     return _scalar("substring_index", _trim([string, delimiter, count]))
 
@@ -3901,6 +7491,16 @@ def sum(expression: ExprLike, distinct: bool = False, filter: Expr | None = None
 
     Arguments:
         expression: The expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT sum(column_name) FROM table_name;
+            +-----------------------+
+            | sum(column_name)       |
+            +-----------------------+
+            | 12345                 |
+            +-----------------------+
     """
     return _aggregate("sum", _trim([expression]), distinct, filter, None, _null_treatment(None))
 
@@ -3913,6 +7513,16 @@ def tan(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT tan(pi()/4);
+            +--------------+
+            | tan(PI()/4)  |
+            +--------------+
+            | 1.0          |
+            +--------------+
     """
     return _scalar("tan", _trim([arg]))
 
@@ -3925,6 +7535,16 @@ def tanh(arg: ExprLike) -> Expr:
 
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT tanh(20);
+            +----------+
+            | tanh(20) |
+            +----------+
+            | 1.0      |
+            +----------+
     """
     return _scalar("tanh", _trim([arg]))
 
@@ -3938,6 +7558,18 @@ def to_char(arg: ExprLike, formatter: ExprLike) -> Expr:
     Arguments:
         expression: Expression to operate on. Can be a constant, column, or function that results in a date, time, timestamp or duration.
         format: A [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) string to use to convert the expression.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_char('2023-03-01'::date, '%d-%m-%Y');
+            +----------------------------------------------+
+            | to_char(Utf8("2023-03-01"),Utf8("%d-%m-%Y")) |
+            +----------------------------------------------+
+            | 01-03-2023                                   |
+            +----------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("to_char", _trim([arg, formatter]))
 
@@ -3953,6 +7585,18 @@ def date_format(arg: ExprLike, formatter: ExprLike) -> Expr:
     Arguments:
         expression: Expression to operate on. Can be a constant, column, or function that results in a date, time, timestamp or duration.
         format: A [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) string to use to convert the expression.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_char('2023-03-01'::date, '%d-%m-%Y');
+            +----------------------------------------------+
+            | to_char(Utf8("2023-03-01"),Utf8("%d-%m-%Y")) |
+            +----------------------------------------------+
+            | 01-03-2023                                   |
+            +----------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("date_format", _trim([arg, formatter]))
 
@@ -3972,6 +7616,24 @@ def to_date(arg: ExprLike, *formatters: ExprLike) -> Expr:
     Arguments:
         expression: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_date('2023-01-31');
+            +-------------------------------+
+            | to_date(Utf8("2023-01-31")) |
+            +-------------------------------+
+            | 2023-01-31                    |
+            +-------------------------------+
+            > select to_date('2023/01/31', '%Y-%m-%d', '%Y/%m/%d');
+            +---------------------------------------------------------------------+
+            | to_date(Utf8("2023/01/31"),Utf8("%Y-%m-%d"),Utf8("%Y/%m/%d")) |
+            +---------------------------------------------------------------------+
+            | 2023-01-31                                                          |
+            +---------------------------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("to_date", _trim([arg, *formatters]))
 
@@ -3984,6 +7646,16 @@ def to_hex(arg: ExprLike) -> Expr:
 
     Arguments:
         int: Integer expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_hex(12345689);
+            +-------------------------+
+            | to_hex(Int64(12345689)) |
+            +-------------------------+
+            | bc6159                  |
+            +-------------------------+
     """
     return _scalar("to_hex", _trim([arg]))
 
@@ -3996,6 +7668,54 @@ def to_local_time(*args: ExprLike) -> Expr:
 
     Arguments:
         expression: Time expression to operate on. Can be a constant, column, or function.
+
+    Example:
+        .. code-block:: sql
+
+            > SELECT to_local_time('2024-04-01T00:00:20Z'::timestamp);
+            +---------------------------------------------+
+            | to_local_time(Utf8("2024-04-01T00:00:20Z")) |
+            +---------------------------------------------+
+            | 2024-04-01T00:00:20                         |
+            +---------------------------------------------+
+
+            > SELECT to_local_time('2024-04-01T00:00:20Z'::timestamp AT TIME ZONE 'Europe/Brussels');
+            +---------------------------------------------+
+            | to_local_time(Utf8("2024-04-01T00:00:20Z")) |
+            +---------------------------------------------+
+            | 2024-04-01T00:00:20                         |
+            +---------------------------------------------+
+
+            > SELECT
+              time,
+              arrow_typeof(time) as type,
+              to_local_time(time) as to_local_time,
+              arrow_typeof(to_local_time(time)) as to_local_time_type
+            FROM (
+              SELECT '2024-04-01T00:00:20Z'::timestamp AT TIME ZONE 'Europe/Brussels' AS time
+            );
+            +---------------------------+----------------------------------+---------------------+--------------------+
+            | time                      | type                             | to_local_time       | to_local_time_type |
+            +---------------------------+----------------------------------+---------------------+--------------------+
+            | 2024-04-01T00:00:20+02:00 | Timestamp(ns, "Europe/Brussels") | 2024-04-01T00:00:20 | Timestamp(ns)      |
+            +---------------------------+----------------------------------+---------------------+--------------------+
+
+            # combine `to_local_time()` with `date_bin()` to bin on boundaries in the timezone rather
+            # than UTC boundaries
+
+            > SELECT date_bin(interval '1 day', to_local_time('2024-04-01T00:00:20Z'::timestamp AT TIME ZONE 'Europe/Brussels')) AS date_bin;
+            +---------------------+
+            | date_bin            |
+            +---------------------+
+            | 2024-04-01T00:00:00 |
+            +---------------------+
+
+            > SELECT date_bin(interval '1 day', to_local_time('2024-04-01T00:00:20Z'::timestamp AT TIME ZONE 'Europe/Brussels')) AT TIME ZONE 'Europe/Brussels' AS date_bin_with_timezone;
+            +---------------------------+
+            | date_bin_with_timezone    |
+            +---------------------------+
+            | 2024-04-01T00:00:00+02:00 |
+            +---------------------------+
     """
     return _scalar("to_local_time", _trim([*args]))
 
@@ -4015,6 +7735,30 @@ def to_time(arg: ExprLike, *formatters: ExprLike) -> Expr:
     Arguments:
         expression: String or Timestamp expression to operate on. Can be a constant, column, or function, and any combination of operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_time('12:30:45');
+            +---------------------------+
+            | to_time(Utf8("12:30:45")) |
+            +---------------------------+
+            | 12:30:45                  |
+            +---------------------------+
+            > select to_time('12-30-45', '%H-%M-%S');
+            +--------------------------------------------+
+            | to_time(Utf8("12-30-45"),Utf8("%H-%M-%S")) |
+            +--------------------------------------------+
+            | 12:30:45                                   |
+            +--------------------------------------------+
+            > select to_time('2024-01-15 14:30:45'::timestamp);
+            +--------------------------------------------------+
+            | to_time(Utf8("2024-01-15 14:30:45"))             |
+            +--------------------------------------------------+
+            | 14:30:45                                         |
+            +--------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("to_time", _trim([arg, *formatters]))
 
@@ -4041,6 +7785,24 @@ def to_timestamp(arg: ExprLike, *formatters: ExprLike) -> Expr:
     Arguments:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_timestamp('2023-01-31T09:26:56.123456789-05:00');
+            +-----------------------------------------------------------+
+            | to_timestamp(Utf8("2023-01-31T09:26:56.123456789-05:00")) |
+            +-----------------------------------------------------------+
+            | 2023-01-31T14:26:56.123456789                             |
+            +-----------------------------------------------------------+
+            > select to_timestamp('03:59:00.123456789 05-17-2023', '%c', '%+', '%H:%M:%S%.f %m-%d-%Y');
+            +--------------------------------------------------------------------------------------------------------+
+            | to_timestamp(Utf8("03:59:00.123456789 05-17-2023"),Utf8("%c"),Utf8("%+"),Utf8("%H:%M:%S%.f %m-%d-%Y")) |
+            +--------------------------------------------------------------------------------------------------------+
+            | 2023-05-17T03:59:00.123456789                                                                          |
+            +--------------------------------------------------------------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("to_timestamp", _trim([arg, *formatters]))
 
@@ -4062,6 +7824,24 @@ def to_timestamp_micros(arg: ExprLike, *formatters: ExprLike) -> Expr:
     Arguments:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_timestamp_micros('2023-01-31T09:26:56.123456789-05:00');
+            +------------------------------------------------------------------+
+            | to_timestamp_micros(Utf8("2023-01-31T09:26:56.123456789-05:00")) |
+            +------------------------------------------------------------------+
+            | 2023-01-31T14:26:56.123456                                       |
+            +------------------------------------------------------------------+
+            > select to_timestamp_micros('03:59:00.123456789 05-17-2023', '%c', '%+', '%H:%M:%S%.f %m-%d-%Y');
+            +---------------------------------------------------------------------------------------------------------------+
+            | to_timestamp_micros(Utf8("03:59:00.123456789 05-17-2023"),Utf8("%c"),Utf8("%+"),Utf8("%H:%M:%S%.f %m-%d-%Y")) |
+            +---------------------------------------------------------------------------------------------------------------+
+            | 2023-05-17T03:59:00.123456                                                                                    |
+            +---------------------------------------------------------------------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("to_timestamp_micros", _trim([arg, *formatters]))
 
@@ -4083,6 +7863,24 @@ def to_timestamp_millis(arg: ExprLike, *formatters: ExprLike) -> Expr:
     Arguments:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_timestamp_millis('2023-01-31T09:26:56.123456789-05:00');
+            +------------------------------------------------------------------+
+            | to_timestamp_millis(Utf8("2023-01-31T09:26:56.123456789-05:00")) |
+            +------------------------------------------------------------------+
+            | 2023-01-31T14:26:56.123                                          |
+            +------------------------------------------------------------------+
+            > select to_timestamp_millis('03:59:00.123456789 05-17-2023', '%c', '%+', '%H:%M:%S%.f %m-%d-%Y');
+            +---------------------------------------------------------------------------------------------------------------+
+            | to_timestamp_millis(Utf8("03:59:00.123456789 05-17-2023"),Utf8("%c"),Utf8("%+"),Utf8("%H:%M:%S%.f %m-%d-%Y")) |
+            +---------------------------------------------------------------------------------------------------------------+
+            | 2023-05-17T03:59:00.123                                                                                       |
+            +---------------------------------------------------------------------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("to_timestamp_millis", _trim([arg, *formatters]))
 
@@ -4103,6 +7901,24 @@ def to_timestamp_nanos(arg: ExprLike, *formatters: ExprLike) -> Expr:
     Arguments:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_timestamp_nanos('2023-01-31T09:26:56.123456789-05:00');
+            +-----------------------------------------------------------------+
+            | to_timestamp_nanos(Utf8("2023-01-31T09:26:56.123456789-05:00")) |
+            +-----------------------------------------------------------------+
+            | 2023-01-31T14:26:56.123456789                                   |
+            +-----------------------------------------------------------------+
+            > select to_timestamp_nanos('03:59:00.123456789 05-17-2023', '%c', '%+', '%H:%M:%S%.f %m-%d-%Y');
+            +--------------------------------------------------------------------------------------------------------------+
+            | to_timestamp_nanos(Utf8("03:59:00.123456789 05-17-2023"),Utf8("%c"),Utf8("%+"),Utf8("%H:%M:%S%.f %m-%d-%Y")) |
+            +--------------------------------------------------------------------------------------------------------------+
+            | 2023-05-17T03:59:00.123456789                                                                                |
+            +---------------------------------------------------------------------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("to_timestamp_nanos", _trim([arg, *formatters]))
 
@@ -4124,6 +7940,24 @@ def to_timestamp_seconds(arg: ExprLike, *formatters: ExprLike) -> Expr:
     Arguments:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL. Note: parsing of named timezones (e.g. 'America/New_York') using %Z is only supported at the end of the string preceded by a space.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_timestamp_seconds('2023-01-31T09:26:56.123456789-05:00');
+            +-------------------------------------------------------------------+
+            | to_timestamp_seconds(Utf8("2023-01-31T09:26:56.123456789-05:00")) |
+            +-------------------------------------------------------------------+
+            | 2023-01-31T14:26:56                                               |
+            +-------------------------------------------------------------------+
+            > select to_timestamp_seconds('03:59:00.123456789 05-17-2023', '%c', '%+', '%H:%M:%S%.f %m-%d-%Y');
+            +----------------------------------------------------------------------------------------------------------------+
+            | to_timestamp_seconds(Utf8("03:59:00.123456789 05-17-2023"),Utf8("%c"),Utf8("%+"),Utf8("%H:%M:%S%.f %m-%d-%Y")) |
+            +----------------------------------------------------------------------------------------------------------------+
+            | 2023-05-17T03:59:00                                                                                            |
+            +----------------------------------------------------------------------------------------------------------------+
+
+        Additional examples can be found [here](https://github.com/apache/datafusion/blob/main/datafusion-examples/examples/builtin_functions/date_time.rs)
     """
     return _scalar("to_timestamp_seconds", _trim([arg, *formatters]))
 
@@ -4141,6 +7975,22 @@ def to_unixtime(string: ExprLike, *format_arguments: ExprLike) -> Expr:
     Arguments:
         expression: Expression to operate on. Can be a constant, column, or function, and any combination of arithmetic operators.
         format_n: Optional [Chrono format](https://docs.rs/chrono/latest/chrono/format/strftime/index.html) strings to use to parse the expression. Formats will be tried in the order they appear with the first successful one being returned. If none of the formats successfully parse the expression an error will be returned. NULL formats are skipped. If every format is NULL the result is NULL.
+
+    Example:
+        .. code-block:: sql
+
+            > select to_unixtime('2020-09-08T12:00:00+00:00');
+            +------------------------------------------------+
+            | to_unixtime(Utf8("2020-09-08T12:00:00+00:00")) |
+            +------------------------------------------------+
+            | 1599566400                                     |
+            +------------------------------------------------+
+            > select to_unixtime('01-14-2023 01:01:30+05:30', '%q', '%d-%m-%Y %H/%M/%S', '%+', '%m-%d-%Y %H:%M:%S%#z');
+            +-----------------------------------------------------------------------------------------------------------------------------+
+            | to_unixtime(Utf8("01-14-2023 01:01:30+05:30"),Utf8("%q"),Utf8("%d-%m-%Y %H/%M/%S"),Utf8("%+"),Utf8("%m-%d-%Y %H:%M:%S%#z")) |
+            +-----------------------------------------------------------------------------------------------------------------------------+
+            | 1673638290                                                                                                                  |
+            +-----------------------------------------------------------------------------------------------------------------------------+
     """
     return _scalar("to_unixtime", _trim([string, *format_arguments]))
 
@@ -4155,6 +8005,16 @@ def translate(string: ExprLike, from_val: ExprLike, to_val: ExprLike) -> Expr:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
         from: The characters to be replaced.
         to: The characters to replace them with. Each character in **from** that is found in **str** is replaced by the character at the same index in **to**. Any characters in **from** that don't have a corresponding character in **to** are removed. If a character appears more than once in **from**, the first occurrence determines the mapping.
+
+    Example:
+        .. code-block:: sql
+
+            > select translate('twice', 'wic', 'her');
+            +--------------------------------------------------+
+            | translate(Utf8("twice"),Utf8("wic"),Utf8("her")) |
+            +--------------------------------------------------+
+            | there                                            |
+            +--------------------------------------------------+
     """
     return _scalar("translate", _trim([string, from_val, to_val]))
 
@@ -4168,6 +8028,16 @@ def trunc(num: ExprLike, precision: ExprLike = None) -> Expr:
     Arguments:
         numeric_expression: Numeric expression to operate on. Can be a constant, column, or function, and any combination of operators.
         decimal_places: Optional. The number of decimal places to truncate to. Defaults to 0 (truncate to a whole number). If `decimal_places` is a positive integer, truncates digits to the right of the decimal point. If `decimal_places` is a negative integer, replaces digits to the left of the decimal point with `0`.
+
+    Example:
+        .. code-block:: sql
+
+              > SELECT trunc(42.738);
+              +----------------+
+              | trunc(42.738)  |
+              +----------------+
+              | 42             |
+              +----------------+
     """
     return _scalar("trunc", _trim([num, precision]))
 
@@ -4181,6 +8051,18 @@ def try_cast_to_type(value: ExprLike, type_ref: ExprLike) -> Expr:
     Arguments:
         expression: The expression to cast. It can be a constant, column, or function, and any combination of operators.
         reference: Reference expression whose data type determines the target cast type. The value is ignored.
+
+    Example:
+        .. code-block:: sql
+
+            > select try_cast_to_type('123', NULL::INTEGER) as a,
+                     try_cast_to_type('not_a_number', NULL::INTEGER) as b;
+
+            +-----+------+
+            | a   | b    |
+            +-----+------+
+            | 123 | NULL |
+            +-----+------+
     """
     return _scalar("try_cast_to_type", _trim([value, type_ref]))
 
@@ -4194,6 +8076,20 @@ def union_extract(union_expr: ExprLike, field_name: ExprLike) -> Expr:
     Arguments:
         union: Union expression to operate on. Can be a constant, column, or function, and any combination of operators.
         field_name: String expression to operate on. Must be a constant.
+
+    Example:
+        .. code-block:: sql
+
+            > select union_column, union_extract(union_column, 'a'), union_extract(union_column, 'b') from table_with_union;
+            +--------------+----------------------------------+----------------------------------+
+            | union_column | union_extract(union_column, 'a') | union_extract(union_column, 'b') |
+            +--------------+----------------------------------+----------------------------------+
+            | {a=1}        | 1                                |                                  |
+            | {b=3.0}      |                                  | 3.0                              |
+            | {a=4}        | 4                                |                                  |
+            | {b=}         |                                  |                                  |
+            | {a=}         |                                  |                                  |
+            +--------------+----------------------------------+----------------------------------+
     """
     return _scalar("union_extract", _trim([union_expr, field_name]))
 
@@ -4206,6 +8102,20 @@ def union_tag(union_expr: ExprLike) -> Expr:
 
     Arguments:
         union: Union expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select union_column, union_tag(union_column) from table_with_union;
+            +--------------+-------------------------+
+            | union_column | union_tag(union_column) |
+            +--------------+-------------------------+
+            | {a=1}        | a                       |
+            | {b=3.0}      | b                       |
+            | {a=4}        | a                       |
+            | {b=}         | b                       |
+            | {a=}         | a                       |
+            +--------------+-------------------------+
     """
     return _scalar("union_tag", _trim([union_expr]))
 
@@ -4218,6 +8128,16 @@ def upper(arg: ExprLike) -> Expr:
 
     Arguments:
         str: String expression to operate on. Can be a constant, column, or function, and any combination of operators.
+
+    Example:
+        .. code-block:: sql
+
+            > select upper('dataFusion');
+            +---------------------------+
+            | upper(Utf8("dataFusion")) |
+            +---------------------------+
+            | DATAFUSION                |
+            +---------------------------+
     """
     return _scalar("upper", _trim([arg]))
 
@@ -4227,6 +8147,16 @@ def uuid() -> Expr:
     Returns [`UUID v4`](https://en.wikipedia.org/wiki/Universally_unique_identifier#Version_4_%28random%29) string value which is unique per row.
 
     SQL: ``uuid()``
+
+    Example:
+        .. code-block:: sql
+
+            > select uuid();
+            +--------------------------------------+
+            | uuid()                               |
+            +--------------------------------------+
+            | 6ec17ef8-1934-41cc-8d59-d0c8f9eea1f0 |
+            +--------------------------------------+
     """
     return _scalar("uuid", _trim([]))
 
@@ -4302,6 +8232,16 @@ def version() -> Expr:
     Returns the version of DataFusion.
 
     SQL: ``version()``
+
+    Example:
+        .. code-block:: sql
+
+            > select version();
+            +--------------------------------------------+
+            | version()                                  |
+            +--------------------------------------------+
+            | Apache DataFusion 42.0.0, aarch64 on macos |
+            +--------------------------------------------+
     """
     return _scalar("version", _trim([]))
 
@@ -4316,6 +8256,20 @@ def with_metadata(expr: ExprLike, metadata: ExprLike) -> Expr:
         expression: The expression whose output Arrow field should be annotated. Values flow through unchanged.
         key: Metadata key. Must be a non-empty constant string literal.
         value: Metadata value. Must be a constant string literal (may be empty).
+
+    Example:
+        .. code-block:: sql
+
+            > select arrow_metadata(with_metadata(column1, 'unit', 'ms'), 'unit') from (values (1));
+            +---------------------------------------------------------------+
+            | arrow_metadata(with_metadata(column1,Utf8("unit"),Utf8("ms")),Utf8("unit")) |
+            +---------------------------------------------------------------+
+            | ms                                                            |
+            +---------------------------------------------------------------+
+            > select arrow_metadata(with_metadata(column1, 'unit', 'ms', 'source', 'sensor')) from (values (1));
+            +--------------------------+
+            | {source: sensor, unit: ms} |
+            +--------------------------+
     """
     return _scalar("with_metadata", _trim([expr, metadata]))
 
@@ -4325,6 +8279,7 @@ __all__ = [
     'acos',
     'acosh',
     'alias',
+    'any_match',
     'any_value',
     'approx_distinct',
     'approx_median',
@@ -4333,6 +8288,7 @@ __all__ = [
     'array',
     'array_add',
     'array_agg',
+    'array_any_match',
     'array_any_value',
     'array_append',
     'array_avg',
@@ -4347,6 +8303,8 @@ __all__ = [
     'array_empty',
     'array_except',
     'array_extract',
+    'array_filter',
+    'array_first',
     'array_has',
     'array_has_all',
     'array_has_any',
@@ -4381,6 +8339,7 @@ __all__ = [
     'array_subtract',
     'array_sum',
     'array_to_string',
+    'array_transform',
     'array_union',
     'arrays_overlap',
     'arrays_zip',
@@ -4471,6 +8430,8 @@ __all__ = [
     'isnan',
     'iszero',
     'lag',
+    'lambda_',
+    'lambda_var',
     'last_value',
     'lcm',
     'lead',
@@ -4479,6 +8440,7 @@ __all__ = [
     'length',
     'levenshtein',
     'list_add',
+    'list_any_match',
     'list_any_value',
     'list_append',
     'list_avg',
@@ -4493,6 +8455,8 @@ __all__ = [
     'list_empty',
     'list_except',
     'list_extract',
+    'list_filter',
+    'list_first',
     'list_has',
     'list_has_all',
     'list_has_any',
@@ -4528,6 +8492,7 @@ __all__ = [
     'list_subtract',
     'list_sum',
     'list_to_string',
+    'list_transform',
     'list_union',
     'list_zip',
     'lit',
@@ -4607,6 +8572,7 @@ __all__ = [
     'signum',
     'sin',
     'sinh',
+    'spark',
     'split_part',
     'sqrt',
     'starts_with',
