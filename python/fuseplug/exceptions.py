@@ -25,6 +25,7 @@ __all__ = [
     "NotSupportedError",
     "PlanError",
     "PluginError",
+    "PluginExecutionError",
     "ResourcesExhaustedError",
     "SQLError",
     "SchemaError",
@@ -73,6 +74,11 @@ class InternalError(FuseplugError):
 
 class PluginError(FuseplugError):
     """A plugin (a capsule from another wheel) failed or is malformed."""
+
+
+class PluginExecutionError(PluginError, ExecutionError):
+    """A plugin failed while the query ran (an error or a caught panic in its code): catch it as
+    either a :class:`PluginError` or an :class:`ExecutionError`."""
 
 
 class IncompatiblePluginError(PluginError):

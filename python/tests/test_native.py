@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -342,3 +343,333 @@ print(json.dumps(results))
         assert out[label] is not None and out[label][0] == "PluginError", label
     assert "daft_module_magic" in out["no magic"][1]
     assert out["after"] == {"one": [1]}
+
+
+ARROW_C_STRUCTS = r"""
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct ArrowSchema {
+    const char *format, *name, *metadata;
+    int64_t flags, n_children;
+    struct ArrowSchema **children;
+    struct ArrowSchema *dictionary;
+    void (*release)(struct ArrowSchema *);
+    void *private_data;
+};
+struct ArrowArray {
+    int64_t length, null_count, offset, n_buffers, n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+    void (*release)(struct ArrowArray *);
+    void *private_data;
+};
+typedef int (*field_fn)(const void *, const struct ArrowSchema *, size_t, struct ArrowSchema *,
+                        char **);
+typedef int (*call_fn)(const void *, const struct ArrowArray *, const struct ArrowSchema *, size_t,
+                       struct ArrowArray *, struct ArrowSchema *, char **);
+typedef struct {
+    const void *ctx;
+    const char *(*name)(const void *);
+    field_fn get_return_field;
+    call_fn call;
+    void (*fini)(void *);
+} scalar_t;
+typedef struct {
+    const void *ctx;
+    void *functions[6]; /* name, get_return_field, get_state_schema, aggregate, combine, finalize */
+    void (*fini)(void *);
+} aggregate_t;
+typedef struct {
+    void *ctx;
+    int (*define_function)(void *, scalar_t);
+    int (*define_aggregate_function)(void *, aggregate_t);
+} session_t;
+typedef struct {
+    uint32_t daft_abi_version;
+    const char *name;
+    int (*init)(session_t *);
+    void (*free_string)(char *);
+} module_t;
+"""
+
+# A module that reports success without writing its result: `lazy(x)` returns 0 from `call` and
+# leaves the out-parameters empty; `no_field(x)` does the same in `get_return_field`.
+LAZY_MODULE = (
+    ARROW_C_STRUCTS
+    + r"""
+static const char *lazy_name(const void *ctx) { (void)ctx; return "lazy"; }
+static const char *no_field_name(const void *ctx) { (void)ctx; return "no_field"; }
+static void release_schema(struct ArrowSchema *s) { s->release = NULL; }
+static int int64_field(const void *ctx, const struct ArrowSchema *args, size_t n,
+                       struct ArrowSchema *out, char **err) {
+    (void)ctx; (void)args; (void)n; (void)err;
+    memset(out, 0, sizeof *out);
+    out->format = "l";
+    out->name = "lazy";
+    out->flags = 2;
+    out->release = release_schema;
+    return 0;
+}
+static int no_field(const void *ctx, const struct ArrowSchema *args, size_t n,
+                    struct ArrowSchema *out, char **err) {
+    (void)ctx; (void)args; (void)n; (void)out; (void)err;
+    return 0;
+}
+static int lazy_call(const void *ctx, const struct ArrowArray *args,
+                     const struct ArrowSchema *schemas, size_t n, struct ArrowArray *out_array,
+                     struct ArrowSchema *out_schema, char **err) {
+    (void)ctx; (void)out_array; (void)out_schema; (void)err;
+    for (size_t i = 0; i < n; i++) { /* the inputs are ours: release them */
+        struct ArrowArray *a = (struct ArrowArray *)&args[i];
+        struct ArrowSchema *s = (struct ArrowSchema *)&schemas[i];
+        if (a->release) a->release(a);
+        if (s->release) s->release(s);
+    }
+    return 0;
+}
+static void fini(void *ctx) { (void)ctx; }
+static int init(session_t *s) {
+    scalar_t lazy = { NULL, lazy_name, int64_field, lazy_call, fini };
+    scalar_t bad = { NULL, no_field_name, no_field, lazy_call, fini };
+    s->define_function(s->ctx, lazy);
+    s->define_function(s->ctx, bad);
+    return 0;
+}
+static void free_string(char *s) { (void)s; }
+module_t daft_module_magic(void) {
+    module_t m = { 1, "lazy", init, free_string };
+    return m;
+}
+"""
+)
+
+
+def compile_library(tmp_path: Path, name: str, source: str) -> Path:
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    assert compiler, "a C compiler is needed to build the test library"
+    c_file = tmp_path / f"{name}.c"
+    c_file.write_text(source)
+    library = tmp_path / f"lib{name}.so"
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(c_file)], check=True)
+    return library
+
+
+def test_a_module_that_writes_no_result_is_a_plugin_error(
+    run_python: RunPython, tmp_path: Path
+) -> None:
+    lazy = compile_library(tmp_path, "lazy", LAZY_MODULE)
+    out = child(
+        run_python,
+        f"""
+from fuseplug.exceptions import PluginError
+ctx = fuseplug.SessionContext()
+ctx.load_extension({str(lazy)!r})
+ctx.from_pydict({{"x": [1, 2, 3]}}, name="t")
+results = {{}}
+for label, sql in {{"call": "SELECT lazy(x) FROM t", "field": "SELECT no_field(x) FROM t"}}.items():
+    try:
+        ctx.sql(sql).collect()
+        results[label] = None
+    except PluginError as e:
+        results[label] = [type(e).__name__, str(e)]
+results["after"] = ctx.sql("SELECT sum(x) AS s FROM t").to_pydict()
+print(json.dumps(results))
+""",
+    )
+    for label, function in [("call", "lazy.lazy"), ("field", "lazy.no_field")]:
+        assert out[label] is not None, label
+        kind, message = out[label]
+        assert kind == "PluginError", label
+        assert f"native function {function} returned success but wrote no result" in message
+    assert out["after"] == {"s": [6]}
+
+
+# A host that sends the example extension malformed arguments: an Arrow array whose schema is empty
+# (arrow-rs panics on an assertion when it imports it) or an empty (released) array.
+MALFORMED_HOST = (
+    ARROW_C_STRUCTS
+    + r"""
+static scalar_t scalars[16];
+static aggregate_t aggregates[16];
+static int n_scalars, n_aggregates;
+static int define_function(void *ctx, scalar_t f) {
+    (void)ctx; if (n_scalars < 16) scalars[n_scalars++] = f; return 0;
+}
+static int define_aggregate(void *ctx, aggregate_t f) {
+    (void)ctx; if (n_aggregates < 16) aggregates[n_aggregates++] = f; return 0;
+}
+static void release_schema(struct ArrowSchema *s) { s->release = NULL; }
+static void release_array(struct ArrowArray *a) { a->release = NULL; }
+
+/* Calls the module's first scalar function with one malformed argument (mode 0: an empty schema,
+   mode 1: a released array), finalizes every function and returns the call's return code. */
+int call_with_malformed_argument(module_t (*magic)(void), int mode, char *message, size_t capacity) {
+    module_t module = magic();
+    session_t session = { NULL, define_function, define_aggregate };
+    n_scalars = n_aggregates = 0;
+    if (module.init(&session) != 0 || n_scalars == 0) return -1;
+    struct ArrowArray array, out_array;
+    struct ArrowSchema schema, out_schema;
+    memset(&array, 0, sizeof array); memset(&schema, 0, sizeof schema);
+    memset(&out_array, 0, sizeof out_array); memset(&out_schema, 0, sizeof out_schema);
+    if (mode == 0) {
+        array.release = release_array;
+    } else {
+        schema.format = "u"; schema.name = ""; schema.flags = 2; schema.release = release_schema;
+    }
+    char *error = NULL;
+    int rc = scalars[0].call(scalars[0].ctx, &array, &schema, 1, &out_array, &out_schema, &error);
+    message[0] = 0;
+    if (error) {
+        strncpy(message, error, capacity - 1);
+        message[capacity - 1] = 0;
+        module.free_string(error);
+    }
+    if (out_array.release) out_array.release(&out_array);
+    if (out_schema.release) out_schema.release(&out_schema);
+    for (int i = 0; i < n_scalars; i++) scalars[i].fini((void *)scalars[i].ctx);
+    for (int i = 0; i < n_aggregates; i++) aggregates[i].fini((void *)aggregates[i].ctx);
+    return rc;
+}
+"""
+)
+
+
+def test_malformed_arguments_are_errors_inside_the_extension(
+    run_python: RunPython, tmp_path: Path
+) -> None:
+    # Importing the host's arrays is the first thing an entry point does; it must happen inside the
+    # entry point's panic trampoline, or a malformed array aborts the host.
+    host = compile_library(tmp_path, "malformed_host", MALFORMED_HOST)
+    out = child(
+        run_python,
+        f"""
+import ctypes
+import fuseplug_native_example as example
+extension = ctypes.CDLL(example._native.__file__)
+harness = ctypes.CDLL({str(host)!r})
+harness.call_with_malformed_argument.argtypes = [
+    ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t
+]
+magic = ctypes.cast(extension.daft_module_magic, ctypes.c_void_p)
+results = {{}}
+for mode, label in enumerate(["empty schema", "released array"]):
+    message = ctypes.create_string_buffer(512)
+    rc = harness.call_with_malformed_argument(magic, mode, message, 512)
+    results[label] = [rc, message.value.decode()]
+results["live"] = example.live_objects()
+ctx = fuseplug.SessionContext()
+ctx.load_extension("fuseplug_native_example")
+results["after"] = ctx.sql("SELECT example_reverse('abc') AS r").to_pydict()
+print(json.dumps(results))
+""",
+    )
+    rc, message = out["empty schema"]
+    assert rc == 1 and message.startswith("panic in call"), message
+    rc, message = out["released array"]
+    assert rc == 1 and "argument 0 is an empty (released) array" in message, message
+    assert out["live"] == {"functions": 0, "strings": 0}
+    assert out["after"] == {"r": ["cba"]}
+
+
+class _CountingFile:
+    """A binary file that adds up the bytes read from it."""
+
+    def __init__(self, inner: Any, counts: dict[str, int], name: str) -> None:
+        self._inner, self._counts, self._name = inner, counts, name
+        counts.setdefault(name, 0)
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._inner.read(size)
+        self._counts[self._name] += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        position: int = self._inner.seek(offset, whence)
+        return position
+
+    def __enter__(self) -> _CountingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.close()
+
+
+def _native_example_library() -> Path:
+    from importlib.util import find_spec
+
+    spec = find_spec("fuseplug_native_example")
+    assert spec is not None and spec.submodule_search_locations
+    (library,) = Path(spec.submodule_search_locations[0]).glob("_native*.so")
+    return library
+
+
+def test_finding_a_library_reads_only_symbol_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fuseplug
+    from fuseplug import native
+
+    package = tmp_path / "site" / "pkg_with_decoys"
+    (package / "ext").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    # not a library, though it holds the magic name (at its end, 64 MiB in: a sparse file)
+    decoy = package / "big.so"
+    with decoy.open("wb") as f:
+        f.truncate(64 << 20)
+        f.seek(64 << 20)
+        f.write(b"daft_module_magic")
+    # a real shared library (fuseplug's own, ~100 MiB or more) without the symbol
+    no_symbol = package / "no_symbol.so"
+    no_symbol.symlink_to(fuseplug._internal.__file__)
+    extension = package / "ext" / "_native.abi3.so"
+    extension.symlink_to(_native_example_library())
+
+    counts: dict[str, int] = {}
+    real_open = open
+
+    def counting_open(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> _CountingFile:
+        return _CountingFile(real_open(path, mode, *args, **kwargs), counts, Path(path).name)
+
+    def no_whole_reads(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read whole")
+
+    monkeypatch.setattr(native, "open", counting_open, raising=False)
+    monkeypatch.setattr(Path, "read_bytes", no_whole_reads)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+
+    assert native.find_library("pkg_with_decoys") == extension
+    assert native.find_library(extension) == extension
+    assert counts["big.so"] <= 64  # its first bytes say it is no library
+    assert 0 < counts["no_symbol.so"] < no_symbol.stat().st_size // 100
+    assert counts["_native.abi3.so"] < extension.stat().st_size
+
+
+def test_a_single_file_module_is_its_own_only_candidate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from fuseplug import native
+    from fuseplug.exceptions import PluginError
+
+    site = tmp_path / "site"
+    (site / "neighbour").mkdir(parents=True)
+    (site / "neighbour" / "lib.so").symlink_to(_native_example_library())
+    (site / "solo_module.py").write_text("")
+    solo_extension = site / "solo_extension.so"
+    solo_extension.symlink_to(_native_example_library())
+    monkeypatch.syspath_prepend(str(site))
+
+    # the library of a single-file module is that file, never one of its neighbours
+    assert native.find_library("solo_extension") == solo_extension
+    with pytest.raises(PluginError, match="no shared library exporting daft_module_magic"):
+        native.find_library("solo_module")
+    try:
+        with pytest.raises(PluginError, match="no shared library exporting daft_module_magic"):
+            native.find_library(importlib.import_module("solo_module"))
+    finally:
+        sys.modules.pop("solo_module", None)

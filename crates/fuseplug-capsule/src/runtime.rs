@@ -1,9 +1,10 @@
 //! One tokio runtime per library and the one function that blocks on it from Python.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use datafusion::error::{DataFusionError, Result};
 use pyo3::prelude::*;
 use tokio::runtime::{Handle, Runtime};
 
@@ -11,21 +12,52 @@ use tokio::runtime::{Handle, Runtime};
 const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// Held while the runtime starts, so that two threads never both build one.
+static STARTING: Mutex<()> = Mutex::new(());
 
 /// The library's multi-threaded tokio runtime, started on first use.
+///
+/// Panics if the runtime cannot start. Code that another library calls through an `extern "C"`
+/// function uses [`try_runtime`] or [`try_handle`] instead.
 pub fn runtime() -> &'static Runtime {
-    RUNTIME.get_or_init(|| {
+    try_runtime().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The library's multi-threaded tokio runtime, started on first use; an error if it cannot start
+/// (the next call tries again).
+pub fn try_runtime() -> Result<&'static Runtime> {
+    start(&RUNTIME, || {
         tokio::runtime::Builder::new_multi_thread()
             .thread_name("fuseplug-worker")
             .enable_all()
             .build()
-            .expect("cannot start the tokio runtime")
     })
+}
+
+fn start(
+    cell: &'static OnceLock<Runtime>,
+    build: impl FnOnce() -> std::io::Result<Runtime>,
+) -> Result<&'static Runtime> {
+    if let Some(runtime) = cell.get() {
+        return Ok(runtime);
+    }
+    let _starting = STARTING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(runtime) = cell.get() {
+        return Ok(runtime);
+    }
+    let runtime = build()
+        .map_err(|e| DataFusionError::Execution(format!("cannot start the tokio runtime: {e}")))?;
+    Ok(cell.get_or_init(|| runtime))
 }
 
 /// A handle to [`runtime`], for exporting with FFI structs so that foreign futures find a reactor.
 pub fn handle() -> Handle {
     runtime().handle().clone()
+}
+
+/// A handle to [`try_runtime`]: an error, never a panic, if the runtime cannot start.
+pub fn try_handle() -> Result<Handle> {
+    Ok(try_runtime()?.handle().clone())
 }
 
 /// Runs `fut` to completion with the GIL released, waking every 50 ms to let Python run signal handlers.
@@ -62,4 +94,25 @@ where
             drive()
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_runtime_that_cannot_start_is_an_error_and_the_next_call_retries() {
+        static CELL: OnceLock<Runtime> = OnceLock::new();
+        let failed = start(&CELL, || Err(std::io::Error::other("no threads left")));
+        let message = failed.unwrap_err().to_string();
+        assert!(message.contains("cannot start the tokio runtime: no threads left"), "{message}");
+        let started = start(&CELL, || tokio::runtime::Builder::new_current_thread().build());
+        assert!(started.is_ok());
+        assert!(CELL.get().is_some());
+    }
+
+    #[test]
+    fn try_handle_starts_the_runtime() {
+        assert!(try_handle().is_ok());
+    }
 }

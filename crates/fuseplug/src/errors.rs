@@ -114,6 +114,11 @@ fn class_name(err: &DataFusionError) -> &'static str {
         DataFusionError::ParquetError(_) => "InputOutputError",
         DataFusionError::NotImplemented(_) => "NotSupportedError",
         DataFusionError::Internal(_) => "InternalError",
+        // Errors cross datafusion-ffi as text; a plugin's execution failure (a guarded panic, an
+        // overflow) keeps DataFusion's "Execution error" prefix and is both kinds of error.
+        DataFusionError::Ffi(msg) if msg.trim_start().starts_with("Execution error") => {
+            "PluginExecutionError"
+        }
         DataFusionError::Ffi(_) => "PluginError",
         DataFusionError::ArrowError(e, _) => arrow_class_name(e),
         _ => "ExecutionError",

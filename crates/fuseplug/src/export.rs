@@ -3,13 +3,9 @@
 //! anything the default codec cannot encode (in-memory tables, Python UDFs).
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use arrow::datatypes::SchemaRef;
-use arrow::record_batch::RecordBatch;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -17,13 +13,12 @@ use datafusion::common::{Column, internal_err};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result;
-use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
-use fuseplug_capsule::panic::{guard, panic_error};
-use fuseplug_capsule::runtime::handle;
-use futures::{FutureExt, Stream};
+use fuseplug_capsule::panic::{guard, guard_future, guard_stream};
+use fuseplug_capsule::runtime::try_handle;
 
 /// A DataFrame's query as a table whose scans are planned by the DataFrame's own session.
 #[derive(Debug)]
@@ -56,8 +51,7 @@ impl TableProvider for LocalPlanTable {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let planned = AssertUnwindSafe(self.plan(projection, limit)).catch_unwind().await;
-        planned.unwrap_or_else(|payload| Err(panic_error("fuseplug's scan planning", &*payload)))
+        guard_future("fuseplug's scan planning", self.plan(projection, limit)).await
     }
 }
 
@@ -139,37 +133,13 @@ impl ExecutionPlan for OnOurRuntime {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let _entered = handle().enter();
-        let inner = guard("fuseplug's execute", || self.inner.execute(partition, context))?;
-        Ok(Box::pin(OnOurRuntimeStream { inner, done: false }))
-    }
-}
-
-struct OnOurRuntimeStream {
-    inner: SendableRecordBatchStream,
-    /// Set after a panic: the inner stream is in an unknown state and is never polled again.
-    done: bool,
-}
-
-impl Stream for OnOurRuntimeStream {
-    type Item = Result<RecordBatch>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(None);
-        }
-        let _entered = handle().enter();
-        let inner = &mut this.inner;
-        catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx))).unwrap_or_else(|payload| {
-            this.done = true;
-            Poll::Ready(Some(Err(panic_error("a fuseplug stream", &*payload))))
+        // Starting (or entering) the runtime is inside the guard too: nothing may unwind into the
+        // other host's `extern "C"` call.
+        guard("fuseplug's execute", || {
+            let runtime = try_handle()?;
+            let _entered = runtime.enter();
+            let inner = self.inner.execute(partition, context)?;
+            Ok(guard_stream("a fuseplug stream", inner, Some(runtime)))
         })
-    }
-}
-
-impl RecordBatchStream for OnOurRuntimeStream {
-    fn schema(&self) -> SchemaRef {
-        self.inner.schema()
     }
 }

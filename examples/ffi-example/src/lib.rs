@@ -39,12 +39,14 @@ use datafusion_ffi::udf::FFI_ScalarUDF;
 use datafusion_ffi::udtf::FFI_TableFunction;
 use datafusion_ffi::udwf::FFI_WindowUDF;
 use fuseplug_capsule::import::{logical_codec, task_context_provider};
+use fuseplug_capsule::panic::{guard, guard_future, guard_stream};
 use fuseplug_capsule::runtime::handle;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
 mod codec;
 mod options;
+pub mod test_hooks;
 
 fn items() -> Result<MemTable> {
     let schema = Arc::new(Schema::new(vec![
@@ -57,6 +59,17 @@ fn items() -> Result<MemTable> {
     ];
     let batch = RecordBatch::try_new(Arc::clone(&schema), columns)?;
     MemTable::try_new(schema, vec![vec![batch]])
+}
+
+/// The first argument as Int64, or an execution error naming `what`.
+fn int64_arg<'a>(args: &'a [ArrayRef], what: &str) -> Result<&'a Int64Array> {
+    args.first()
+        .and_then(|a| a.as_any().downcast_ref::<Int64Array>())
+        .ok_or_else(|| DataFusionError::Execution(format!("{what} takes one Int64 argument")))
+}
+
+fn overflow(what: &str) -> DataFusionError {
+    DataFusionError::Execution(format!("{what}: Int64 overflow"))
 }
 
 pub(crate) fn to_py(err: DataFusionError) -> PyErr {
@@ -108,10 +121,9 @@ impl PartitionStream for Sleepy {
             });
             spawned.await.map_err(|e| DataFusionError::External(Box::new(e)))?
         };
-        Box::pin(RecordBatchStreamAdapter::new(
-            Arc::clone(&self.schema),
-            futures::stream::once(batch),
-        ))
+        let stream =
+            RecordBatchStreamAdapter::new(Arc::clone(&self.schema), futures::stream::once(batch));
+        guard_stream("example SleepyTable stream", Box::pin(stream), None)
     }
 }
 
@@ -159,13 +171,17 @@ impl DoubleUdf {
 /// The `double` UDF itself, also rebuilt by the example's codecs when a plan that uses it is decoded.
 pub(crate) fn double_udf() -> ScalarUDF {
     let double = |args: &[ColumnarValue]| -> Result<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(args)?;
-        let values = arrays[0]
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| DataFusionError::Execution("double() takes Int64".into()))?;
-        let doubled: Int64Array = values.iter().map(|v| v.map(|v| v * 2)).collect();
-        Ok(ColumnarValue::Array(Arc::new(doubled)))
+        guard("example double()", || {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let values = int64_arg(&arrays, "double()")?;
+            let doubled = values
+                .iter()
+                .map(|v| {
+                    v.map(|v| v.checked_mul(2).ok_or_else(|| overflow("double()"))).transpose()
+                })
+                .collect::<Result<Int64Array>>()?;
+            Ok(ColumnarValue::Array(Arc::new(doubled)))
+        })
     };
     create_udf(
         "double",
@@ -182,15 +198,19 @@ struct Range;
 
 impl TableFunctionImpl for Range {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let n = match args.exprs() {
-            [Expr::Literal(ScalarValue::Int64(Some(n)), _)] if *n >= 0 => *n,
-            _ => return plan_err!("example_range takes one non-negative integer"),
-        };
-        let schema = Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, false)]));
-        let column: ArrayRef = Arc::new(Int64Array::from_iter_values(0..n));
-        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![column])?;
-        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+        guard("example_range()", || range(args))
     }
+}
+
+fn range(args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+    let n = match args.exprs() {
+        [Expr::Literal(ScalarValue::Int64(Some(n)), _)] if *n >= 0 => *n,
+        _ => return plan_err!("example_range takes one non-negative integer"),
+    };
+    let schema = Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, false)]));
+    let column: ArrayRef = Arc::new(Int64Array::from_iter_values(0..n));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![column])?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
 }
 
 #[pyclass(frozen)]
@@ -314,19 +334,23 @@ impl TableProviderFactory for RowsFactory {
         _state: &dyn Session,
         cmd: &CreateExternalTable,
     ) -> Result<Arc<dyn TableProvider>> {
-        let rows = cmd
-            .options
-            .iter()
-            .find(|(k, _)| k.ends_with("rows"))
-            .map(|(_, v)| v.parse::<i64>())
-            .transpose()
-            .map_err(|e| DataFusionError::Plan(format!("option 'rows' must be an integer: {e}")))?
-            .unwrap_or(3);
-        let schema = Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, false)]));
-        let column: ArrayRef = Arc::new(Int64Array::from_iter_values(0..rows));
-        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![column])?;
-        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+        guard_future("example table factory", async { rows_table(cmd) }).await
     }
+}
+
+fn rows_table(cmd: &CreateExternalTable) -> Result<Arc<dyn TableProvider>> {
+    let rows = cmd
+        .options
+        .iter()
+        .find(|(k, _)| k.ends_with("rows"))
+        .map(|(_, v)| v.parse::<i64>())
+        .transpose()
+        .map_err(|e| DataFusionError::Plan(format!("option 'rows' must be an integer: {e}")))?
+        .unwrap_or(3);
+    let schema = Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, false)]));
+    let column: ArrayRef = Arc::new(Int64Array::from_iter_values(0..rows));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![column])?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
 }
 
 #[pyclass(frozen)]
@@ -357,31 +381,39 @@ impl RowsTableFactory {
 #[derive(Debug, Default)]
 struct SumOfSquares(i64);
 
+impl SumOfSquares {
+    /// Adds terms (`None`: a term that overflowed); an overflow is an error, never a wrap or a panic.
+    fn add(&mut self, terms: impl Iterator<Item = Option<i64>>) -> Result<()> {
+        for term in terms {
+            let sum = term.and_then(|t| self.0.checked_add(t));
+            self.0 = sum.ok_or_else(|| overflow("sum_of_squares()"))?;
+        }
+        Ok(())
+    }
+}
+
 impl Accumulator for SumOfSquares {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let values = values[0]
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| DataFusionError::Execution("sum_of_squares takes Int64".into()))?;
-        self.0 += values.iter().flatten().map(|v| v * v).sum::<i64>();
-        Ok(())
+        guard("example sum_of_squares() update", || {
+            let values = int64_arg(values, "sum_of_squares()")?;
+            let squares = values.iter().flatten().map(|v| v.checked_mul(v));
+            self.add(squares)
+        })
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let partial = states[0]
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| DataFusionError::Execution("bad sum_of_squares state".into()))?;
-        self.0 += partial.iter().flatten().sum::<i64>();
-        Ok(())
+        guard("example sum_of_squares() merge", || {
+            let partial = int64_arg(states, "sum_of_squares() state")?;
+            self.add(partial.iter().flatten().map(Some))
+        })
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![ScalarValue::Int64(Some(self.0))])
+        guard("example sum_of_squares() state", || Ok(vec![ScalarValue::Int64(Some(self.0))]))
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Int64(Some(self.0)))
+        guard("example sum_of_squares() evaluate", || Ok(ScalarValue::Int64(Some(self.0))))
     }
 
     fn size(&self) -> usize {
@@ -422,7 +454,9 @@ struct Numbering;
 
 impl PartitionEvaluator for Numbering {
     fn evaluate_all(&mut self, _values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        Ok(Arc::new(Int64Array::from_iter_values(1..=num_rows as i64)))
+        guard("example_row_number()", || {
+            Ok(Arc::new(Int64Array::from_iter_values(1..=num_rows as i64)) as ArrayRef)
+        })
     }
 }
 
@@ -459,8 +493,10 @@ impl PhysicalOptimizerRule for Counting {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(plan)
+        guard("example_counting_rule", || {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(plan)
+        })
     }
 
     fn name(&self) -> &str {
@@ -517,5 +553,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<codec::CountingPhysicalCodec>()?;
     m.add_class::<options::ExampleOptions>()?;
     m.add_class::<options::GreetUdf>()?;
+    m.add_class::<test_hooks::PanickingTable>()?;
+    m.add_class::<test_hooks::PanickingUdf>()?;
     Ok(())
 }

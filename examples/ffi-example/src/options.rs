@@ -78,16 +78,21 @@ impl ScalarUDFImpl for Greet {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let greeting = settings(&args.config_options).greeting;
-        let names = ColumnarValue::values_to_arrays(&args.args)?;
-        let names = arrow::compute::cast(&names[0], &DataType::Utf8)?;
-        let names = names.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
-            DataFusionError::Internal("greet: a cast to Utf8 gave no strings".into())
-        })?;
-        let greeted: StringArray =
-            names.iter().map(|n| n.map(|n| format!("{greeting}, {n}"))).collect();
-        Ok(ColumnarValue::Array(Arc::new(greeted) as Arc<dyn Array>))
+        fuseplug_capsule::panic::guard("example greet()", || greet(args))
     }
+}
+
+fn greet(args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+    let greeting = settings(&args.config_options).greeting;
+    let names = ColumnarValue::values_to_arrays(&args.args)?;
+    let names = arrow::compute::cast(&names[0], &DataType::Utf8)?;
+    let names = names
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| DataFusionError::Internal("greet: a cast to Utf8 gave no strings".into()))?;
+    let greeted: StringArray =
+        names.iter().map(|n| n.map(|n| format!("{greeting}, {n}"))).collect();
+    Ok(ColumnarValue::Array(Arc::new(greeted) as Arc<dyn Array>))
 }
 
 /// Publishes `greet`.

@@ -7,7 +7,8 @@
 //! List or LargeList vectors of float32 or float64.
 //!
 //! Every entry point catches panics and reports them as errors: a panic must never unwind into the
-//! host. `live_objects()` (a Python function of the same library) counts the function contexts not
+//! host. Everything that can fail, importing the host's Arrow arrays included, runs inside the
+//! entry point's `trampoline`. `live_objects()` (a Python function of the same library) counts the function contexts not
 //! yet finalized and the error strings not yet freed, so tests can check that a host leaks nothing.
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
@@ -162,7 +163,14 @@ fn trampoline(what: &str, errmsg: ErrMsg, f: impl FnOnce() -> Result<()>) -> c_i
     let message = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => return 0,
         Ok(Err(message)) => message,
-        Err(_) => format!("panic in {what}"),
+        Err(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!("panic in {what}: {text}")
+        }
     };
     if !errmsg.is_null() {
         // SAFETY: the host passes a writable out-pointer.
@@ -181,10 +189,14 @@ unsafe fn fields(args: *const FFI_ArrowSchema, count: usize) -> Result<Vec<Field
         .collect()
 }
 
-/// Takes ownership of `count` (array, schema) pairs.
+/// Takes ownership of `count` (array, schema) pairs, then imports them.
+///
+/// Call it inside [`trampoline`]: importing a malformed pair can panic (arrow-rs asserts on an empty
+/// schema, for one). Ownership is taken first, so every pair is released (by dropping it) whatever
+/// happens next.
 ///
 /// # Safety
-/// Both point to `count` live structs that the host hands over and will not release.
+/// Both point to `count` structs that the host hands over and will not release.
 unsafe fn take_arrays(
     arrays: *const FFI_ArrowArray,
     schemas: *const FFI_ArrowSchema,
@@ -195,7 +207,11 @@ unsafe fn take_arrays(
         .collect();
     owned
         .into_iter()
-        .map(|(array, schema)| {
+        .enumerate()
+        .map(|(i, (array, schema))| {
+            if array.is_released() {
+                return Err(format!("argument {i} is an empty (released) array"));
+            }
             let data = unsafe { from_ffi(array, &schema) }.map_err(|e| e.to_string())?;
             Ok(make_array(data))
         })
@@ -272,8 +288,9 @@ unsafe extern "C" fn return_field_of<F: ?Sized + Function>(
 }
 
 unsafe extern "C" fn fini_of<F: ?Sized>(ctx: *mut c_void) {
+    // A panicking destructor must not unwind into the host either; there is no error to report.
     // SAFETY: the box made by `leak`; the host calls fini once.
-    drop(unsafe { Box::from_raw(ctx as *mut Box<F>) });
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(ctx as *mut Box<F>) })));
     LIVE_FUNCTIONS.fetch_sub(1, Ordering::SeqCst);
 }
 
@@ -290,10 +307,9 @@ unsafe extern "C" fn scalar_call(
     out_schema: *mut FFI_ArrowSchema,
     errmsg: ErrMsg,
 ) -> c_int {
-    // Ownership of the inputs is taken first, whatever happens next.
-    let inputs = unsafe { take_arrays(args, schemas, count) };
     trampoline("call", errmsg, || {
-        let result = scalar(ctx).call(inputs?)?;
+        let inputs = unsafe { take_arrays(args, schemas, count) }?;
+        let result = scalar(ctx).call(inputs)?;
         unsafe { give_array(&result, out_array, out_schema) }
     })
 }
@@ -337,9 +353,8 @@ unsafe extern "C" fn aggregate_aggregate(
     out_schema: *mut FFI_ArrowSchema,
     errmsg: ErrMsg,
 ) -> c_int {
-    let inputs = unsafe { take_arrays(args, schemas, count) };
     trampoline("aggregate", errmsg, || {
-        let inputs = inputs?;
+        let inputs = unsafe { take_arrays(args, schemas, count) }?;
         let function = aggregate(ctx);
         let input_fields: Vec<Field> =
             inputs.iter().map(|a| Field::new("", a.data_type().clone(), true)).collect();
@@ -357,9 +372,9 @@ unsafe extern "C" fn aggregate_combine(
     out_schema: *mut FFI_ArrowSchema,
     errmsg: ErrMsg,
 ) -> c_int {
-    let input = unsafe { take_arrays(state, schema, 1) };
     trampoline("combine", errmsg, || {
-        let (state_fields, columns) = unpack_state(&input?.remove(0))?;
+        let input = unsafe { take_arrays(state, schema, 1) }?;
+        let (state_fields, columns) = unpack_state(&input[0])?;
         let combined = state_struct(&state_fields, aggregate(ctx).combine(columns)?)?;
         unsafe { give_array(&combined, out_array, out_schema) }
     })
@@ -373,9 +388,9 @@ unsafe extern "C" fn aggregate_finalize(
     out_schema: *mut FFI_ArrowSchema,
     errmsg: ErrMsg,
 ) -> c_int {
-    let input = unsafe { take_arrays(state, schema, 1) };
     trampoline("finalize", errmsg, || {
-        let (_, columns) = unpack_state(&input?.remove(0))?;
+        let input = unsafe { take_arrays(state, schema, 1) }?;
+        let (_, columns) = unpack_state(&input[0])?;
         let result = aggregate(ctx).finalize(columns)?;
         unsafe { give_array(&result, out_array, out_schema) }
     })

@@ -19,11 +19,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use arrow::array::{Array, ArrayRef, StructArray, make_array, new_empty_array};
+use arrow::array::{Array, ArrayRef, make_array};
 use arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi};
-use datafusion::common::{ScalarValue, exec_datafusion_err, internal_err, plan_datafusion_err};
-use datafusion::error::Result as DFResult;
+use datafusion::common::{exec_datafusion_err, internal_err, plan_datafusion_err};
+use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
@@ -334,7 +334,41 @@ fn call_field_fn(
     if rc != 0 {
         return Err(plan_datafusion_err!("{what}: {}", library.take_error(errmsg)));
     }
+    if !schema_written(&out) {
+        return Err(unwritten(what));
+    }
     Ok(Field::try_from(&out)?)
+}
+
+/// Whether the module filled an out-parameter schema: the C Data Interface marks an empty (or
+/// released) one by a null `release`. arrow-rs has no accessor for it, and reading an empty schema
+/// with arrow-rs panics on an assertion.
+fn schema_written(schema: &FFI_ArrowSchema) -> bool {
+    /// `struct ArrowSchema` of the C Data Interface, which `FFI_ArrowSchema` mirrors (`repr(C)`).
+    #[repr(C)]
+    struct Raw {
+        format: *const c_char,
+        name: *const c_char,
+        metadata: *const c_char,
+        flags: i64,
+        n_children: i64,
+        children: *mut *mut c_void,
+        dictionary: *mut c_void,
+        release: Option<unsafe extern "C" fn(*mut c_void)>,
+        private_data: *mut c_void,
+    }
+    const _: () = assert!(size_of::<Raw>() == size_of::<FFI_ArrowSchema>());
+    // SAFETY: FFI_ArrowSchema is `repr(C)` with exactly the fields of the C struct; only two
+    // pointers are read.
+    let raw = unsafe { &*(schema as *const FFI_ArrowSchema).cast::<Raw>() };
+    raw.release.is_some() && !raw.format.is_null()
+}
+
+/// A module that reported success without writing its result.
+fn unwritten(what: &str) -> DataFusionError {
+    DataFusionError::Ffi(format!(
+        "native function {what} returned success but wrote no result: a bug in the extension"
+    ))
 }
 
 /// Arrays exported as the ABI's (array, schema) pairs for a call that takes ownership of them: they
@@ -375,6 +409,10 @@ fn call_arrays(
     let rc = run(&mut out_array, &mut out_schema, &mut errmsg);
     if rc != 0 {
         return Err(exec_datafusion_err!("{what}: {}", library.take_error(errmsg)));
+    }
+    // Whatever half was written is released when the pair is dropped.
+    if out_array.is_released() || !schema_written(&out_schema) {
+        return Err(unwritten(what));
     }
     import_array(out_array, &out_schema)
 }
@@ -679,109 +717,18 @@ impl AggregateUDFImpl for NativeUdf<FfiAggregateFunction> {
     fn accumulator(&self, args: AccumulatorArgs) -> DFResult<Box<dyn Accumulator>> {
         let state_fields = self.state_struct(args.expr_fields)?;
         let input_types = args.expr_fields.iter().map(|f| large(f.data_type())).collect();
-        Ok(Box::new(NativeAccumulator {
-            function: Arc::clone(&self.function),
+        Ok(Box::new(NativeAccumulator::new(
+            Arc::clone(&self.function),
             state_fields,
             input_types,
-            return_type: args.return_field.data_type().clone(),
-            partials: Vec::new(),
-        }))
+            args.return_field.data_type().clone(),
+        )))
     }
 }
 
-/// One group's accumulator: partial states (one-row structs) from `aggregate` and merged states,
-/// combined by the module on demand.
-#[derive(Debug)]
-struct NativeAccumulator {
-    function: Arc<AggregateFn>,
-    state_fields: Fields,
-    input_types: Vec<DataType>,
-    return_type: DataType,
-    partials: Vec<ArrayRef>,
-}
-
-impl NativeAccumulator {
-    /// All partial states combined into one (the module's `aggregate` of no rows when empty).
-    fn combined(&mut self) -> DFResult<ArrayRef> {
-        let state = match self.partials.len() {
-            0 => {
-                let empty: Vec<ArrayRef> = self.input_types.iter().map(new_empty_array).collect();
-                self.function.aggregate(&empty)?
-            }
-            1 => Arc::clone(&self.partials[0]),
-            _ => {
-                let parts: Vec<&dyn Array> = self.partials.iter().map(|a| a.as_ref()).collect();
-                let all = arrow::compute::concat(&parts)?;
-                self.function.on_state(self.function.vtable.combine, &all)?
-            }
-        };
-        self.partials = vec![Arc::clone(&state)];
-        Ok(state)
-    }
-
-    fn state_struct(&self, state: &ArrayRef) -> DFResult<StructArray> {
-        let state = state.as_any().downcast_ref::<StructArray>().ok_or_else(|| {
-            exec_datafusion_err!("{}: state is not a struct array", self.function.what())
-        })?;
-        if state.len() != 1 {
-            return Err(exec_datafusion_err!(
-                "{}: expected a one-row state, got {} rows",
-                self.function.what(),
-                state.len()
-            ));
-        }
-        Ok(state.clone())
-    }
-}
-
-impl Accumulator for NativeAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> DFResult<()> {
-        let state = self.function.aggregate(values)?;
-        self.partials.push(state);
-        Ok(())
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> DFResult<()> {
-        if states.first().is_none_or(|s| s.is_empty()) {
-            return Ok(());
-        }
-        let columns: Vec<ArrayRef> = states
-            .iter()
-            .zip(self.state_fields.iter())
-            .map(|(s, f)| arrow::compute::cast(s, f.data_type()))
-            .collect::<Result<_, _>>()?;
-        let merged = StructArray::try_new(self.state_fields.clone(), columns, None)?;
-        let merged: ArrayRef = Arc::new(merged);
-        let state = self.function.on_state(self.function.vtable.combine, &merged)?;
-        self.partials.push(state);
-        Ok(())
-    }
-
-    fn state(&mut self) -> DFResult<Vec<ScalarValue>> {
-        let state = self.combined()?;
-        let state = self.state_struct(&state)?;
-        state.columns().iter().map(|c| ScalarValue::try_from_array(c, 0)).collect()
-    }
-
-    fn evaluate(&mut self) -> DFResult<ScalarValue> {
-        let state = self.combined()?;
-        let result = self.function.on_state(self.function.vtable.finalize, &state)?;
-        if result.len() != 1 {
-            return Err(exec_datafusion_err!(
-                "{}: finalize returned {} rows, expected 1",
-                self.function.what(),
-                result.len()
-            ));
-        }
-        ScalarValue::try_from_array(&result, 0)?.cast_to(&self.return_type)
-    }
-
-    fn size(&self) -> usize {
-        std::mem::size_of_val(self)
-            + self.partials.iter().map(|a| a.get_array_memory_size()).sum::<usize>()
-    }
-}
-
+mod accumulator;
 mod session;
+
+use accumulator::NativeAccumulator;
 
 pub use session::{PyNativeExtension, aggregate_identity, load_for_plan, scalar_identity};

@@ -1,5 +1,9 @@
 """An example plugin: every object here publishes a datafusion-ffi PyCapsule, so it works in any
-DataFusion 55 host (fuseplug, the official ``datafusion`` wheel) without depending on either."""
+DataFusion 55 host (fuseplug, the official ``datafusion`` wheel) without depending on either.
+
+``PanickingUdf`` and ``PanickingTable`` are test hooks, not examples: they panic on purpose (in a UDF
+body, in a table scan or in a poll of its stream) so tests can show that every callback of the plugin
+is guarded and a panic reaches the host as an error. Never register them outside a test."""
 
 from fuseplug_ffi_example._internal import (
     CountingLogicalCodec,
@@ -12,6 +16,8 @@ from fuseplug_ffi_example._internal import (
     ExampleSchema,
     GreetUdf,
     MemoryTable,
+    PanickingTable,
+    PanickingUdf,
     RangeFunction,
     RowNumberUdwf,
     RowsTableFactory,
@@ -33,6 +39,8 @@ __all__ = [
     "SumOfSquaresUdaf",
     "ExampleSchema",
     "MemoryTable",
+    "PanickingTable",
+    "PanickingUdf",
     "RangeFunction",
     "SleepyTable",
 ]
