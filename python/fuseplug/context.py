@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -704,7 +703,9 @@ class SessionContext:
         Codecs compose: each is appended, and every payload it writes is tagged with its id, so only
         the codec that wrote a payload ever decodes it. The id is ``codec_id``, else the codec's
         ``__datafusion_codec_id__``, else its class's module and qualified name; a bare capsule
-        without ``codec_id`` gets a random ``anon:`` id. Installing an id twice raises ``PlanError``.
+        without ``codec_id`` is named after the library that made it and its kind (for example
+        ``fuseplug_ffi_example._internal:logical_extension_codec``), the same in every process.
+        Installing an id twice raises ``PlanError``.
         """
         return SessionContext._from_inner(
             self._inner.with_logical_extension_codec(codec, self, _codec_id(codec, codec_id))
@@ -769,11 +770,13 @@ _GLOBAL_CTX: SessionContext | None = None
 _GLOBAL_LOCK = threading.Lock()
 
 
-def _codec_id(codec: object, codec_id: str | None) -> str:
+def _codec_id(codec: object, codec_id: str | None) -> str | None:
+    """The id a codec is installed under; None for a bare capsule, whose id the compiled layer
+    derives from the library that made it."""
     if codec_id is not None:
         return codec_id
     if _is_capsule(codec):
-        return f"anon:{uuid.uuid4().hex}"
+        return None
     pinned = getattr(codec, "__datafusion_codec_id__", None)
     if isinstance(pinned, str):
         return pinned

@@ -3,7 +3,10 @@ schemas built in Python, name listings as sets, Table(...) from anything table-l
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -12,6 +15,8 @@ import pytest
 
 from fuseplug import Catalog, Schema, SessionContext, Table
 from fuseplug.exceptions import PlanError
+
+RunPython = Callable[..., Any]
 
 
 def test_memory_catalog_and_schema_serve_sql(ctx: SessionContext) -> None:
@@ -78,3 +83,39 @@ def test_table_from_a_table_provider_capsule(ctx: SessionContext) -> None:
         ctx.deregister_table("from_capsule")
     with pytest.raises(TypeError, match="expected a fuseplug SessionContext"):
         Table(capsule, object())
+
+
+EXPORTED_TABLES_PLAN_ON_THEIR_SESSION = """
+import json
+import datafusion
+import fuseplug
+
+# generate_series makes batches of the planning session's batch_size
+owner = fuseplug.SessionContext(fuseplug.SessionConfig().with_batch_size(7))
+owner.sql("CREATE VIEW series AS SELECT value FROM generate_series(1, 30)").collect()
+tables = {
+    "into_view": owner.sql("SELECT value FROM generate_series(1, 30)").into_view(),
+    "catalog table": owner.catalog().schema().table("series"),
+    "table_provider": owner.table_provider("series"),
+    "Table(df)": fuseplug.Table(owner.sql("SELECT value FROM generate_series(1, 30)")),
+}
+out = {}
+for label, table in tables.items():
+    ours = fuseplug.SessionContext()
+    ours.register_table("t", table.__datafusion_table_provider__(ours))
+    out[label] = [b.num_rows for b in ours.sql("SELECT value FROM t").collect()]
+    theirs = datafusion.SessionContext()
+    theirs.register_table("t", table)
+    out[label + " (official)"] = [b.num_rows for b in theirs.sql("SELECT value FROM t").collect()]
+print(json.dumps(out))
+"""
+
+
+def test_an_exported_table_plans_on_the_session_it_came_from(run_python: RunPython) -> None:
+    # queried from another fuseplug session (through the FFI capsule) and from the official host
+    proc = run_python(EXPORTED_TABLES_PLAN_ON_THEIR_SESSION, timeout=120)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(out) == 8
+    for label, sizes in out.items():
+        assert sorted(sizes, reverse=True) == [7, 7, 7, 7, 2], label

@@ -110,7 +110,7 @@ except PlanError as e:
 two = writer.with_logical_extension_codec(ex.CountingLogicalCodec(), codec_id="second")
 out["two ids"] = two.logical_extension_codec_ids()
 capsule = ex.CountingLogicalCodec().__datafusion_logical_extension_codec__(ctx)
-out["anon"] = ctx.with_logical_extension_codec(capsule).logical_extension_codec_ids()
+out["bare"] = ctx.with_logical_extension_codec(capsule).logical_extension_codec_ids()
 out["physical ids"] = ctx.with_physical_extension_codec(
     ex.CountingPhysicalCodec(), codec_id="p"
 ).physical_extension_codec_ids()
@@ -145,7 +145,7 @@ def test_codec_chain_ids_and_tagged_payloads(run_python: RunPython) -> None:
     assert out["base ids"] == []
     assert "already installed" in out["duplicate"]
     assert out["two ids"] == ["fuseplug_ffi_example.CountingLogicalCodec", "second"]
-    assert len(out["anon"]) == 1 and out["anon"][0].startswith("anon:")
+    assert out["bare"] == ["fuseplug_ffi_example._internal:logical_extension_codec"]
     assert out["physical ids"] == ["p"]
     assert "fuseplug_ffi_example.CountingLogicalCodec" in out["missing codec"]
     assert "not installed" in out["missing codec"]
@@ -209,3 +209,64 @@ def test_python_value_of_literals() -> None:
     assert fuseplug.lit("s").python_value().as_py() == "s"
     with pytest.raises(TypeError, match="needs a literal"):
         fuseplug.col("a").python_value()
+
+
+BARE_CAPSULE_WRITER = """
+import json
+import fuseplug
+import fuseplug_ffi_example as ex
+
+ctx = fuseplug.SessionContext()
+logical = ex.CountingLogicalCodec().__datafusion_logical_extension_codec__(ctx)
+physical = ex.CountingPhysicalCodec().__datafusion_physical_extension_codec__(ctx)
+writer = ctx.with_logical_extension_codec(logical).with_physical_extension_codec(physical)
+writer.register_udf(fuseplug.udf(ex.DoubleUdf()))
+writer.from_pydict({"x": [2]}, name="t")
+df = writer.sql("SELECT double(x) AS d FROM t")
+print(json.dumps({
+    "ids": writer.logical_extension_codec_ids() + writer.physical_extension_codec_ids(),
+    "logical": df.logical_plan().to_bytes(writer).hex(),
+    "physical": df.execution_plan().to_bytes(writer).hex(),
+}))
+"""
+
+BARE_CAPSULE_READER = """
+import json
+import fuseplug
+import fuseplug_ffi_example as ex
+
+written = json.loads(WRITTEN)
+ctx = fuseplug.SessionContext()
+logical = ex.CountingLogicalCodec().__datafusion_logical_extension_codec__(ctx)
+physical = ex.CountingPhysicalCodec().__datafusion_physical_extension_codec__(ctx)
+reader = ctx.with_logical_extension_codec(logical).with_physical_extension_codec(physical)
+plan = fuseplug.LogicalPlan.from_bytes(reader, bytes.fromhex(written["logical"]))
+executed = fuseplug.ExecutionPlan.from_bytes(reader, bytes.fromhex(written["physical"]))
+rows = [b.to_pydict() for b in reader.execute(executed, 0)]
+print(json.dumps({
+    "ids": reader.logical_extension_codec_ids() + reader.physical_extension_codec_ids(),
+    "logical rows": reader.create_dataframe_from_logical_plan(plan).to_pydict(),
+    "physical rows": rows,
+}))
+"""
+
+
+def test_a_bare_codec_capsule_has_the_same_id_in_every_process(run_python: RunPython) -> None:
+    # the id names the library that made the capsule and the codec's kind, so what one process
+    # writes through a bare capsule decodes in another that installs the same capsule
+    writer = run_python(BARE_CAPSULE_WRITER, timeout=120)
+    assert writer.returncode == 0, f"exit {writer.returncode}\n{writer.stdout}\n{writer.stderr}"
+    written = json.loads(writer.stdout.strip().splitlines()[-1])
+    assert written["ids"] == [
+        "fuseplug_ffi_example._internal:logical_extension_codec",
+        "fuseplug_ffi_example._internal:physical_extension_codec",
+    ]
+    reader = run_python(f"WRITTEN = {json.dumps(written)!r}\n" + BARE_CAPSULE_READER, timeout=120)
+    assert reader.returncode == 0, f"exit {reader.returncode}\n{reader.stdout}\n{reader.stderr}"
+    # both payloads went through the bare capsules (tagged with their ids)
+    for kind, id_ in zip(["logical", "physical"], written["ids"], strict=True):
+        assert id_.encode().hex() in written[kind]
+    out = json.loads(reader.stdout.strip().splitlines()[-1])
+    assert out["ids"] == written["ids"]
+    assert out["logical rows"] == {"d": [4]}
+    assert out["physical rows"] == [{"d": [4]}]

@@ -312,6 +312,89 @@ def test_bad_capsules_are_refused_not_crashed(run_python: RunPython) -> None:
     assert result["after"] == {"two": [2]}
 
 
+class _RaisesTypeError:
+    """A plugin whose dunders count their calls and raise a TypeError of their own when handed the
+    session (they could also be called without one, which must never happen)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _raise(self, session: object = None) -> object:
+        self.calls += 1
+        if session is not None:
+            raise TypeError("boom")
+        return None
+
+    __datafusion_table_provider__ = _raise
+    __datafusion_table_function__ = _raise
+    __datafusion_catalog_provider__ = _raise
+    __datafusion_logical_extension_codec__ = _raise
+
+
+class _ZeroArgument:
+    """A dunder written for DataFusion < 52: it takes no session."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _old(self) -> object:
+        self.calls += 1
+        return None
+
+    __datafusion_table_provider__ = _old
+    __datafusion_table_function__ = _old
+    __datafusion_catalog_provider__ = _old
+    __datafusion_logical_extension_codec__ = _old
+
+
+_REGISTER_EACH_KIND: dict[str, Callable[[SessionContext, Any], object]] = {
+    "table provider": lambda ctx, obj: ctx.register_table("t", obj),
+    "table function": lambda ctx, obj: ctx.register_table_function("f", obj),
+    "catalog provider": lambda ctx, obj: ctx.register_catalog_provider("c", obj),
+    "logical codec": lambda ctx, obj: ctx.with_logical_extension_codec(obj),
+}
+
+
+@pytest.mark.parametrize("kind", list(_REGISTER_EACH_KIND))
+def test_a_type_error_inside_a_dunder_is_the_plugins_and_it_runs_once(kind: str) -> None:
+    from fuseplug.exceptions import IncompatiblePluginError, PluginError
+
+    register = _REGISTER_EACH_KIND[kind]
+    plugin = _RaisesTypeError()
+    with pytest.raises(PluginError, match="TypeError: boom") as raised:
+        register(SessionContext(), plugin)
+    assert not isinstance(raised.value, IncompatiblePluginError)
+    assert "DataFusion < 52" not in str(raised.value)
+    assert isinstance(raised.value.__cause__, TypeError)
+    assert str(raised.value.__cause__) == "boom"
+    assert plugin.calls == 1
+
+
+@pytest.mark.parametrize("kind", list(_REGISTER_EACH_KIND))
+def test_a_zero_argument_dunder_is_reported_as_pre_52_without_calling_it(kind: str) -> None:
+    from fuseplug.exceptions import IncompatiblePluginError
+
+    register = _REGISTER_EACH_KIND[kind]
+    plugin = _ZeroArgument()
+    with pytest.raises(IncompatiblePluginError, match=r"takes no session.*DataFusion < 52"):
+        register(SessionContext(), plugin)
+    assert plugin.calls == 0
+
+
+def test_a_compiled_dunder_is_read_from_its_text_signature() -> None:
+    # a PyO3 method has no Python code, only a __text_signature__: "($self, session)"
+    class Compiled:
+        def __init__(self, method: object) -> None:
+            self.__datafusion_table_provider__ = method
+
+    source = SessionContext().from_pydict({"a": [1, 2]})
+    method = source._inner.__datafusion_table_provider__
+    assert method.__text_signature__ == "($self, session)"
+    ctx = SessionContext()
+    ctx.register_table("t", Compiled(method))
+    assert ctx.sql("SELECT sum(a) AS s FROM t").to_pydict() == {"s": [3]}
+
+
 def test_non_plugin_objects_get_type_errors() -> None:
     ctx = SessionContext()
     with pytest.raises(TypeError, match="register_table needs"):

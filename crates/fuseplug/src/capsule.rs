@@ -37,9 +37,8 @@ use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use fuseplug_capsule::guard::{CapsuleError, check_method, checked_pointer};
 use fuseplug_capsule::runtime::handle;
 use fuseplug_capsule::version::datafusion_major;
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyCapsule;
+use pyo3::types::{PyCapsule, PyTuple};
 
 use crate::codec::{LogicalChain, PhysicalChain};
 use crate::errors::{Error, Result, fuseplug_exception};
@@ -177,28 +176,25 @@ fn capsule_of<'py>(
     // with its own layout before we could look at what it returns.
     check_method(&method, name).map_err(|e| plugin_error(py, e))?;
     let produced = match session {
-        Some(session) => method.call1((session,)).map_err(|e| {
-            // A pre-52 style dunder takes no session: say what to upgrade rather than pass on a
-            // confusing TypeError from inside the plugin.
-            if e.is_instance_of::<PyTypeError>(py) && method.call0().is_ok() {
-                Error::Python(fuseplug_exception(
-                    py,
-                    "IncompatiblePluginError",
-                    format!(
-                        "{dunder} of {} takes no session argument: the plugin was written for \
-                         DataFusion < 52; upgrade it to a release built on DataFusion {}",
-                        obj.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
-                        datafusion_major()
-                    ),
-                ))
-            } else {
-                chained(py, format!("{dunder} raised {}", describe(py, &e)), e)
-            }
-        }),
-        None => method
-            .call0()
-            .map_err(|e| chained(py, format!("{dunder} raised {}", describe(py, &e)), e)),
-    }?;
+        // A pre-52 style dunder takes no session: say what to upgrade rather than pass on a confusing
+        // TypeError. Read from its signature, never by calling it again: a TypeError raised inside
+        // the plugin is the plugin's, and its side effects must run once.
+        Some(session) if takes_no_argument(&method, session) => {
+            return Err(Error::Python(fuseplug_exception(
+                py,
+                "IncompatiblePluginError",
+                format!(
+                    "{dunder} of {} takes no session argument: the plugin was written for \
+                     DataFusion < 52; upgrade it to a release built on DataFusion {}",
+                    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+                    datafusion_major()
+                ),
+            )));
+        }
+        Some(session) => method.call1((session,)),
+        None => method.call0(),
+    }
+    .map_err(|e| chained(py, format!("{dunder} raised {}", describe(py, &e)), e))?;
     produced.cast_into::<PyCapsule>().map_err(|e| {
         let got = e.into_inner();
         let type_name = got.get_type().name().map(|n| n.to_string()).unwrap_or_default();
@@ -208,6 +204,23 @@ fn capsule_of<'py>(
             format!("{dunder} returned a {type_name}, not a PyCapsule"),
         ))
     })
+}
+
+/// Whether `method`'s signature says it takes no argument, so it cannot be handed `arg`. Python
+/// functions have a signature; built-in and compiled ones have one when they carry a
+/// `__text_signature__` (PyO3 methods do), which `inspect.signature` reads. Without one, `false`: the
+/// method is called with `arg` and whatever it raises is reported as its own.
+fn takes_no_argument(method: &Bound<'_, PyAny>, arg: &Bound<'_, PyAny>) -> bool {
+    let py = method.py();
+    let Ok(signature) =
+        py.import("inspect").and_then(|inspect| inspect.call_method1("signature", (method,)))
+    else {
+        return false;
+    };
+    let binds = |args: &[&Bound<'_, PyAny>]| {
+        PyTuple::new(py, args).and_then(|args| signature.call_method1("bind", args)).is_ok()
+    };
+    !binds(&[arg]) && binds(&[])
 }
 
 fn describe(py: Python<'_>, err: &PyErr) -> String {
@@ -373,27 +386,47 @@ pub fn window_udf(obj: &Bound<'_, PyAny>) -> Result<WindowUDF> {
     })
 }
 
-/// A plugin's extension codec: what its `__datafusion_logical_extension_codec__(session)` returns.
+/// The id a codec is installed under: `id` when given, else the one of the library whose code the
+/// codec runs (found from its `release` function, see [`crate::codec::library_codec_id`]).
+fn codec_id(id: Option<String>, release: usize, name: &CStr) -> Result<String> {
+    if let Some(id) = id {
+        return Ok(id);
+    }
+    let kind = name.to_string_lossy();
+    let kind = kind.strip_prefix("datafusion_").unwrap_or(&kind);
+    match fuseplug_capsule::guard::library_of(release) {
+        Some(library) => Ok(crate::codec::library_codec_id(&library, kind)),
+        None => Err(Error::Value(format!(
+            "cannot tell which library made this {kind} capsule; install it with a codec_id"
+        ))),
+    }
+}
+
+/// A plugin's extension codec: what its `__datafusion_logical_extension_codec__(session)` returns,
+/// with the id it is installed under (`id`, else its library's; see [`codec_id`]).
 pub fn logical_codec(
     obj: &Bound<'_, PyAny>,
     session: &Bound<'_, PyAny>,
-) -> Result<Arc<dyn LogicalExtensionCodec>> {
+    id: Option<String>,
+) -> Result<(String, Arc<dyn LogicalExtensionCodec>)> {
     let dunder = "__datafusion_logical_extension_codec__";
     with_struct(obj, dunder, Some(session), LOGICAL_CODEC, |ffi: &FFI_LogicalExtensionCodec| {
         check_version(obj.py(), "logical extension codec", ffi.version)?;
-        Ok(ffi.into())
+        Ok((codec_id(id, ffi.release as usize, LOGICAL_CODEC)?, ffi.into()))
     })
 }
 
-/// A plugin's physical extension codec (`__datafusion_physical_extension_codec__(session)`).
+/// A plugin's physical extension codec (`__datafusion_physical_extension_codec__(session)`), with
+/// the id it is installed under.
 pub fn physical_codec(
     obj: &Bound<'_, PyAny>,
     session: &Bound<'_, PyAny>,
-) -> Result<Arc<dyn PhysicalExtensionCodec>> {
+    id: Option<String>,
+) -> Result<(String, Arc<dyn PhysicalExtensionCodec>)> {
     let dunder = "__datafusion_physical_extension_codec__";
     with_struct(obj, dunder, Some(session), PHYSICAL_CODEC, |ffi: &FFI_PhysicalExtensionCodec| {
         check_version(obj.py(), "physical extension codec", ffi.version)?;
-        Ok(ffi.into())
+        Ok((codec_id(id, ffi.release as usize, PHYSICAL_CODEC)?, ffi.into()))
     })
 }
 

@@ -141,7 +141,7 @@ impl PySchema {
         let schema = Arc::clone(&self.inner);
         let found = wait_for_future(py, async move { schema.table(name).await })??;
         match found {
-            Some(inner) => Ok(PyTable { inner }),
+            Some(inner) => Ok(PyTable::owned(inner, &self.tasks)),
             None => {
                 Err(fuseplug_exception(py, "PlanError", format!("no table named {name:?}")).into())
             }
@@ -237,6 +237,21 @@ impl PyCatalogList {
 #[derive(Clone)]
 pub struct PyTable {
     pub inner: Arc<dyn TableProvider>,
+    /// The session the table came from, which plans its scans when it is exported (its settings,
+    /// memory pool and spill directories); the global context's for a table made from data alone.
+    pub owner: Option<SessionTasks>,
+}
+
+impl PyTable {
+    /// A table made from data alone (exported through the global context).
+    pub fn unowned(inner: Arc<dyn TableProvider>) -> Self {
+        Self { inner, owner: None }
+    }
+
+    /// A table of the session `owner`.
+    pub fn owned(inner: Arc<dyn TableProvider>, owner: &SessionTasks) -> Self {
+        Self { inner, owner: Some(owner.clone()) }
+    }
 }
 
 /// Splits batches round-robin into at most `partitions` partitions so scans run in parallel.
@@ -277,7 +292,7 @@ impl PyTable {
     #[pyo3(signature = (source, single_shot = false))]
     pub fn from_arrow_stream(source: &Bound<'_, PyAny>, single_shot: bool) -> Result<Self> {
         let table = crate::arrow_stream::arrow_stream_table(source, single_shot)?;
-        Ok(Self { inner: Arc::new(table) })
+        Ok(Self::unowned(Arc::new(table)))
     }
 
     /// Reads any object exporting `__arrow_c_stream__` or `__arrow_c_array__` into an in-memory table
@@ -300,7 +315,7 @@ impl PyTable {
             )));
         };
         let table = MemTable::try_new(schema, partition_batches(batches, partitions))?;
-        Ok(Self { inner: Arc::new(table) })
+        Ok(Self::unowned(Arc::new(table)))
     }
 
     #[getter]
@@ -308,14 +323,20 @@ impl PyTable {
         Ok(self.inner.schema().to_pyarrow(py)?)
     }
 
-    /// Exports this table to another DataFusion host of the same major. Its scans are planned on a
-    /// session of ours, never the caller's (a view's plan cannot cross the FFI codec; see export.rs).
+    /// Exports this table to another DataFusion host of the same major. Its scans are planned on the
+    /// session it came from (the global context for a table made from data alone), never the
+    /// caller's (a view's plan cannot cross the FFI codec; see export.rs), so they keep that
+    /// session's settings, memory pool and spill directories.
     fn __datafusion_table_provider__<'py>(
         &self,
         py: Python<'py>,
         session: &Bound<'py, PyAny>,
     ) -> Result<Bound<'py, pyo3::types::PyCapsule>> {
-        let df = SessionContext::new().read_table(Arc::clone(&self.inner))?;
+        let owner = match &self.owner {
+            Some(owner) => owner.clone(),
+            None => py_catalog::global_tasks(py)?,
+        };
+        let df = owner.session().read_table(Arc::clone(&self.inner))?;
         let table = Arc::new(crate::export::LocalPlanTable::new(df));
         crate::capsule::export_table_provider(py, table, session)
     }

@@ -8,6 +8,7 @@
 //! of datafusion-ffi, for instance, errors on extension nodes and file formats.
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -78,6 +79,28 @@ fn untag(buf: &[u8]) -> Result<Option<(&str, &[u8])>> {
     let id = rest.get(2..2 + len).ok_or_else(truncated)?;
     let id = std::str::from_utf8(id).map_err(|_| truncated())?;
     Ok(Some((id, &rest[2 + len..])))
+}
+
+/// The id of a codec installed without one (a bare capsule): the name of the library that made it
+/// and the codec's `kind`, e.g. `fuseplug_ffi_example._internal:logical_extension_codec`. The same
+/// library gives the same id in every process, so what it writes decodes anywhere it is installed.
+///
+/// The library's name is its file name up to the first dot, behind the names of the enclosing
+/// Python package directories (those holding an `__init__.py`): a wheel's extension module is named
+/// as Python imports it, and neither its install path nor its ABI tag enters the id.
+pub fn library_codec_id(library: &Path, kind: &str) -> String {
+    let stem = |p: &Path| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        name.split('.').next().unwrap_or_default().to_string()
+    };
+    let mut parts = vec![stem(library)];
+    let mut dir = library.parent();
+    while let Some(package) = dir.filter(|d| d.join("__init__.py").is_file()) {
+        parts.push(stem(package));
+        dir = package.parent();
+    }
+    parts.reverse();
+    format!("{}:{kind}", parts.join("."))
 }
 
 impl<C: ?Sized> Chain<C> {

@@ -444,14 +444,15 @@ impl PySessionContext {
     }
 
     /// A context on the same session whose logical codec chain ends with a plugin's codec
-    /// (`__datafusion_logical_extension_codec__(session)` or its capsule), installed under `id`.
+    /// (`__datafusion_logical_extension_codec__(session)` or its capsule), installed under `id` (for a
+    /// bare capsule without one, its library's; see `codec::library_codec_id`).
     fn with_logical_extension_codec(
         &self,
         codec: &Bound<'_, PyAny>,
         session: &Bound<'_, PyAny>,
-        id: String,
+        id: Option<String>,
     ) -> Result<Self> {
-        let codec = capsule::logical_codec(codec, session)?;
+        let (id, codec) = capsule::logical_codec(codec, session, id)?;
         Ok(Self { ctx: Arc::clone(&self.ctx), tasks: self.tasks.with_logical(id, codec)? })
     }
 
@@ -460,9 +461,9 @@ impl PySessionContext {
         &self,
         codec: &Bound<'_, PyAny>,
         session: &Bound<'_, PyAny>,
-        id: String,
+        id: Option<String>,
     ) -> Result<Self> {
-        let codec = capsule::physical_codec(codec, session)?;
+        let (id, codec) = capsule::physical_codec(codec, session, id)?;
         Ok(Self { ctx: Arc::clone(&self.ctx), tasks: self.tasks.with_physical(id, codec)? })
     }
 
@@ -657,7 +658,7 @@ impl PySessionContext {
         let ctx = Arc::clone(&self.ctx);
         let name = name.to_string();
         let table = wait_for_future(py, async move { ctx.table_provider(name.as_str()).await })??;
-        Ok(Some(PyTable { inner: table }))
+        Ok(Some(PyTable::owned(table, &self.tasks)))
     }
 
     /// Registers the Parquet files under `path` as one table.

@@ -696,7 +696,7 @@ impl PyDataFrame {
     fn into_view(&self, temporary: bool) -> crate::catalog::PyTable {
         let df = self.df();
         let inner = if temporary { df.into_temporary_view() } else { df.into_view() };
-        crate::catalog::PyTable { inner }
+        crate::catalog::PyTable::owned(inner, &self.session)
     }
 
     fn logical_plan(&self) -> PyLogicalPlan {

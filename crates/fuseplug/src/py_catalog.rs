@@ -74,7 +74,8 @@ fn codec<'py>(py: Python<'py>, tasks: Option<&SessionTasks>) -> Result<Bound<'py
     }
 }
 
-fn global_tasks(py: Python<'_>) -> Result<SessionTasks> {
+/// The global context's session (`SessionContext.global_ctx()`).
+pub fn global_tasks(py: Python<'_>) -> Result<SessionTasks> {
     let ctx =
         py.import("fuseplug.context")?.getattr("SessionContext")?.call_method0("global_ctx")?;
     crate::plan::decoding_tasks(&ctx)
@@ -536,7 +537,7 @@ impl SchemaProvider for PythonSchema {
         table: Arc<dyn TableProvider>,
     ) -> DFResult<Option<Arc<dyn TableProvider>>> {
         Python::attach(|py| {
-            let arg = PyTable { inner: table };
+            let arg = PyTable::unowned(table);
             self.obj.bind(py).call_method1("register_table", (name, arg))?;
             Ok(None)
         })
