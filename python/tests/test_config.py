@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fuseplug import RuntimeEnvBuilder, SessionConfig, SessionContext
-from fuseplug.exceptions import PlanError
+from fuseplug.exceptions import PlanError, ResourcesExhaustedError
 
 SORT_QUERY = "SELECT value, value * 2 AS doubled FROM range({n}) ORDER BY value DESC"
 
@@ -167,7 +167,16 @@ def test_unbounded_pool_does_not_spill() -> None:
 
 
 def test_runtime_builder_is_reusable() -> None:
-    builder = RuntimeEnvBuilder().with_fair_spill_pool(50_000_000)
-    first = SessionContext(runtime=builder)
-    second = SessionContext(runtime=builder)
-    assert first.sql("SELECT 1 AS x").to_pydict() == second.sql("SELECT 1 AS x").to_pydict()
+    # A sort of 200,000 rows needs a few MB: a 1 MB pool without spilling refuses it in every
+    # context built from the same builder, and the same query fits a 64 MB pool.
+    query = SORT_QUERY.format(n=200_000)
+    config = SessionConfig().with_target_partitions(1)
+    small = RuntimeEnvBuilder().with_greedy_memory_pool(1_000_000).with_disk_manager_disabled()
+    for ctx in (SessionContext(config, small), SessionContext(config, small)):
+        with pytest.raises(ResourcesExhaustedError, match=r"Memory Exhausted while Sorting"):
+            ctx.sql(query).collect()
+    big = RuntimeEnvBuilder().with_greedy_memory_pool(64_000_000).with_disk_manager_disabled()
+    for ctx in (SessionContext(config, big), SessionContext(config, big)):
+        out = ctx.sql(query).to_arrow_table()
+        assert out.num_rows == 200_000
+        assert out.column("value")[0].as_py() == 199_999

@@ -237,45 +237,52 @@ def test_unsupported_sql_is_not_supported_error(ctx: SessionContext) -> None:
 
 
 def test_sql_with_non_string_is_type_error(ctx: SessionContext) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^sql\(\) needs a str, got int$"):
         ctx.sql(123)  # type: ignore[arg-type]
 
 
 def test_filter_with_non_expr_is_type_error(ctx: SessionContext) -> None:
     df = ctx.from_pydict({"a": [1]})
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^cannot use a value of type object as a literal$"):
         df.filter(object())  # type: ignore[arg-type]
 
 
 def test_limit_with_string_is_type_error(ctx: SessionContext) -> None:
     df = ctx.from_pydict({"a": [1]})
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"'str' object cannot be interpreted as an integer"):
         df.limit("ten")  # type: ignore[arg-type]
 
 
 def test_join_with_non_dataframe_is_type_error(ctx: SessionContext) -> None:
     df = ctx.from_pydict({"a": [1]})
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^expected a fuseplug DataFrame, got dict$"):
         df.join({"a": [1]}, on="a")  # type: ignore[arg-type]
 
 
 def test_register_record_batches_with_wrong_shape_is_type_error(ctx: SessionContext) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"'int' object is not an instance of 'Sequence'"):
         ctx.register_record_batches("t", [1, 2, 3])  # type: ignore[list-item]
 
 
 def test_from_arrow_with_plain_object_is_type_error(ctx: SessionContext) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        TypeError,
+        match=r"^expected an object exporting __arrow_c_stream__ or __arrow_c_array__, got object$",
+    ):
         ctx.from_arrow(object())
 
 
 def test_cast_with_bad_type_is_type_error() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        TypeError, match=r"^cast target must be a pyarrow DataType .*, not 'int64'$"
+    ):
         col("a").cast("int64")  # type: ignore[arg-type]
 
 
 def test_expr_has_no_truth_value() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        TypeError, match=r"^an Expr has no truth value: use & \| ~ instead of and/or/not"
+    ):
         bool(col("a") > lit(1))
 
 

@@ -331,13 +331,74 @@ def test_codegen_check_detects_stale_file(tmp_path: Path) -> None:
     assert _codegen.main(["--check", "--target", str(stale)]) == 0
 
 
-def test_functions_module_entries_are_callable() -> None:
-    for name in ("abs", "upper", "concat", "date_trunc", "sum", "avg", "count", "min", "max"):
-        assert callable(getattr(f, name)), name
-    for name in ("median", "stddev", "array_agg", "row_number", "rank", "lag", "lead"):
-        assert callable(getattr(f, name)), name
-    for name in ("first_value", "regexp_replace", "array_length", "coalesce"):
-        assert callable(getattr(f, name)), name
+def test_functions_compute_what_sql_of_the_same_name_computes(ctx: SessionContext) -> None:
+    # Each wrapper must build a call to the SQL function it is named after: one plan per kind
+    # (scalar, aggregate, window), compared column by column with the same calls written in SQL.
+    table = pa.table(
+        {
+            "i": pa.array(range(6), pa.int64()),
+            "n": pa.array(NUMBERS, pa.int64()),
+            "x": pa.array(FLOATS, pa.float64()),
+            "w": pa.array(WORDS, pa.string()),
+            "o": pa.array(OTHER, pa.string()),
+            "l": pa.array(LISTS, pa.list_(pa.int64())),
+            "t": pa.array(STAMPS, pa.timestamp("us")),
+        }
+    )
+    df = ctx.from_arrow(table, name="d")
+    scalars = {
+        "abs": (f.abs(col("n")), "abs(n)"),
+        "upper": (f.upper(col("w")), "upper(w)"),
+        "concat": (f.concat(col("w"), lit("-"), col("o")), "concat(w, '-', o)"),
+        "date_trunc": (f.date_trunc(lit("month"), col("t")), "date_trunc('month', t)"),
+        "regexp_replace": (
+            f.regexp_replace(col("w"), lit("[aeiou]"), lit("_"), lit("g")),
+            "regexp_replace(w, '[aeiou]', '_', 'g')",
+        ),
+        "array_length": (f.array_length(col("l")), "array_length(l)"),
+        "coalesce": (f.coalesce(col("o"), col("w")), "coalesce(o, w)"),
+    }
+    aggregates = {
+        "sum": (f.sum(col("n")), "sum(n)"),
+        "avg": (f.avg(col("x")), "avg(x)"),
+        "count": (f.count(col("o")), "count(o)"),
+        "min": (f.min(col("w")), "min(w)"),
+        "max": (f.max(col("n")), "max(n)"),
+        "median": (f.median(col("x")), "median(x)"),
+        "stddev": (f.stddev(col("x")), "stddev(x)"),
+        "array_agg": (f.array_agg(col("n"), order_by=[col("i")]), "array_agg(n ORDER BY i)"),
+        "first_value": (
+            f.first_value(col("w"), order_by=[col("x").sort()]),
+            "first_value(w ORDER BY x)",
+        ),
+    }
+    by_score = Window(order_by=[col("n").sort(ascending=False)])
+    by_i = Window(order_by=[col("i").sort()])
+    windows = {
+        "row_number": (f.row_number().over(by_score), "row_number() OVER (ORDER BY n DESC)"),
+        "rank": (f.rank().over(by_score), "rank() OVER (ORDER BY n DESC)"),
+        "lag": (f.lag(col("n")).over(by_i), "lag(n) OVER (ORDER BY i)"),
+        "lead": (f.lead(col("n")).over(by_i), "lead(n) OVER (ORDER BY i)"),
+    }
+
+    def via_sql(calls: dict[str, tuple[fuseplug.Expr, str]], tail: str) -> dict[str, Any]:
+        select = ", ".join(f'{sql} AS "{name}"' for name, (_, sql) in calls.items())
+        return ctx.sql(f"SELECT {select} FROM d {tail}").to_pydict()
+
+    def aliased(calls: dict[str, tuple[fuseplug.Expr, str]]) -> list[fuseplug.Expr]:
+        return [expr.alias(name) for name, (expr, _) in calls.items()]
+
+    got = df.select(col("i"), *aliased(scalars)).sort(col("i").sort()).drop("i").to_pydict()
+    assert got == via_sql(scalars, "ORDER BY i")
+    assert got["abs"] == [abs(v) for v in NUMBERS]
+
+    got = df.aggregate([], aliased(aggregates)).to_pydict()
+    assert got == via_sql(aggregates, "")
+    assert got["sum"] == [sum(NUMBERS)] and got["array_agg"] == [NUMBERS]
+
+    got = df.select(col("i"), *aliased(windows)).sort(col("i").sort()).drop("i").to_pydict()
+    assert got == via_sql(windows, "ORDER BY i")
+    assert got["lag"] == [None, *NUMBERS[:-1]]
 
 
 # Official call shapes: keyword arguments and defaults as in the official bindings.

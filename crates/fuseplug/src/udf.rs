@@ -88,6 +88,10 @@ fn arrays_to_py<'py>(py: Python<'py>, arrays: &[ArrayRef]) -> PyResult<Vec<Bound
 fn py_to_array(value: &Bound<'_, PyAny>, expected: &DataType) -> PyResult<ArrayRef> {
     let value = if value.hasattr("__arrow_c_array__")? {
         value.clone()
+    } else if value.is_none() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "function returned None; it must return an array of {expected} (one value per row)"
+        )));
     } else {
         let pa = value.py().import("pyarrow")?;
         pa.call_method1("array", (value, expected.to_pyarrow(value.py())?))?
@@ -431,6 +435,17 @@ impl PythonEvaluator {
     }
 }
 
+/// `array` when it has one value per row of the partition, else an execution error naming `method`.
+fn rows_of_partition(array: ArrayRef, num_rows: usize, method: &str) -> DFResult<ArrayRef> {
+    if array.len() != num_rows {
+        return Err(DataFusionError::Execution(format!(
+            "window UDF {method} returned {} rows for a partition of {num_rows} rows",
+            array.len()
+        )));
+    }
+    Ok(array)
+}
+
 impl PartitionEvaluator for PythonEvaluator {
     fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> DFResult<ArrayRef> {
         with_python(|py| {
@@ -438,6 +453,7 @@ impl PartitionEvaluator for PythonEvaluator {
             let out = self.evaluator.bind(py).call_method1("evaluate_all", (values, num_rows))?;
             py_to_array(&out, &self.return_type)
         })
+        .and_then(|array| rows_of_partition(array, num_rows, "evaluate_all"))
     }
 
     fn evaluate(&mut self, values: &[ArrayRef], range: &Range<usize>) -> DFResult<ScalarValue> {
@@ -465,6 +481,7 @@ impl PartitionEvaluator for PythonEvaluator {
                 .call_method1("evaluate_all_with_rank", (num_rows, ranks))?;
             py_to_array(&out, &self.return_type)
         })
+        .and_then(|array| rows_of_partition(array, num_rows, "evaluate_all_with_rank"))
     }
 
     fn uses_window_frame(&self) -> bool {
