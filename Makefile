@@ -82,7 +82,8 @@ demo: develop ## Build, run examples/quickstart.py, then the fuseplug CLI on the
 	"$(PY)" -m fuseplug --max-rows 10 \
 		"SELECT g, count(*) AS n, round(avg(x), 3) AS avg_x FROM 'build/demo/quickstart.parquet' GROUP BY g ORDER BY g"
 
-test: develop lint ## Build, lint, then run the whole pytest suite
+test: develop lint ## Build, lint, run the shared crate's Rust unit tests, then the whole pytest suite
+	cargo test -p fuseplug-capsule --lib
 	"$(PY)" -m pytest
 
 lint: deps $(PYO3_CONFIG_FILE) ## cargo fmt --check, clippy -D warnings, ruff check, ruff format --check
