@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from fuseplug import _internal
 from fuseplug._variants import (
     AggregateFunction,
-    Alias,
     ScalarFunction,
     WindowFunction,
     _field,
     _input_field,
     _schema_field,
+    _unaliased,
     _Variant,
 )
 
@@ -95,9 +95,7 @@ class Filter(_Variant):
 
 
 def _call_parts(expr: Expr) -> tuple[str, list[Expr]]:
-    inner = expr.to_variant()
-    while isinstance(inner, Alias):
-        inner = inner.expr().to_variant()
+    inner = _unaliased(expr)
     if isinstance(inner, AggregateFunction):
         return inner.aggregate_type(), inner.args()
     if isinstance(inner, (WindowFunction, ScalarFunction)):
@@ -134,9 +132,7 @@ class WindowExpr(_Variant):
 
     @staticmethod
     def _window(expr: Expr) -> WindowFunction:
-        inner = expr.to_variant()
-        while isinstance(inner, Alias):
-            inner = inner.expr().to_variant()
+        inner = _unaliased(expr)
         if not isinstance(inner, WindowFunction):
             raise TypeError(f"expected a window function call, got {type(inner).__name__}")
         return inner
@@ -157,13 +153,9 @@ class WindowExpr(_Variant):
         """The ``ORDER BY`` expressions of the window call ``expr``."""
         return self._window(expr).order_by()  # type: ignore[no-any-return]
 
-    def get_frame(self, expr: Expr) -> str | None:
-        """The window frame of ``expr`` as SQL text, or None when it has none."""
-        text = str(expr)
-        start = text.find(" ROWS ") if " ROWS " in text else text.find(" RANGE ")
-        if start < 0:
-            start = text.find(" GROUPS ")
-        return None if start < 0 else text[start + 1 :]
+    def get_frame(self, expr: Expr) -> str:
+        """The window frame of the window call ``expr`` as SQL text (``ROWS BETWEEN ..``)."""
+        return self._window(expr).window_frame()  # type: ignore[no-any-return]
 
 
 class Sort(_Variant):
@@ -226,25 +218,11 @@ class Join(_Variant):
 
     def join_type(self) -> JoinType:
         """Inner, Left, Right, Full, or a semi, anti or mark join."""
-        return JoinType(_JOIN_TYPES.get(self._fields["join_type"], self._fields["join_type"]))
+        return JoinType(self._fields["join_type"])
 
     def join_constraint(self) -> JoinConstraint:
         """Whether the keys came from ``ON`` or ``USING``."""
         return JoinConstraint(self._fields["join_constraint"])
-
-
-_JOIN_TYPES = {
-    "Inner": "Inner",
-    "Left": "Left",
-    "Right": "Right",
-    "Full": "Full",
-    "LeftSemi": "LeftSemi",
-    "RightSemi": "RightSemi",
-    "LeftAnti": "LeftAnti",
-    "RightAnti": "RightAnti",
-    "LeftMark": "LeftMark",
-    "RightMark": "RightMark",
-}
 
 
 class Partitioning(_Variant):

@@ -400,6 +400,7 @@ class WindowFunction(_Variant):
     args = _field("args", "The argument expressions.")
     partition_by = _field("partition_by", "The ``PARTITION BY`` expressions.")
     order_by = _field("order_by", "The ``ORDER BY`` expressions.")
+    window_frame = _field("window_frame", "The frame as SQL text (``ROWS BETWEEN .. AND ..``).")
 
 
 class InList(_Variant):
@@ -508,6 +509,14 @@ class LambdaVariable(_Variant):
 
     __slots__ = ()
     name = _field("name", "The parameter's name.")
+
+
+def _unaliased(expr: Expr) -> _Variant:
+    """The view of ``expr`` under any ``AS`` aliases."""
+    inner = expr_variant(expr._inner)
+    while isinstance(inner, Alias):
+        inner = expr_variant(inner.expr()._inner)
+    return inner
 
 
 class Subquery(_Variant):

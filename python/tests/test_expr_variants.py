@@ -90,6 +90,11 @@ def test_window_explain_and_subquery_views(ctx: SessionContext) -> None:
     assert window.window_func_name(call) == "row_number"
     assert [str(e) for e in window.get_partition_exprs(call)] == ["t.b"]
     assert [str(e) for e in window.get_sort_exprs(call)] == ["t.a"]
+    frame = "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    assert window.get_frame(call) == frame
+    assert window.get_frame(call.alias("renamed")) == frame  # aliases are looked through
+    with pytest.raises(TypeError, match="expected a window function call"):
+        window.get_frame(col("a"))
     explain = top(ctx, "EXPLAIN SELECT 1")
     assert isinstance(explain, E.Explain)
     assert explain.verbose() is False

@@ -77,7 +77,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(higher_order::lambda_var, m)?)?;
     m.add_function(wrap_pyfunction!(variant::expr_variant, m)?)?;
     m.add_function(wrap_pyfunction!(variant::plan_variant, m)?)?;
-    m.add_function(wrap_pyfunction!(variant::plan_schema, m)?)?;
     m.add_function(wrap_pyfunction!(variant::grouping_set, m)?)?;
     m.add_function(wrap_pyfunction!(variant::expr_column_name, m)?)?;
     m.add_function(wrap_pyfunction!(variant::expr_data_type, m)?)?;

@@ -182,6 +182,7 @@ fn expr_fields<'py>(py: Python<'py>, expr: &Expr) -> Result<Fields<'py>> {
             let WindowFunction { fun, params } = w.as_ref();
             f.set("name", fun.name())?.exprs("args", &params.args)?;
             f.exprs("partition_by", &params.partition_by)?;
+            f.set("window_frame", params.window_frame.to_string())?;
             let order: Vec<PyExpr> =
                 params.order_by.iter().map(|s| PyExpr::from(s.expr.clone())).collect();
             f.set("order_by", order)?;
@@ -574,12 +575,6 @@ pub fn plan_variant<'py>(
     Ok((name, fields.dict))
 }
 
-/// The plan's output schema as a `fuseplug.common.DFSchema`.
-#[pyfunction]
-pub fn plan_schema<'py>(py: Python<'py>, plan: &PyLogicalPlan) -> Result<Bound<'py, PyAny>> {
-    df_schema(py, plan.inner.schema())
-}
-
 /// A `ROLLUP`, `CUBE` or `GROUPING SETS` grouping expression.
 #[pyfunction]
 pub fn grouping_set(kind: &str, lists: Vec<Vec<PyExpr>>) -> Result<PyExpr> {
@@ -600,17 +595,10 @@ pub fn expr_column_name(expr: PyExpr, plan: &PyLogicalPlan) -> Result<String> {
     Ok(field.name().clone())
 }
 
-/// The data type of `expr` evaluated over `plan`'s output, or over no columns.
+/// The data type of `expr` evaluated over no columns (literals, casts and functions of them).
 #[pyfunction]
-#[pyo3(signature = (expr, plan=None))]
-pub fn expr_data_type<'py>(
-    py: Python<'py>,
-    expr: PyExpr,
-    plan: Option<&PyLogicalPlan>,
-) -> Result<Bound<'py, PyAny>> {
-    let empty = DFSchema::empty();
-    let schema = plan.map(|p| p.inner.schema().as_ref()).unwrap_or(&empty);
-    let (_, field) = expr.inner.to_field(schema)?;
+pub fn expr_data_type<'py>(py: Python<'py>, expr: PyExpr) -> Result<Bound<'py, PyAny>> {
+    let (_, field) = expr.inner.to_field(&DFSchema::empty())?;
     Ok(field.data_type().to_pyarrow(py)?)
 }
 
