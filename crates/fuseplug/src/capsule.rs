@@ -34,7 +34,9 @@ use datafusion_ffi::udtf::FFI_TableFunction;
 use datafusion_ffi::udwf::FFI_WindowUDF;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::PhysicalExtensionCodec;
-use fuseplug_capsule::guard::{CapsuleError, check_method, checked_pointer};
+use fuseplug_capsule::guard::{
+    CapsuleError, check_libraries, check_method, checked_pointer, method_library,
+};
 use fuseplug_capsule::runtime::handle;
 use fuseplug_capsule::version::datafusion_major;
 use pyo3::prelude::*;
@@ -148,7 +150,9 @@ impl SessionTasks {
 
 fn plugin_error(py: Python<'_>, err: CapsuleError) -> Error {
     let class = match err {
-        CapsuleError::IncompatibleMajor { .. } => "IncompatiblePluginError",
+        CapsuleError::IncompatibleMajor { .. } | CapsuleError::UnknownMajor { .. } => {
+            "IncompatiblePluginError"
+        }
         CapsuleError::WrongName { .. } | CapsuleError::NullPointer { .. } => "PluginError",
     };
     Error::Python(fuseplug_exception(py, class, err.to_string()))
@@ -173,7 +177,12 @@ fn capsule_of<'py>(
         )));
     };
     // A dunder compiled against another major is never called: it would read our session's capsules
-    // with its own layout before we could look at what it returns.
+    // with its own layout before we could look at what it returns. A dunder written in Python calls
+    // compiled code we cannot see from here: check the libraries of the packages behind the object.
+    if session.is_some() && method_library(&method).is_none() {
+        let libraries = libraries_behind(obj)?;
+        check_libraries(&libraries, name).map_err(|e| plugin_error(py, e))?;
+    }
     check_method(&method, name).map_err(|e| plugin_error(py, e))?;
     let produced = match session {
         // A pre-52 style dunder takes no session: say what to upgrade rather than pass on a confusing
@@ -204,6 +213,13 @@ fn capsule_of<'py>(
             format!("{dunder} returned a {type_name}, not a PyCapsule"),
         ))
     })
+}
+
+/// The compiled libraries of the packages behind `obj`: those of its class (and bases), of the packages
+/// they import, and of the objects it holds (`fuseplug.plugins.libraries_behind`).
+fn libraries_behind(obj: &Bound<'_, PyAny>) -> Result<Vec<std::path::PathBuf>> {
+    let found = obj.py().import("fuseplug.plugins")?.call_method1("libraries_behind", (obj,))?;
+    Ok(found.extract()?)
 }
 
 /// Whether `method`'s signature says it takes no argument, so it cannot be handed `arg`. Python
@@ -500,6 +516,16 @@ pub fn export_physical_codec<'py>(
 #[pyfunction]
 pub fn datafusion_majors_of(path: std::path::PathBuf) -> Vec<u64> {
     fuseplug_capsule::guard::library_majors(&path).into_iter().collect()
+}
+
+/// The shared library holding the code of class `cls` (its `tp_dealloc` slot): the extension module
+/// that defines a compiled class, the interpreter for a class written in Python.
+#[pyfunction]
+pub fn type_library(cls: &Bound<'_, pyo3::types::PyType>) -> Option<String> {
+    // SAFETY: `cls` is a live type object; reading a slot does not call it.
+    let slot = unsafe { pyo3::ffi::PyType_GetSlot(cls.as_type_ptr(), pyo3::ffi::Py_tp_dealloc) };
+    let library = (!slot.is_null()).then(|| fuseplug_capsule::guard::library_of(slot as usize));
+    library.flatten().map(|path| path.to_string_lossy().into_owned())
 }
 
 /// The DataFusion major of this host.

@@ -71,6 +71,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(spark::enable_spark_functions, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::datafusion_majors_of, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::host_datafusion_major, m)?)?;
+    m.add_function(wrap_pyfunction!(capsule::type_library, m)?)?;
     m.add_function(wrap_pyfunction!(expr::expr_to_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(higher_order::call_higher_order, m)?)?;
     m.add_function(wrap_pyfunction!(higher_order::lambda_, m)?)?;
