@@ -20,6 +20,8 @@ from fuseplug import (
     native,
     options,
     record_batch,
+    substrait,
+    unparser,
     user_defined,
 )
 from fuseplug._compat import TableProviderFactoryExportable
@@ -137,6 +139,8 @@ __all__ = [
     "record_batch",
     "str_lit",
     "string_literal",
+    "substrait",
+    "unparser",
     "user_defined",
     "load_extension",
     "native",

@@ -66,3 +66,17 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+#: TPC-H scale factor of the ``tpch_dir`` data. At SF 0.01 query 17's answer is NULL (no part
+#: qualifies) and query 8's 1995 share is 0; at 0.02 every query has a non-trivial answer.
+TPCH_SCALE = 0.02
+
+
+@pytest.fixture(scope="session")
+def tpch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TPC-H data at ``TPCH_SCALE``, one Parquet file per table, generated once per session with
+    ``tpchgen-cli`` (the kit in ``benchmarks/tpch``)."""
+    from benchmarks import tpch
+
+    return tpch.generate(TPCH_SCALE, tmp_path_factory.mktemp("tpch"))

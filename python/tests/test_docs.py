@@ -27,6 +27,8 @@ MODULES = [
     "fuseplug.input",
     "fuseplug.options",
     "fuseplug.io",
+    "fuseplug.substrait",
+    "fuseplug.unparser",
 ]
 
 

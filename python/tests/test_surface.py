@@ -26,8 +26,6 @@ ISSUE_9 = [
     "missing datafusion.SessionExtensionComponents",
     "missing datafusion.extensions",
     "missing datafusion.object_store",
-    "missing datafusion.substrait",
-    "missing datafusion.unparser",
     "signature datafusion.SessionContext.read_arrow",
     "signature datafusion.SessionContext.read_avro",
     "signature datafusion.SessionContext.read_csv",

@@ -113,6 +113,8 @@ fn class_name(err: &DataFusionError) -> &'static str {
         DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => "InputOutputError",
         DataFusionError::ParquetError(_) => "InputOutputError",
         DataFusionError::NotImplemented(_) => "NotSupportedError",
+        // A Substrait plan that does not decode or that the consumer finds malformed.
+        DataFusionError::Substrait(_) => "SerializationError",
         DataFusionError::Internal(_) => "InternalError",
         // Errors cross datafusion-ffi as text; a plugin's execution failure (a guarded panic, an
         // overflow) keeps DataFusion's "Execution error" prefix and is both kinds of error.

@@ -24,7 +24,9 @@ pub mod serialize;
 pub mod spark;
 pub mod sql;
 pub mod stream;
+pub mod substrait;
 pub mod udf;
+pub mod unparser;
 pub mod variant;
 
 /// Panics with `message`. Exists only so the tests can check that a panic inside a function body
@@ -64,6 +66,9 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<udf::PyTableFunction>()?;
     m.add_class::<functions::PyFunctionInfo>()?;
     m.add_class::<native::PyNativeExtension>()?;
+    m.add_class::<substrait::PySubstraitPlan>()?;
+    m.add_class::<unparser::PyDialect>()?;
+    m.add_class::<unparser::PyUnparser>()?;
     m.add_function(wrap_pyfunction!(functions::builtin_functions, m)?)?;
     m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
     m.add_function(wrap_pyfunction!(spark::spark_functions, m)?)?;

@@ -13,7 +13,7 @@ use crate::errors::{Error, Result};
 use crate::serialize;
 
 /// The internal context of `ctx`: a `fuseplug.SessionContext` or the `_internal` one it wraps.
-fn session_of<'py>(ctx: &Bound<'py, PyAny>) -> Result<Bound<'py, PySessionContext>> {
+pub(crate) fn session_of<'py>(ctx: &Bound<'py, PyAny>) -> Result<Bound<'py, PySessionContext>> {
     if let Ok(inner) = ctx.cast::<PySessionContext>() {
         return Ok(inner.clone());
     }
