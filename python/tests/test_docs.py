@@ -27,6 +27,8 @@ MODULES = [
     "fuseplug.input",
     "fuseplug.options",
     "fuseplug.io",
+    "fuseplug.object_store",
+    "fuseplug._context_sources",
 ]
 
 

@@ -17,6 +17,7 @@ pub mod functions;
 pub mod higher_order;
 pub mod metrics;
 pub mod native;
+pub mod object_store;
 pub mod plan;
 pub mod py_catalog;
 pub mod read_options;
@@ -64,6 +65,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<udf::PyTableFunction>()?;
     m.add_class::<functions::PyFunctionInfo>()?;
     m.add_class::<native::PyNativeExtension>()?;
+    object_store::register(m)?;
     m.add_function(wrap_pyfunction!(functions::builtin_functions, m)?)?;
     m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
     m.add_function(wrap_pyfunction!(spark::spark_functions, m)?)?;
