@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Final, Literal, final
 
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]  # pyarrow ships no stubs
-from typing_extensions import CapsuleType
+from typing_extensions import CapsuleType, disjoint_base
 
 # PyO3 fills __all__ in registration order (lib.rs).
 __all__ = [
@@ -45,6 +45,15 @@ __all__ = [
     "SubstraitPlan",
     "Dialect",
     "Unparser",
+    "ObjectStore",
+    "AmazonS3",
+    "GoogleCloud",
+    "MicrosoftAzure",
+    "Http",
+    "LocalFileSystem",
+    "register_object_store",
+    "deregister_object_store",
+    "check_location",
     "builtin_functions",
     "call_builtin",
     "spark_functions",
@@ -801,6 +810,62 @@ class Unparser:
     def dialect(self) -> Dialect: ...
     def __repr__(self) -> str: ...
 
+# object_store.rs ---------------------------------------------------------------------------------
+
+@disjoint_base
+class ObjectStore:
+    @property
+    def default_host(self) -> str: ...
+    def __repr__(self) -> str: ...
+
+@final
+class AmazonS3(ObjectStore):
+    def __new__(
+        cls,
+        bucket_name: str,
+        region: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        session_token: str | None = None,
+        endpoint: str | None = None,
+        allow_http: bool = False,
+        imdsv1_fallback: bool = False,
+    ) -> AmazonS3: ...
+
+@final
+class GoogleCloud(ObjectStore):
+    def __new__(cls, bucket_name: str, service_account_path: str | None = None) -> GoogleCloud: ...
+
+@final
+class MicrosoftAzure(ObjectStore):
+    def __new__(
+        cls,
+        container_name: str,
+        account: str | None = None,
+        access_key: str | None = None,
+        bearer_token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        tenant_id: str | None = None,
+        sas_query_pairs: list[tuple[str, str]] | dict[str, str] | None = None,
+        use_emulator: bool | None = None,
+        allow_http: bool | None = None,
+        use_fabric_endpoint: bool | None = None,
+    ) -> MicrosoftAzure: ...
+
+@final
+class Http(ObjectStore):
+    def __new__(cls, url: str) -> Http: ...
+
+@final
+class LocalFileSystem(ObjectStore):
+    def __new__(cls, prefix: str | os.PathLike[str] | None = None) -> LocalFileSystem: ...
+
+def register_object_store(
+    ctx: SessionContext, scheme: str, store: ObjectStore, host: str | None = None
+) -> str: ...
+def deregister_object_store(ctx: SessionContext, scheme: str, host: str | None = None) -> bool: ...
+def check_location(location: str) -> None: ...
 def datafusion_majors_of(path: str | os.PathLike[str]) -> list[int]: ...
 def host_datafusion_major() -> int: ...
 def type_library(cls: type) -> str | None: ...

@@ -10,10 +10,9 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -28,11 +27,12 @@ from fuseplug._compat import (  # noqa: F401  (re-exported under the official mo
     TableProviderFactoryExportable,
     sort_list_to_raw_sort_list,
 )
+from fuseplug._context_sources import FileSources
 from fuseplug._internal import RuntimeEnvBuilder, SessionConfig, SQLOptions
 from fuseplug.catalog import Catalog, CatalogList, CatalogProviderList, Table, TableProviderFactory  # noqa: F401
 from fuseplug.dataframe import DataFrame, RecordBatchStream
-from fuseplug.expr import Expr, SortExpr, to_sort
-from fuseplug.options import CsvReadOptions, PartitionCols, _csv_args, _partition_cols
+from fuseplug.expr import Expr, SortExpr  # noqa: F401  (SortExpr: the official module's name)
+from fuseplug.options import CsvReadOptions  # noqa: F401  (the official module's name)
 from fuseplug.plan import ExecutionPlan, LogicalPlan
 from fuseplug.udf import AggregateUDF, ScalarUDF, TableFunction, WindowUDF
 
@@ -45,28 +45,11 @@ if TYPE_CHECKING:
 
 __all__ = ["RuntimeEnvBuilder", "SessionConfig", "SessionContext"]
 
-PathLike = Union[str, "os.PathLike[str]"]
 
-
-def _path(path: PathLike) -> str:
-    return os.fspath(path)
-
-
-def _paths(path: PathLike | Sequence[PathLike]) -> str | list[str]:
-    if isinstance(path, (str, os.PathLike)):
-        return _path(path)
-    return [_path(p) for p in path]
-
-
-def _sort_order(order: Sequence[Sequence[Any]] | None) -> list[list[_internal.SortExpr]] | None:
-    if order is None:
-        return None
-    return [[to_sort(k)._inner for k in keys] for keys in order]
-
-
-class SessionContext:
+class SessionContext(FileSources):
     """The entry point: holds registered tables and functions, the configuration and the runtime
-    (memory pool, spill directory)."""
+    (memory pool, spill directory). The file and object-store sources (``read_parquet``,
+    ``register_csv``, ``register_object_store``, ...) come from :class:`FileSources`."""
 
     __slots__ = ("__weakref__", "_inner")
 
@@ -137,179 +120,6 @@ class SessionContext:
         """A SQL expression over the columns of ``schema`` (``DFSchema.empty()`` for none, or a
         plan node's ``schema()``), planned with this session's functions and settings."""
         return Expr(_internal.parse_sql_expr(self._inner, sql, schema))
-
-    # files -------------------------------------------------------------------------------------
-    def register_parquet(
-        self,
-        name: str,
-        path: PathLike,
-        table_partition_cols: PartitionCols | None = None,
-        parquet_pruning: bool = True,
-        file_extension: str = ".parquet",
-        skip_metadata: bool = True,
-        schema: pa.Schema | None = None,
-        file_sort_order: Sequence[Sequence[SortExpr | Any]] | None = None,
-    ) -> None:
-        """Registers a Parquet file, directory or glob as table ``name``."""
-        self._inner.register_parquet(
-            name,
-            _path(path),
-            _partition_cols(table_partition_cols),
-            parquet_pruning,
-            file_extension,
-            skip_metadata,
-            schema,
-            _sort_order(file_sort_order),
-        )
-
-    def read_parquet(
-        self,
-        path: PathLike | Sequence[PathLike],
-        table_partition_cols: PartitionCols | None = None,
-        parquet_pruning: bool = True,
-        file_extension: str = ".parquet",
-        skip_metadata: bool = True,
-        schema: pa.Schema | None = None,
-        file_sort_order: Sequence[Sequence[SortExpr | Any]] | None = None,
-    ) -> DataFrame:
-        return DataFrame(
-            self._inner.read_parquet(
-                _paths(path),
-                _partition_cols(table_partition_cols),
-                parquet_pruning,
-                file_extension,
-                skip_metadata,
-                schema,
-                _sort_order(file_sort_order),
-            )
-        )
-
-    def register_csv(
-        self,
-        name: str,
-        path: PathLike,
-        schema: pa.Schema | None = None,
-        has_header: bool = True,
-        delimiter: str = ",",
-        schema_infer_max_records: int = 1000,
-        file_extension: str = ".csv",
-        file_compression_type: str | None = None,
-        options: CsvReadOptions | None = None,
-        *,
-        table_partition_cols: PartitionCols | None = None,
-    ) -> None:
-        """Registers a CSV file, directory or glob as table ``name``. ``options`` (a
-        :class:`CsvReadOptions`) replaces the other settings and adds quote, escape and the rest."""
-        self._inner.register_csv(
-            name,
-            _path(path),
-            *_csv_args(
-                options,
-                schema,
-                has_header,
-                delimiter,
-                schema_infer_max_records,
-                file_extension,
-                file_compression_type,
-                table_partition_cols,
-            ),
-        )
-
-    def read_csv(
-        self,
-        path: PathLike | Sequence[PathLike],
-        schema: pa.Schema | None = None,
-        has_header: bool = True,
-        delimiter: str = ",",
-        schema_infer_max_records: int = 1000,
-        file_extension: str = ".csv",
-        table_partition_cols: PartitionCols | None = None,
-        file_compression_type: str | None = None,
-        options: CsvReadOptions | None = None,
-    ) -> DataFrame:
-        """A DataFrame reading CSV; ``options`` (a :class:`CsvReadOptions`) replaces the other
-        settings and adds quote, escape and the rest."""
-        return DataFrame(
-            self._inner.read_csv(
-                _paths(path),
-                *_csv_args(
-                    options,
-                    schema,
-                    has_header,
-                    delimiter,
-                    schema_infer_max_records,
-                    file_extension,
-                    file_compression_type,
-                    table_partition_cols,
-                ),
-            )
-        )
-
-    def register_json(
-        self,
-        name: str,
-        path: PathLike,
-        schema: pa.Schema | None = None,
-        schema_infer_max_records: int = 1000,
-        file_extension: str = ".json",
-        table_partition_cols: PartitionCols | None = None,
-        file_compression_type: str | None = None,
-    ) -> None:
-        """Registers newline-delimited JSON as table ``name``."""
-        self._inner.register_json(
-            name,
-            _path(path),
-            schema,
-            schema_infer_max_records,
-            file_extension,
-            file_compression_type,
-            _partition_cols(table_partition_cols),
-        )
-
-    def read_json(
-        self,
-        path: PathLike | Sequence[PathLike],
-        schema: pa.Schema | None = None,
-        schema_infer_max_records: int = 1000,
-        file_extension: str = ".json",
-        table_partition_cols: PartitionCols | None = None,
-        file_compression_type: str | None = None,
-    ) -> DataFrame:
-        return DataFrame(
-            self._inner.read_json(
-                _paths(path),
-                schema,
-                schema_infer_max_records,
-                file_extension,
-                file_compression_type,
-                _partition_cols(table_partition_cols),
-            )
-        )
-
-    def register_avro(
-        self,
-        name: str,
-        path: PathLike,
-        schema: pa.Schema | None = None,
-        file_extension: str = ".avro",
-        table_partition_cols: PartitionCols | None = None,
-    ) -> None:
-        self._inner.register_avro(
-            name, _path(path), schema, file_extension, _partition_cols(table_partition_cols)
-        )
-
-    def read_avro(
-        self,
-        path: PathLike | Sequence[PathLike],
-        schema: pa.Schema | None = None,
-        file_partition_cols: PartitionCols | None = None,
-        file_extension: str = ".avro",
-    ) -> DataFrame:
-        return DataFrame(
-            self._inner.read_avro(
-                _paths(path), schema, file_extension, _partition_cols(file_partition_cols)
-            )
-        )
 
     # in-memory data ------------------------------------------------------------------------------
     def register_record_batches(self, name: str, partitions: list[list[pa.RecordBatch]]) -> None:
@@ -646,52 +456,6 @@ class SessionContext:
     def register_dataset(self, name: str, dataset: Any) -> None:
         """Registers a ``pyarrow.dataset.Dataset``; every scan reads the dataset again."""
         self.register_table(name, Table.from_dataset(dataset))
-
-    def register_listing_table(
-        self,
-        name: str,
-        path: PathLike,
-        table_partition_cols: PartitionCols | None = None,
-        file_extension: str = ".parquet",
-        schema: pa.Schema | None = None,
-        file_sort_order: Sequence[Sequence[Any]] | None = None,
-    ) -> None:
-        """Registers every Parquet file under ``path`` (a directory or prefix) as one table."""
-        self._inner.register_listing_table(
-            name,
-            _path(path),
-            _partition_cols(table_partition_cols),
-            file_extension,
-            schema,
-            _sort_order(file_sort_order),
-        )
-
-    def register_arrow(
-        self,
-        name: str,
-        path: PathLike,
-        schema: pa.Schema | None = None,
-        file_extension: str = ".arrow",
-        table_partition_cols: PartitionCols | None = None,
-    ) -> None:
-        """Registers Arrow IPC files (one file or a directory of them) as a table."""
-        self._inner.register_arrow(
-            name, _path(path), schema, file_extension, _partition_cols(table_partition_cols)
-        )
-
-    def read_arrow(
-        self,
-        path: PathLike | Sequence[PathLike],
-        schema: pa.Schema | None = None,
-        file_extension: str = ".arrow",
-        file_partition_cols: PartitionCols | None = None,
-    ) -> DataFrame:
-        """A DataFrame reading Arrow IPC files."""
-        return DataFrame(
-            self._inner.read_arrow(
-                _paths(path), schema, file_extension, _partition_cols(file_partition_cols)
-            )
-        )
 
     # extension codecs and plans ----------------------------------------------------------------
     def with_logical_extension_codec(

@@ -115,7 +115,7 @@ class CsvReadOptions:
 
     def to_inner(self) -> dict[str, Any]:
         """The settings beyond the common ones, as the compiled reader takes them."""
-        from fuseplug.context import _sort_order
+        from fuseplug._context_sources import _sort_order
 
         return {
             "quote": self.quote,

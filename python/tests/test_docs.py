@@ -29,6 +29,8 @@ MODULES = [
     "fuseplug.io",
     "fuseplug.substrait",
     "fuseplug.unparser",
+    "fuseplug.object_store",
+    "fuseplug._context_sources",
 ]
 
 

@@ -227,6 +227,7 @@ impl PyRuntimeEnvBuilder {
         Ok(RuntimeEnvBuilder::new()
             .with_memory_pool(pool)
             .with_disk_manager_builder(disk)
+            .with_object_store_registry(crate::object_store::registry())
             .build_arc()?)
     }
 

@@ -123,13 +123,29 @@ fn class_name(err: &DataFusionError) -> &'static str {
         }
         DataFusionError::Ffi(_) => "PluginError",
         DataFusionError::ArrowError(e, _) => arrow_class_name(e),
+        // A store's failure (a refused request, a missing object) that reached DataFusion as an
+        // external error, e.g. while writing.
+        DataFusionError::External(e) if from_object_store(e.as_ref()) => "InputOutputError",
         _ => "ExecutionError",
     }
+}
+
+/// Whether an object store error is in `err`'s chain of causes.
+fn from_object_store(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<object_store::Error>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 fn arrow_class_name(err: &ArrowError) -> &'static str {
     match err {
         ArrowError::IoError(..) => "InputOutputError",
+        ArrowError::ExternalError(e) if from_object_store(e.as_ref()) => "InputOutputError",
         ArrowError::SchemaError(_) => "SchemaError",
         ArrowError::NotYetImplemented(_) => "NotSupportedError",
         ArrowError::MemoryError(_) => "ResourcesExhaustedError",
@@ -164,10 +180,27 @@ impl From<Error> for PyErr {
             }
             Error::DataFusion(e) => match find_python_error(&e) {
                 Some(py_err) => py_err.clone_ref(py),
-                None => fuseplug_exception(py, class_name(&e), e.strip_backtrace()),
+                None => fuseplug_exception(py, class_name(&e), with_hint(&e)),
             },
         })
     }
+}
+
+/// The error's message, plus what to do where the message alone misleads: a plugin's plan that
+/// finds no object store ran in the empty runtime datafusion-ffi gives foreign plans.
+fn with_hint(err: &DataFusionError) -> String {
+    let message = err.strip_backtrace();
+    if matches!(err.find_root(), DataFusionError::Ffi(_))
+        && message.contains("No suitable object store found")
+    {
+        return format!(
+            "{message}\n(a plugin's table runs in the empty runtime that datafusion-ffi 55 gives \
+             foreign plans: it sees neither this session's object stores nor the ones it set up \
+             itself, so it can read local files only. For a Delta table on object storage, use \
+             ctx.register_dataset(name, table.to_pyarrow_dataset()); see docs/cloud-storage.md)"
+        );
+    }
+    message
 }
 
 /// Converts a DataFusion error into the matching Python exception.

@@ -17,6 +17,7 @@ pub mod functions;
 pub mod higher_order;
 pub mod metrics;
 pub mod native;
+pub mod object_store;
 pub mod plan;
 pub mod py_catalog;
 pub mod read_options;
@@ -69,6 +70,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<substrait::PySubstraitPlan>()?;
     m.add_class::<unparser::PyDialect>()?;
     m.add_class::<unparser::PyUnparser>()?;
+    object_store::register(m)?;
     m.add_function(wrap_pyfunction!(functions::builtin_functions, m)?)?;
     m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
     m.add_function(wrap_pyfunction!(spark::spark_functions, m)?)?;
