@@ -28,6 +28,7 @@ from fuseplug._compat import (  # noqa: F401  (re-exported under the official mo
     TableProviderFactoryExportable,
     sort_list_to_raw_sort_list,
 )
+from fuseplug._context_extensions import ContextExtensions
 from fuseplug._internal import RuntimeEnvBuilder, SessionConfig, SQLOptions
 from fuseplug.catalog import Catalog, CatalogList, CatalogProviderList, Table, TableProviderFactory  # noqa: F401
 from fuseplug.dataframe import DataFrame, RecordBatchStream
@@ -64,7 +65,7 @@ def _sort_order(order: Sequence[Sequence[Any]] | None) -> list[list[_internal.So
     return [[to_sort(k)._inner for k in keys] for keys in order]
 
 
-class SessionContext:
+class SessionContext(ContextExtensions):
     """The entry point: holds registered tables and functions, the configuration and the runtime
     (memory pool, spill directory)."""
 
@@ -707,17 +708,17 @@ class SessionContext:
         ``fuseplug_ffi_example._internal:logical_extension_codec``), the same in every process.
         Installing an id twice raises ``PlanError``.
         """
-        return SessionContext._from_inner(
-            self._inner.with_logical_extension_codec(codec, self, _codec_id(codec, codec_id))
-        )
+        new = self._inner.with_logical_extension_codec(codec, self, _codec_id(codec, codec_id))
+        new.rebind_query_planner()  # a plugin planner the session holds now uses the new codecs
+        return SessionContext._from_inner(new)
 
     def with_physical_extension_codec(
         self, codec: Any, codec_id: str | None = None
     ) -> SessionContext:
         """As :meth:`with_logical_extension_codec`, for ``__datafusion_physical_extension_codec__``."""
-        return SessionContext._from_inner(
-            self._inner.with_physical_extension_codec(codec, self, _codec_id(codec, codec_id))
-        )
+        new = self._inner.with_physical_extension_codec(codec, self, _codec_id(codec, codec_id))
+        new.rebind_query_planner()
+        return SessionContext._from_inner(new)
 
     def with_python_udf_inlining(self, *, enabled: bool) -> SessionContext:
         """A context on the same session that sends Python UDFs inline (``enabled=True``, the

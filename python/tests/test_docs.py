@@ -27,6 +27,8 @@ MODULES = [
     "fuseplug.input",
     "fuseplug.options",
     "fuseplug.io",
+    "fuseplug.extensions",
+    "fuseplug._context_extensions",
 ]
 
 

@@ -21,10 +21,6 @@ RunPython = Callable[..., Any]
 ISSUE_9 = [
     "missing datafusion.SessionContext.deregister_object_store",
     "missing datafusion.SessionContext.register_object_store",
-    "missing datafusion.SessionContext.set_query_planner",
-    "missing datafusion.SessionContext.with_extensions",
-    "missing datafusion.SessionExtensionComponents",
-    "missing datafusion.extensions",
     "missing datafusion.object_store",
     "missing datafusion.substrait",
     "missing datafusion.unparser",

@@ -18,6 +18,7 @@ pub mod higher_order;
 pub mod metrics;
 pub mod native;
 pub mod plan;
+pub mod planner;
 pub mod py_catalog;
 pub mod read_options;
 pub mod serialize;
