@@ -14,6 +14,7 @@ from fuseplug import (
     catalog,
     common,
     exceptions,
+    extensions,
     functions,
     io,
     ipc,
@@ -55,6 +56,7 @@ from fuseplug.expr import (
     str_lit,
     string_literal,
 )
+from fuseplug.extensions import SessionExtensionComponents
 from fuseplug.io import read_avro, read_csv, read_json, read_parquet
 from fuseplug.native import NativeExtension, load_extension
 from fuseplug.options import CsvReadOptions
@@ -108,6 +110,7 @@ __all__ = [
     "Schema",
     "SessionConfig",
     "SessionContext",
+    "SessionExtensionComponents",
     "SQLOptions",
     "SortExpr",
     "Table",
@@ -125,6 +128,7 @@ __all__ = [
     "common",
     "configure_formatter",
     "exceptions",
+    "extensions",
     "functions",
     "io",
     "ipc",

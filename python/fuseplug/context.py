@@ -27,6 +27,7 @@ from fuseplug._compat import (  # noqa: F401  (re-exported under the official mo
     TableProviderFactoryExportable,
     sort_list_to_raw_sort_list,
 )
+from fuseplug._context_extensions import ContextExtensions
 from fuseplug._context_sources import FileSources
 from fuseplug._internal import RuntimeEnvBuilder, SessionConfig, SQLOptions
 from fuseplug.catalog import Catalog, CatalogList, CatalogProviderList, Table, TableProviderFactory  # noqa: F401
@@ -46,10 +47,12 @@ if TYPE_CHECKING:
 __all__ = ["RuntimeEnvBuilder", "SessionConfig", "SessionContext"]
 
 
-class SessionContext(FileSources):
+class SessionContext(FileSources, ContextExtensions):
     """The entry point: holds registered tables and functions, the configuration and the runtime
     (memory pool, spill directory). The file and object-store sources (``read_parquet``,
-    ``register_csv``, ``register_object_store``, ...) come from :class:`FileSources`."""
+    ``register_csv``, ``register_object_store``, ...) come from :class:`FileSources`; query planners
+    and extension bundles (``set_query_planner``, ``with_extensions``) from
+    :class:`ContextExtensions`."""
 
     __slots__ = ("__weakref__", "_inner")
 
@@ -471,17 +474,17 @@ class SessionContext(FileSources):
         ``fuseplug_ffi_example._internal:logical_extension_codec``), the same in every process.
         Installing an id twice raises ``PlanError``.
         """
-        return SessionContext._from_inner(
-            self._inner.with_logical_extension_codec(codec, self, _codec_id(codec, codec_id))
-        )
+        new = self._inner.with_logical_extension_codec(codec, self, _codec_id(codec, codec_id))
+        new.rebind_query_planner()  # a plugin planner the session holds now uses the new codecs
+        return SessionContext._from_inner(new)
 
     def with_physical_extension_codec(
         self, codec: Any, codec_id: str | None = None
     ) -> SessionContext:
         """As :meth:`with_logical_extension_codec`, for ``__datafusion_physical_extension_codec__``."""
-        return SessionContext._from_inner(
-            self._inner.with_physical_extension_codec(codec, self, _codec_id(codec, codec_id))
-        )
+        new = self._inner.with_physical_extension_codec(codec, self, _codec_id(codec, codec_id))
+        new.rebind_query_planner()
+        return SessionContext._from_inner(new)
 
     def with_python_udf_inlining(self, *, enabled: bool) -> SessionContext:
         """A context on the same session that sends Python UDFs inline (``enabled=True``, the

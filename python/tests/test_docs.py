@@ -31,6 +31,8 @@ MODULES = [
     "fuseplug.unparser",
     "fuseplug.object_store",
     "fuseplug._context_sources",
+    "fuseplug.extensions",
+    "fuseplug._context_extensions",
 ]
 
 

@@ -3,8 +3,8 @@
 each class they share, and the parameter names, kinds and defaults of everything both have).
 
 ``python -m fuseplug._surface`` lists the differences; it runs in a child process so the official
-wheel's library stays out of this process. The differences must equal the lists below exactly: a new
-gap fails the test, and so does a closed one until it is removed from its list.
+wheel's library stays out of this process. The differences must equal the list below exactly: a new
+gap fails the test, and so does a closed one until it is removed from the list.
 """
 
 from __future__ import annotations
@@ -14,15 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 RunPython = Callable[..., Any]
-
-#: Owned by the query-planner part of issue 9: the names, and the session-components protocol
-#: (``with_extensions``, ``fuseplug.extensions``), whose planner half is a query planner.
-ISSUE_9 = [
-    "missing datafusion.SessionContext.set_query_planner",
-    "missing datafusion.SessionContext.with_extensions",
-    "missing datafusion.SessionExtensionComponents",
-    "missing datafusion.extensions",
-]
 
 #: Deliberate differences, each explained in docs/compatibility.md.
 DELIBERATE = [
@@ -45,8 +36,8 @@ def test_public_surface_matches_the_official_bindings(run_python: RunPython) -> 
     )
     assert proc.returncode == 0, proc.stderr
     found = sorted(json.loads(proc.stdout))
-    expected = sorted(ISSUE_9 + DELIBERATE)
+    expected = sorted(DELIBERATE)
     new = sorted(set(found) - set(expected))
     closed = sorted(set(expected) - set(found))
     assert not new, f"new differences from the official bindings: {new}"
-    assert not closed, f"closed gaps: remove them from the lists in this file: {closed}"
+    assert not closed, f"closed gaps: remove them from the list in this file: {closed}"

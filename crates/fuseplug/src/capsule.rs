@@ -122,6 +122,11 @@ impl SessionTasks {
         Self { inline_python: enabled, ..self.clone() }
     }
 
+    /// A task-context provider for an exported struct; it holds this session's provider weakly.
+    pub fn ffi_task_provider(&self) -> FFI_TaskContextProvider {
+        FFI_TaskContextProvider::from(&self.provider)
+    }
+
     /// The session itself.
     pub fn session(&self) -> Arc<SessionContext> {
         Arc::clone(&self.session)
@@ -257,7 +262,7 @@ fn pointer<T>(capsule: &Bound<'_, PyCapsule>, name: &CStr) -> Result<NonNull<T>>
 /// The one import path of every kind: get the capsule (`obj` itself, or what its `dunder` returns
 /// when called with `arg`), check its name and producer major, then hand the struct inside to
 /// `convert` while the capsule keeps it alive.
-fn with_struct<T, R>(
+pub(crate) fn with_struct<T, R>(
     obj: &Bound<'_, PyAny>,
     dunder: &str,
     arg: Option<&Bound<'_, PyAny>>,
@@ -273,7 +278,11 @@ fn with_struct<T, R>(
 
 /// Refuses a struct whose own `version` function names another major. Only called once the producer's
 /// library is known to be ours or of unknown major, so the field is where our layout says.
-fn check_version(py: Python<'_>, kind: &str, version: unsafe extern "C" fn() -> u64) -> Result<()> {
+pub(crate) fn check_version(
+    py: Python<'_>,
+    kind: &str,
+    version: unsafe extern "C" fn() -> u64,
+) -> Result<()> {
     // SAFETY: the guard found no sign of another major; the function pointer is the producer's.
     let theirs = unsafe { version() };
     let ours = datafusion_major();

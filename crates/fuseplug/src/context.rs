@@ -30,6 +30,7 @@ use crate::dataframe::PyDataFrame;
 use crate::errors::{Error, Result, fuseplug_exception};
 use crate::expr::{PySortExpr, py_to_scalar};
 use crate::plan::{PyExecutionPlan, PyLogicalPlan};
+use crate::planner;
 use crate::py_catalog;
 use crate::sql::{self, PySQLOptions};
 use crate::stream::PyRecordBatchStream;
@@ -441,6 +442,41 @@ impl PySessionContext {
     ) -> Result<Bound<'py, PyCapsule>> {
         let _ = session;
         capsule::export_physical_codec(py, &self.tasks)
+    }
+
+    /// Makes a plugin's planner (`__datafusion_query_planner__(session)` or its capsule) the
+    /// session's, working through this context's codecs (see `planner`).
+    fn set_query_planner(
+        &self,
+        planner: &Bound<'_, PyAny>,
+        session: &Bound<'_, PyAny>,
+    ) -> Result<()> {
+        planner::install(&self.ctx, &self.tasks, planner, session)
+    }
+
+    /// The session's current planner as a `datafusion_query_planner` capsule; `session` is ignored.
+    #[pyo3(signature = (session = None))]
+    fn __datafusion_query_planner__<'py>(
+        &self,
+        py: Python<'py>,
+        session: Option<&Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyCapsule>> {
+        let _ = session;
+        planner::export_current(py, &self.ctx, &self.tasks)
+    }
+
+    /// A plugin's planner checked and exported again on this context's codecs; writes nothing.
+    fn export_query_planner<'py>(
+        &self,
+        planner: &Bound<'py, PyAny>,
+        session: &Bound<'py, PyAny>,
+    ) -> Result<Bound<'py, PyCapsule>> {
+        planner::reexport(planner, session, &self.tasks)
+    }
+
+    /// Binds a plugin planner the session holds to this context's codecs.
+    fn rebind_query_planner(&self) {
+        planner::rebind(&self.ctx, &self.tasks);
     }
 
     /// A context on the same session whose logical codec chain ends with a plugin's codec

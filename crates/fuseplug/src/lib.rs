@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod native;
 pub mod object_store;
 pub mod plan;
+pub mod planner;
 pub mod py_catalog;
 pub mod read_options;
 pub mod serialize;

@@ -46,6 +46,7 @@ use pyo3::types::PyCapsule;
 
 mod codec;
 mod options;
+mod planner;
 pub mod test_hooks;
 
 fn items() -> Result<MemTable> {
@@ -539,6 +540,7 @@ impl CountingRule {
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CountingRule>()?;
+    m.add_class::<planner::CountingPlanner>()?;
     m.add_class::<ExampleCatalogList>()?;
     m.add_class::<RowsTableFactory>()?;
     m.add_class::<SumOfSquaresUdaf>()?;
