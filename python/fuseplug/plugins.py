@@ -34,31 +34,33 @@ def datafusion_majors_of(library: str | os.PathLike[str]) -> list[int]:
 
 
 # Packages never searched for plugin libraries: this one, and the interpreter's own.
-_NOT_PLUGINS = frozenset({"fuseplug", "builtins"}) | frozenset(sys.stdlib_module_names)
+_NOT_PLUGINS = frozenset({"fuseplug", "builtins", "__main__"}) | frozenset(sys.stdlib_module_names)
 # A package directory with more compiled files than this is not globbed (only its loaded modules count).
 _MAX_GLOBBED = 64
 
 
-def libraries_behind(obj: object) -> list[str]:
+def libraries_behind(obj: object, dunder: str | None = None) -> list[str]:
     """The compiled libraries a Python-level dunder of ``obj`` may call into.
 
-    These are the libraries holding the code of ``obj``'s class and of the classes of the objects it
-    holds in its attributes; the extension modules of the packages defining those classes (found on
-    disk too, so a module not imported yet counts); and the loaded extension modules of the packages
-    those packages import. fuseplug checks each one that contains DataFusion before calling a dunder
-    written in Python with its session.
+    These are the libraries holding the code of ``obj``'s class, of the classes of the objects it
+    holds in its attributes and of the objects the ``dunder`` method's code names (its globals and
+    closure); the extension modules of the packages defining those classes (found on disk too, so a
+    module not imported yet counts); and the loaded extension modules of the packages those packages
+    import. A script or notebook (``__main__``) imports everything, so its imports do not count,
+    only what the object holds and the dunder names. fuseplug checks each library that contains
+    DataFusion before calling a dunder written in Python with its session.
     """
     own: set[str] = set()
     found: dict[str, None] = {}
-    held = [value for value in _held(obj) if not isinstance(value, types.ModuleType)]
-    for value in [obj, *held]:
+    reached = [*_held(obj), *_named_by(getattr(type(obj), dunder, None) if dunder else None)]
+    own.update(_top(v.__name__) for v in reached if isinstance(v, types.ModuleType))
+    for value in [obj, *(v for v in reached if not isinstance(v, types.ModuleType))]:
         _add_packages(type(value), own)
         # A compiled class may not say which module it belongs to (PyO3 classes often report
         # `builtins`): its code does.
         for cls in type(value).__mro__:
             if (library := _internal.type_library(cls)) is not None:
                 found[library] = None
-    own.update(_top(v.__name__) for v in _held(obj) if isinstance(v, types.ModuleType))
     own -= _NOT_PLUGINS
     imported: set[str] = set()
     modules = list(sys.modules.items())
@@ -77,6 +79,21 @@ def libraries_behind(obj: object) -> list[str]:
         for path in _package_libraries(package):
             found[path] = None
     return list(found)
+
+
+def _named_by(function: object) -> list[object]:
+    """The global and closure values a Python function's code refers to."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return []
+    scope = getattr(function, "__globals__", {})
+    named = [scope[name] for name in code.co_names if name in scope]
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            named.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    return named
 
 
 def _top(name: str) -> str:

@@ -83,12 +83,19 @@ def test_a_datafusion_54_table_provider_is_refused_on_every_path(
                 called.append("wrapper")
                 return self.inner.__datafusion_table_provider__(session)
 
+        class UsesAGlobal:
+            # Holds nothing: the 54 table is a global its dunder's code names.
+            def __datafusion_table_provider__(self, session):
+                called.append("global")
+                return table.__datafusion_table_provider__(session)
+
         run({{
             "register_table": lambda: ctx.register_table("t", table),
             "register_table_provider": lambda: ctx.register_table_provider("t", table),
             "read_table": lambda: ctx.read_table(table),
             "wrapper register_table": lambda: ctx.register_table("t", Wrapper(table)),
             "wrapper read_table": lambda: ctx.read_table(Wrapper(table)),
+            "global register_table": lambda: ctx.register_table("t", UsesAGlobal()),
         }})
         """
     )

@@ -185,7 +185,7 @@ fn capsule_of<'py>(
     // with its own layout before we could look at what it returns. A dunder written in Python calls
     // compiled code we cannot see from here: check the libraries of the packages behind the object.
     if session.is_some() && method_library(&method).is_none() {
-        let libraries = libraries_behind(obj)?;
+        let libraries = libraries_behind(obj, dunder)?;
         check_libraries(&libraries, name).map_err(|e| plugin_error(py, e))?;
     }
     check_method(&method, name).map_err(|e| plugin_error(py, e))?;
@@ -220,10 +220,12 @@ fn capsule_of<'py>(
     })
 }
 
-/// The compiled libraries of the packages behind `obj`: those of its class (and bases), of the packages
-/// they import, and of the objects it holds (`fuseplug.plugins.libraries_behind`).
-fn libraries_behind(obj: &Bound<'_, PyAny>) -> Result<Vec<std::path::PathBuf>> {
-    let found = obj.py().import("fuseplug.plugins")?.call_method1("libraries_behind", (obj,))?;
+/// The compiled libraries behind `obj` and its Python-level `dunder`: those of its class, of the
+/// objects it holds and the dunder names, and of their packages and the packages they import
+/// (`fuseplug.plugins.libraries_behind`).
+fn libraries_behind(obj: &Bound<'_, PyAny>, dunder: &str) -> Result<Vec<std::path::PathBuf>> {
+    let plugins = obj.py().import("fuseplug.plugins")?;
+    let found = plugins.call_method1("libraries_behind", (obj, dunder))?;
     Ok(found.extract()?)
 }
 
