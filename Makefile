@@ -110,12 +110,29 @@ fmt: deps ## Format Rust and Python sources and apply safe ruff fixes
 	"$(VENV)/bin/ruff" check --fix $(PY_PATHS)
 	"$(VENV)/bin/ruff" format $(PY_PATHS)
 
-bench: develop ## Run benchmarks/*.py (not part of the test run)
-	@shopt -s nullglob; files=(benchmarks/*.py); \
-	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet (benchmarks/*.py)"; exit 0; fi; \
-	for f in "$${files[@]}"; do echo "== $$f"; "$(PY)" "$$f"; done
+# The benchmarks measure a release build in a venv of their own (.venv-bench), so the dev venv keeps
+# its dev build: `maturin develop` would write the release library into python/fuseplug, which both
+# venvs import. The wheels are built with `maturin build --release` and installed into .venv-bench.
+BENCH_VENV := $(CURDIR)/.venv-bench
+BENCH_WHEELS := $(CURDIR)/build/bench-wheels
+BENCH_EXAMPLES := examples/ffi-example/Cargo.toml examples/native-extension/Cargo.toml
+# Extra options for `python -m benchmarks`, e.g. BENCH_ARGS="--scale 0.1 --repeat 3" or "--only startup".
+BENCH_ARGS ?=
 
-clean: ## Remove .venv (the shared build cache stays)
-	rm -rf "$(VENV)"
-	@echo "removed .venv; the shared Rust build cache is kept. To remove it too:"
+$(BENCH_VENV)/.fuseplug-deps: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT="$(BENCH_VENV)" "$(UV)" sync --frozen --no-install-project --group dev --inexact
+	@touch "$@"
+
+bench: deps $(BENCH_VENV)/.fuseplug-deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build release wheels into .venv-bench, run the benchmark suite; report in benchmarks/results/
+	rm -rf "$(BENCH_WHEELS)"
+	"$(VENV)/bin/maturin" build --release --out "$(BENCH_WHEELS)"
+	for manifest in $(BENCH_EXAMPLES); do \
+		"$(VENV)/bin/maturin" build --release -m "$$manifest" --out "$(BENCH_WHEELS)"; \
+	done
+	"$(UV)" pip install --python "$(BENCH_VENV)/bin/python" --reinstall --no-deps "$(BENCH_WHEELS)"/*.whl
+	FUSEPLUG_BENCH_PROFILE=release "$(BENCH_VENV)/bin/python" -m benchmarks $(BENCH_ARGS)
+
+clean: ## Remove .venv and .venv-bench (the shared build cache stays)
+	rm -rf "$(VENV)" "$(BENCH_VENV)"
+	@echo "removed .venv and .venv-bench; the shared Rust build cache is kept. To remove it too:"
 	@echo "  rm -rf '$(CARGO_TARGET_DIR)' '$(UV_CACHE_DIR)'"
