@@ -53,8 +53,8 @@ class ContextExtensions:
         :meth:`__datafusion_query_planner__`, taken before installing it (or use
         :meth:`with_extensions`). The planner works through this context's codecs.
 
-        A capsule of another name raises :class:`~fuseplug.exceptions.PluginError`; one from a
-        library built on another DataFusion major,
+        A capsule of another name raises :class:`~fuseplug.exceptions.PluginCapsuleError` (also a
+        ``ValueError``); one from a library built on another DataFusion major,
         :class:`~fuseplug.exceptions.IncompatiblePluginError`. Either way the session keeps its
         planner.
 

@@ -24,6 +24,7 @@ __all__ = [
     "InternalError",
     "NotSupportedError",
     "PlanError",
+    "PluginCapsuleError",
     "PluginError",
     "PluginExecutionError",
     "ResourcesExhaustedError",
@@ -74,6 +75,11 @@ class InternalError(FuseplugError):
 
 class PluginError(FuseplugError):
     """A plugin (a capsule from another wheel) failed or is malformed."""
+
+
+class PluginCapsuleError(PluginError, ValueError):
+    """A capsule is not what its use needs: another kind's name, no name, or a null pointer. Also a
+    ``ValueError``, which the official bindings raise for a capsule of the wrong name."""
 
 
 class PluginExecutionError(PluginError, ExecutionError):

@@ -19,6 +19,7 @@ from fuseplug.exceptions import (
     InternalError,
     NotSupportedError,
     PlanError,
+    PluginCapsuleError,
     PluginError,
     ResourcesExhaustedError,
     SchemaError,
@@ -35,6 +36,7 @@ ALL_CLASSES = [
     NotSupportedError,
     InternalError,
     PluginError,
+    PluginCapsuleError,
     IncompatiblePluginError,
 ]
 
@@ -57,6 +59,9 @@ def test_builtin_bases() -> None:
     assert issubclass(ResourcesExhaustedError, MemoryError)
     assert issubclass(InputOutputError, OSError)
     assert issubclass(IncompatiblePluginError, PluginError)
+    assert issubclass(PluginCapsuleError, PluginError) and issubclass(
+        PluginCapsuleError, ValueError
+    )
 
 
 def test_exceptions_reachable_from_package() -> None:

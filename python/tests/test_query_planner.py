@@ -291,7 +291,7 @@ print(json.dumps({
     assert (
         errors["not a planner"][0] == "TypeError" and "returned a int" in errors["not a planner"][1]
     )
-    assert errors["wrong kind"][0] == "PluginError"
+    assert errors["wrong kind"][0] == "PluginCapsuleError"
     assert "datafusion_query_planner" in errors["wrong kind"][1]
     assert (
         errors["bare capsule"][0] == "TypeError" and "bare PyCapsule" in errors["bare capsule"][1]
@@ -373,9 +373,10 @@ def test_bad_planner_capsules_are_refused_not_crashed(run_python: RunPython) -> 
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     kind, message, _ = out["garbage"]
-    assert kind == "PluginError" and "datafusion_query_planner" in message and "garbage" in message
+    assert kind == "PluginCapsuleError" and "datafusion_query_planner" in message
+    assert "garbage" in message
     kind, message, _ = out["other kind"]
-    assert kind == "PluginError" and "datafusion_physical_extension_codec" in message
+    assert kind == "PluginCapsuleError" and "datafusion_physical_extension_codec" in message
     kind, message, cause = out["dunder raises"]
     assert kind == "PluginError" and "plugin broke" in message and cause == "ValueError"
     kind, message, _ = out["non-capsule"]
@@ -476,3 +477,14 @@ print(json.dumps([r() is None for r in refs]))
     )
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [True, True]
+
+
+def test_a_planner_dunder_without_a_session_parameter_says_so() -> None:
+    from fuseplug.exceptions import IncompatiblePluginError
+
+    class NoSession:
+        def __datafusion_query_planner__(self) -> object:
+            raise AssertionError("never called")
+
+    with pytest.raises(IncompatiblePluginError, match="called with the session it is installed on"):
+        SessionContext().set_query_planner(NoSession())

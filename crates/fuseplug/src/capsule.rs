@@ -158,7 +158,7 @@ fn plugin_error(py: Python<'_>, err: CapsuleError) -> Error {
         CapsuleError::IncompatibleMajor { .. } | CapsuleError::UnknownMajor { .. } => {
             "IncompatiblePluginError"
         }
-        CapsuleError::WrongName { .. } | CapsuleError::NullPointer { .. } => "PluginError",
+        CapsuleError::WrongName { .. } | CapsuleError::NullPointer { .. } => "PluginCapsuleError",
     };
     Error::Python(fuseplug_exception(py, class, err.to_string()))
 }
@@ -194,15 +194,22 @@ fn capsule_of<'py>(
         // TypeError. Read from its signature, never by calling it again: a TypeError raised inside
         // the plugin is the plugin's, and its side effects must run once.
         Some(session) if takes_no_argument(&method, session) => {
+            let owner = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            // Query planners came with DataFusion 55 and always took the session: no older
+            // protocol to blame, the dunder is simply written wrong.
+            let why = if dunder == "__datafusion_query_planner__" {
+                "a query planner's dunder is called with the session it is installed on".to_string()
+            } else {
+                format!(
+                    "the plugin was written for DataFusion < 52; upgrade it to a release built \
+                     on DataFusion {}",
+                    datafusion_major()
+                )
+            };
             return Err(Error::Python(fuseplug_exception(
                 py,
                 "IncompatiblePluginError",
-                format!(
-                    "{dunder} of {} takes no session argument: the plugin was written for \
-                     DataFusion < 52; upgrade it to a release built on DataFusion {}",
-                    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
-                    datafusion_major()
-                ),
+                format!("{dunder} of {owner} takes no session argument: {why}"),
             )));
         }
         Some(session) => method.call1((session,)),
