@@ -6,12 +6,14 @@ that could take the interpreter down runs in a child process through ``run_pytho
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +42,16 @@ def run_python_code(
         env=child_env,
         check=False,
     )
+
+
+def child(
+    run_python: RunPython, code: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> Any:
+    """Runs ``code`` in a fresh interpreter, which must exit cleanly; its last stdout line is a JSON
+    result, returned decoded."""
+    proc = run_python(code, timeout=timeout, env=env)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture
@@ -80,3 +92,13 @@ def tpch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from benchmarks import tpch
 
     return tpch.generate(TPCH_SCALE, tmp_path_factory.mktemp("tpch"))
+
+
+@pytest.fixture(scope="module")
+def tpch_ctx(tpch_dir: Path) -> SessionContext:
+    """A session with the ``tpch_dir`` tables registered, one per test module."""
+    from benchmarks import tpch
+
+    ctx = SessionContext()
+    tpch.register(ctx, tpch_dir)
+    return ctx

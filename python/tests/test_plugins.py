@@ -12,17 +12,10 @@ from typing import Any
 
 import pytest
 
+from conftest import child
 from fuseplug import SessionContext
 
 RunPython = Callable[..., Any]
-
-
-def child(run_python: RunPython, code: str, timeout: float = 120) -> dict[str, Any]:
-    """Runs ``code`` in a fresh interpreter; its last stdout line is a JSON result."""
-    proc = run_python(code, timeout=timeout)
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
 
 
 def test_session_exports_its_capsules() -> None:

@@ -5,12 +5,12 @@ in a child process."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from conftest import child
 from fuseplug import SessionContext, SessionExtensionComponents
 from fuseplug.extensions import SessionComponentsExportable, SessionPlannerExportable
 
@@ -53,9 +53,7 @@ def run_queries(on):
 
 
 def in_host(run_python: RunPython, host: str, body: str) -> Any:
-    proc = run_python(PRELUDE.format(host=host) + body, timeout=120)
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return child(run_python, PRELUDE.format(host=host) + body)
 
 
 @pytest.mark.parametrize("host", HOSTS)
@@ -369,9 +367,7 @@ print(json.dumps(out))
 
 
 def test_bad_planner_capsules_are_refused_not_crashed(run_python: RunPython) -> None:
-    proc = run_python(BAD_PLANNERS, timeout=120)
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = child(run_python, BAD_PLANNERS)
     kind, message, _ = out["garbage"]
     assert kind == "PluginCapsuleError" and "datafusion_query_planner" in message
     assert "garbage" in message
@@ -448,7 +444,8 @@ def test_bundle_protocols_are_runtime_checkable() -> None:
 def test_a_session_with_plugin_planners_is_freed(run_python: RunPython) -> None:
     # The session holds the planner, and the planner the session's codecs: they refer back to it
     # weakly, so the session (and the Python UDF registered on it) goes away with its last handle.
-    proc = run_python(
+    freed = child(
+        run_python,
         """
 import gc, json, weakref
 import pyarrow as pa
@@ -473,10 +470,8 @@ refs = [session(False), session(True)]
 gc.collect()
 print(json.dumps([r() is None for r in refs]))
 """,
-        timeout=120,
     )
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [True, True]
+    assert freed == [True, True]
 
 
 def test_a_planner_dunder_without_a_session_parameter_says_so() -> None:

@@ -24,13 +24,6 @@ RunPython = Callable[..., Any]
 
 
 @pytest.fixture(scope="module")
-def tpch_ctx(tpch_dir: Path) -> SessionContext:
-    ctx = SessionContext()
-    tpch.register(ctx, tpch_dir)
-    return ctx
-
-
-@pytest.fixture(scope="module")
 def expected(tpch_ctx: SessionContext) -> Iterator[dict[int, pa.Table]]:
     """Each query's answer, run directly from SQL (computed on first use)."""
     cache: dict[int, pa.Table] = {}

@@ -21,13 +21,6 @@ QUERY_IDS = [f"q{n:02d}" for n in tpch.QUERIES]
 
 
 @pytest.fixture(scope="module")
-def tpch_ctx(tpch_dir: Path) -> SessionContext:
-    ctx = SessionContext()
-    tpch.register(ctx, tpch_dir)
-    return ctx
-
-
-@pytest.fixture(scope="module")
 def duck(tpch_dir: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for name, path in tpch.paths(tpch_dir).items():

@@ -15,14 +15,7 @@ from pathlib import Path
 
 from test_plugins import ICEBERG_METADATA
 
-from conftest import RunPython
-
-
-def child(run_python: RunPython, code: str, env: dict[str, str] | None = None) -> dict:
-    proc = run_python(code, timeout=120, env=env)
-    assert proc.returncode == 0, f"child died ({proc.returncode}):\n{proc.stderr[-3000:]}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
+from conftest import RunPython, child
 
 # Runs every case in `cases` (name -> zero-argument callable), then one query; prints the outcome.
 MATRIX = """

@@ -125,8 +125,9 @@ pub fn check_method(method: &Bound<'_, PyAny>, expected: &CStr) -> Result<(), Ca
 /// without DataFusion in them (numpy, pyarrow, ...) are ignored.
 pub fn check_libraries(libraries: &[PathBuf], expected: &CStr) -> Result<(), CapsuleError> {
     for library in libraries {
-        if library_signals(library).carries_datafusion() {
-            check_library(library.clone(), expected)?;
+        let signals = library_signals(library);
+        if signals.carries_datafusion() {
+            check_signals(library.clone(), &signals, expected)?;
         }
     }
     Ok(())
@@ -139,7 +140,11 @@ pub fn trusts_unversioned() -> bool {
 
 fn check_library(library: PathBuf, expected: &CStr) -> Result<(), CapsuleError> {
     let signals = library_signals(&library);
-    match verdict(&signals, datafusion_major()) {
+    check_signals(library, &signals, expected)
+}
+
+fn check_signals(library: PathBuf, signals: &Signals, expected: &CStr) -> Result<(), CapsuleError> {
+    match verdict(signals, datafusion_major()) {
         Verdict::Ours => Ok(()),
         Verdict::Foreign(producer) => Err(CapsuleError::IncompatibleMajor {
             name: expected.to_string_lossy().into_owned(),
