@@ -54,6 +54,10 @@ __all__ = [
     "register_object_store",
     "deregister_object_store",
     "check_location",
+    "Worker",
+    "ping_worker",
+    "distributed_context",
+    "distributed_workers",
     "builtin_functions",
     "call_builtin",
     "spark_functions",
@@ -95,6 +99,19 @@ class SessionConfig:
     def with_repartition_file_min_size(self, size: int) -> SessionConfig: ...
     def with_default_catalog_and_schema(self, catalog: str, schema: str) -> SessionConfig: ...
     def with_create_default_catalog_and_schema(self, enabled: bool = True) -> SessionConfig: ...
+    def with_distributed(
+        self,
+        workers: Any,
+        *,
+        tasks_per_stage: int | None = None,
+        bytes_per_partition: int | None = None,
+        broadcast_joins: bool | None = None,
+        compression: str | None = None,
+        connect_timeout: float = 5.0,
+        options: dict[str, str] | None = None,
+    ) -> SessionConfig: ...
+    @property
+    def distributed_workers(self) -> list[str]: ...
     def with_repartition_joins(self, enabled: bool = True) -> SessionConfig: ...
     def with_repartition_aggregations(self, enabled: bool = True) -> SessionConfig: ...
     def with_repartition_windows(self, enabled: bool = True) -> SessionConfig: ...
@@ -724,6 +741,36 @@ class TableFunction:
     @property
     def name(self) -> str: ...
     def __repr__(self) -> str: ...
+
+# distributed.rs ----------------------------------------------------------------------------------
+
+@final
+class Worker:
+    @staticmethod
+    def start(template: SessionContext, host: str, port: int, connect_timeout: float) -> Worker: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def running(self) -> bool: ...
+    def serve(self) -> None: ...
+    def stop(self) -> None: ...
+    def __repr__(self) -> str: ...
+
+def ping_worker(url: str, timeout: float) -> str: ...
+def distributed_context(
+    ctx: SessionContext,
+    workers: Any,
+    *,
+    tasks_per_stage: int | None = None,
+    bytes_per_partition: int | None = None,
+    broadcast_joins: bool | None = None,
+    compression: str | None = None,
+    connect_timeout: float = 5.0,
+    options: dict[str, str] | None = None,
+) -> SessionContext: ...
+def distributed_workers(ctx: SessionContext) -> list[str]: ...
 
 # functions.rs ------------------------------------------------------------------------------------
 

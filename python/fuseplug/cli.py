@@ -7,6 +7,8 @@ Examples::
     fuseplug -f report.sql --format json
     echo "SELECT 1 AS one" | fuseplug
     fuseplug                      # interactive prompt; end statements with ';', quit with \\q
+    fuseplug --workers http://10.0.0.5:50051,http://10.0.0.6:50051 -f report.sql
+    fuseplug worker --host 0.0.0.0 --port 50051 --setup mysite.udfs:setup   # a distributed worker
 
 Errors are printed as ``error: <ExceptionClassName>: <message>`` on stderr. Exit codes: 0 success,
 1 a query or file error, 2 a usage error, 130 interrupted.
@@ -260,11 +262,16 @@ def _parse_register(spec: str) -> tuple[str, str]:
     return name, path
 
 
-def make_context(registrations: Sequence[tuple[str, str]]) -> Any:
-    """A SessionContext that resolves file paths in FROM and has the given tables registered."""
+def make_context(
+    registrations: Sequence[tuple[str, str]], workers: Sequence[str] | None = None
+) -> Any:
+    """A SessionContext that resolves file paths in FROM and has the given tables registered;
+    with ``workers``, every query runs distributed on them."""
     from fuseplug import SessionConfig, SessionContext
 
     config = SessionConfig().with_information_schema(True)
+    if workers:
+        config = config.with_distributed(list(workers))
     ctx = SessionContext(config).enable_url_table()
     for name, path in registrations:
         if "://" not in path and not os.path.exists(path):
@@ -378,8 +385,49 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"print at most N rows per result; 0 means all "
         f"(default: {DEFAULT_TABLE_ROWS} for table, all for csv/json)",
     )
+    parser.add_argument(
+        "--workers",
+        metavar="URL,...",
+        help="run every query distributed on these fuseplug workers "
+        "(comma-separated, e.g. http://10.0.0.5:50051,http://10.0.0.6:50051)",
+    )
     parser.add_argument("--version", action="store_true", help="print versions and exit")
     return parser
+
+
+def build_worker_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fuseplug worker",
+        description=(
+            "Serve distributed query tasks (datafusion-distributed over Arrow Flight) until "
+            "SIGTERM or Ctrl-C. Prints 'fuseplug worker listening on URL' once ready."
+        ),
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to listen on; 0 picks a free one (default)"
+    )
+    parser.add_argument(
+        "--setup",
+        metavar="MODULE:FUNCTION",
+        help="a function called with the worker's SessionContext before it serves: register plugin "
+        "UDFs and tables, native extensions, codecs, object stores there",
+    )
+    return parser
+
+
+def worker_main(argv: Sequence[str]) -> int:
+    """``fuseplug worker``: see :func:`fuseplug.distributed.run_worker`."""
+    args = build_worker_parser().parse_args(argv)
+    from fuseplug.distributed import run_worker
+
+    try:
+        return run_worker(args.host, args.port, args.setup)
+    except Exception as exc:
+        _report(exc)
+        return 1
 
 
 def _versions() -> str:
@@ -392,6 +440,9 @@ def _versions() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``fuseplug`` and ``python -m fuseplug``; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["worker"]:
+        return worker_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
@@ -416,7 +467,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = sys.stdout
     try:
         try:
-            ctx = make_context(registrations)
+            workers = [u.strip() for u in (args.workers or "").split(",") if u.strip()]
+            ctx = make_context(registrations, workers)
         except UsageError as exc:
             parser.error(str(exc))
         except Exception as exc:

@@ -486,6 +486,47 @@ class SessionContext(FileSources, ContextExtensions):
         new.rebind_query_planner()
         return SessionContext._from_inner(new)
 
+    def with_distributed(
+        self,
+        workers: Any,
+        *,
+        tasks_per_stage: int | None = None,
+        bytes_per_partition: int | None = None,
+        broadcast_joins: bool | None = None,
+        compression: str | None = None,
+        connect_timeout: float = 5.0,
+        options: dict[str, str] | None = None,
+    ) -> SessionContext:
+        """A coordinating context: it shares this one's tables, functions and codecs, and plans
+        every query with datafusion-distributed, running its stages on ``workers`` (a list of
+        ``http://host:port`` URLs, one comma-separated string, or a
+        :class:`~fuseplug.distributed.LocalCluster`). See ``docs/distributed.md``.
+
+        The engine's knobs: ``tasks_per_stage`` (at most; default the number of workers),
+        ``bytes_per_partition`` (Parquet bytes one task scans; fewer means more tasks),
+        ``broadcast_joins`` (send a small join side to every task), ``compression``
+        (``"lz4"``, ``"zstd"`` or ``"none"`` between workers); any other ``distributed.*`` option
+        through ``options``. A worker that does not accept a connection within ``connect_timeout``
+        seconds fails the query with :class:`~fuseplug.exceptions.WorkerError`.
+        """
+        return SessionContext._from_inner(
+            _internal.distributed_context(
+                self._inner,
+                workers,
+                tasks_per_stage=tasks_per_stage,
+                bytes_per_partition=bytes_per_partition,
+                broadcast_joins=broadcast_joins,
+                compression=compression,
+                connect_timeout=connect_timeout,
+                options=options,
+            )
+        )
+
+    @property
+    def distributed_workers(self) -> list[str]:
+        """The worker URLs this context's queries run on (empty when they run locally)."""
+        return _internal.distributed_workers(self._inner)
+
     def with_python_udf_inlining(self, *, enabled: bool) -> SessionContext:
         """A context on the same session that sends Python UDFs inline (``enabled=True``, the
         default of every session) or only by name (``enabled=False``).

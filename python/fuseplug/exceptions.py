@@ -31,6 +31,7 @@ __all__ = [
     "SQLError",
     "SchemaError",
     "SerializationError",
+    "WorkerError",
 ]
 
 
@@ -59,6 +60,12 @@ class ExecutionError(FuseplugError):
 
 class ResourcesExhaustedError(ExecutionError, MemoryError):
     """The query needed more memory (or spill space) than the runtime allows."""
+
+
+class WorkerError(ExecutionError):
+    """A distributed worker could not be reached, or failed (died, stopped answering) while it
+    ran part of the query. The message names the worker's URL. An error the query itself raised on
+    a worker (a failing UDF, a missing file) keeps its own class instead."""
 
 
 class InputOutputError(FuseplugError, OSError):

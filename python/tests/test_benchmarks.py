@@ -23,6 +23,7 @@ REPORTS = {
     "plan_serialization": "plan_serialization",
     "python_udf": "python_udf",
     "plugin_overhead": "plugin_overhead",
+    "distributed": "distributed",
 }
 
 
@@ -34,7 +35,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=300,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         check=False,
     )
@@ -146,3 +147,11 @@ def test_plugin_overhead_runs_native_and_capsule(results: Path) -> None:
     assert "fuseplug capsule" in data["stats"]["ffi-example range"]
     for row in data["stats"].values():
         assert all(positive(s["median"]) for s in row.values())
+
+
+def test_distributed_runs_every_setup_and_counts_stages(results: Path) -> None:
+    data = report(results, "distributed")
+    assert set(data["geomean"]) == {"local", "1 worker", "2 workers"}
+    assert all(positive(v) for v in data["geomean"].values())
+    assert data["mismatches"] == []
+    assert any(n > 1 for n in data["stages"].values()), data["stages"]

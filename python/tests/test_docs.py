@@ -33,6 +33,7 @@ MODULES = [
     "fuseplug._context_sources",
     "fuseplug.extensions",
     "fuseplug._context_extensions",
+    "fuseplug.distributed",
 ]
 
 

@@ -117,6 +117,11 @@ impl SessionTasks {
         Ok(Self { physical: Arc::new(self.physical.with(id, codec)?), ..self.clone() })
     }
 
+    /// This one's codec chains and settings on another session.
+    pub fn rebased(&self, ctx: Arc<SessionContext>) -> Self {
+        Self { provider: Arc::new(LiveSession(Arc::clone(&ctx))), session: ctx, ..self.clone() }
+    }
+
     /// The same session, with Python UDF inlining on or off.
     pub fn with_inline_python(&self, enabled: bool) -> Self {
         Self { inline_python: enabled, ..self.clone() }
@@ -394,7 +399,7 @@ pub fn schema_provider(
 pub fn scalar_udf(obj: &Bound<'_, PyAny>) -> Result<ScalarUDF> {
     with_struct(obj, "__datafusion_scalar_udf__", None, SCALAR_UDF, |ffi: &FFI_ScalarUDF| {
         let inner: Arc<dyn ScalarUDFImpl> = ffi.into();
-        Ok(ScalarUDF::new_from_shared_impl(inner))
+        Ok(ScalarUDF::new_from_impl(crate::plugin_udf::PluginScalarUdf::new(inner)))
     })
 }
 

@@ -33,6 +33,31 @@ impl Default for PySessionConfig {
     }
 }
 
+/// Every option as `(full key, value)`. DataFusion lists an extension's options without its prefix
+/// (`max_tasks_per_stage`); here they carry it (`distributed.max_tasks_per_stage`), the key `set`
+/// and `SET` take.
+fn entries(config: &SessionConfig) -> Vec<(String, Option<String>)> {
+    let options = config.options();
+    let mut out: Vec<_> = options
+        .entries()
+        .into_iter()
+        .filter(|entry| entry.key.starts_with("datafusion."))
+        .map(|entry| (entry.key, entry.value))
+        .collect();
+    for (prefix, extension) in options.extensions.iter() {
+        for entry in extension.entries() {
+            // only the flat keys of `extensions_options!` lack their prefix; others (ours,
+            // plugins' `ffi_example.greeting`) are listed under the key `set` takes
+            let key = match entry.key.contains('.') {
+                true => entry.key,
+                false => format!("{prefix}.{}", entry.key),
+            };
+            out.push((key, entry.value));
+        }
+    }
+    out
+}
+
 impl From<SessionConfig> for PySessionConfig {
     fn from(inner: SessionConfig) -> Self {
         Self { inner }
@@ -77,18 +102,16 @@ impl PySessionConfig {
 
     /// The value of one option as a string, or `None` when it is unset.
     fn get(&self, key: &str) -> Result<Option<String>> {
-        self.inner
-            .options()
-            .entries()
+        entries(&self.inner)
             .into_iter()
-            .find(|entry| entry.key == key)
-            .map(|entry| entry.value)
+            .find(|(k, _)| k == key)
+            .map(|(_, value)| value)
             .ok_or_else(|| Error::Value(format!("unknown configuration key: {key}")))
     }
 
     /// Every option as a `{key: value}` dict.
     fn options(&self) -> HashMap<String, Option<String>> {
-        self.inner.options().entries().into_iter().map(|entry| (entry.key, entry.value)).collect()
+        entries(&self.inner).into_iter().collect()
     }
 
     fn with_batch_size(&self, batch_size: usize) -> Result<Self> {
@@ -143,6 +166,39 @@ impl PySessionConfig {
     #[pyo3(signature = (enabled = true))]
     fn with_create_default_catalog_and_schema(&self, enabled: bool) -> Self {
         self.map(|c| c.with_create_default_catalog_and_schema(enabled))
+    }
+
+    /// A config whose sessions plan every query on `workers` with datafusion-distributed
+    /// (see `SessionContext.with_distributed`, which takes the same arguments).
+    #[pyo3(signature = (
+        workers, *, tasks_per_stage = None, bytes_per_partition = None, broadcast_joins = None,
+        compression = None, connect_timeout = 5.0, options = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn with_distributed(
+        &self,
+        workers: &Bound<'_, PyAny>,
+        tasks_per_stage: Option<usize>,
+        bytes_per_partition: Option<usize>,
+        broadcast_joins: Option<bool>,
+        compression: Option<&str>,
+        connect_timeout: f64,
+        options: Option<HashMap<String, String>>,
+    ) -> Result<Self> {
+        let knobs = crate::distributed::knob_options(
+            tasks_per_stage,
+            bytes_per_partition,
+            broadcast_joins,
+            compression,
+            options,
+        )?;
+        Ok(crate::distributed::configured(&self.inner, workers, knobs, connect_timeout)?.into())
+    }
+
+    /// The worker URLs this config distributes to (empty for local execution).
+    #[getter]
+    fn distributed_workers(&self) -> Vec<String> {
+        crate::distributed::worker_urls(&self.inner)
     }
 
     #[pyo3(signature = (enabled = true))]

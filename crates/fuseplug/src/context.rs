@@ -83,7 +83,10 @@ impl PySessionContext {
     fn new(config: Option<PySessionConfig>, runtime: Option<PyRuntimeEnvBuilder>) -> Result<Self> {
         let config = config.unwrap_or_default().inner;
         let runtime = runtime.unwrap_or_default().build()?;
-        Ok(Self::from_context(SessionContext::new_with_config_rt(config, runtime)))
+        let this = Self::from_context(SessionContext::new_with_config_rt(config, runtime));
+        // a config made by `SessionConfig.with_distributed` plans on its workers
+        crate::distributed::install(&this.ctx, &this.tasks)?;
+        Ok(this)
     }
 
     /// A new context over the same session state that also resolves file paths used as table names.
@@ -115,7 +118,7 @@ impl PySessionContext {
             tables.unwrap_or_default().into_iter().map(|(n, df)| (n, df.inner.as_ref().clone()));
         let df =
             sql::plan(py, &self.ctx, query, options.map(|o| o.inner), values, tables.collect())?;
-        Ok(self.frame(df))
+        Ok(self.frame(crate::distributed::explained(py, &self.ctx, df)?))
     }
 
     #[pyo3(signature = (name, path, table_partition_cols = None, parquet_pruning = true, file_extension = ".parquet", skip_metadata = true, schema = None, file_sort_order = None))]
@@ -750,24 +753,29 @@ impl PySessionContext {
         Ok(self.frame(wait_for_future(py, self.ctx.read_arrow(path.into_vec(), options))??))
     }
 
-    fn register_udf(&self, udf: PyScalarUDF) {
+    // A distributed session sends its Python UDFs to the workers: each change refreshes them.
+    fn register_udf(&self, udf: PyScalarUDF) -> Result<()> {
         self.ctx.register_udf(udf.inner);
+        crate::distributed::refresh_functions(&self.ctx, &self.tasks)
     }
 
-    fn register_udaf(&self, udaf: PyAggregateUDF) {
+    fn register_udaf(&self, udaf: PyAggregateUDF) -> Result<()> {
         self.ctx.register_udaf(udaf.inner);
+        crate::distributed::refresh_functions(&self.ctx, &self.tasks)
     }
 
-    fn register_udwf(&self, udwf: PyWindowUDF) {
+    fn register_udwf(&self, udwf: PyWindowUDF) -> Result<()> {
         self.ctx.register_udwf(udwf.inner);
+        crate::distributed::refresh_functions(&self.ctx, &self.tasks)
     }
 
     fn register_udtf(&self, udtf: PyTableFunction) {
         self.ctx.register_udtf(&udtf.name, udtf.inner);
     }
 
-    fn deregister_udf(&self, name: &str) {
+    fn deregister_udf(&self, name: &str) -> Result<()> {
         self.ctx.deregister_udf(name);
+        crate::distributed::refresh_functions(&self.ctx, &self.tasks)
     }
 
     fn __repr__(&self) -> String {

@@ -478,7 +478,11 @@ impl PyDataFrame {
         option.show_statistics = show_statistics;
         option.analyze_level = analyze_level.map(str::parse).transpose()?;
         option.analyze_categories = analyze_categories.map(str::parse).transpose()?;
-        self.map(|df| df.explain_with_options(option))
+        let explained = self.df().explain_with_options(option)?;
+        let session = self.session.session();
+        Python::attach(
+            |py| Ok(self.derive(crate::distributed::explained(py, &session, explained)?)),
+        )
     }
 
     fn describe(&self, py: Python<'_>) -> Result<Self> {

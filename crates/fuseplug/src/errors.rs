@@ -126,6 +126,9 @@ fn class_name(err: &DataFusionError) -> &'static str {
         // A store's failure (a refused request, a missing object) that reached DataFusion as an
         // external error, e.g. while writing.
         DataFusionError::External(e) if from_object_store(e.as_ref()) => "InputOutputError",
+        DataFusionError::External(e) if e.is::<crate::distributed::WorkerFailure>() => {
+            "WorkerError"
+        }
         _ => "ExecutionError",
     }
 }
@@ -189,7 +192,22 @@ impl From<Error> for PyErr {
 /// The error's message, plus what to do where the message alone misleads: a plugin's plan that
 /// finds no object store ran in the empty runtime datafusion-ffi gives foreign plans.
 fn with_hint(err: &DataFusionError) -> String {
+    // a worker's failure says which worker and what happened; DataFusion's wrapping adds nothing
+    if let DataFusionError::External(e) = err.find_root()
+        && let Some(failure) = e.downcast_ref::<crate::distributed::WorkerFailure>()
+    {
+        return failure.to_string();
+    }
     let message = err.strip_backtrace();
+    if matches!(err.find_root(), DataFusionError::Ffi(_))
+        && message.contains("could not find config namespace for key")
+    {
+        return format!(
+            "{message}\n(datafusion-ffi 55 cannot pass the options of a distributed session to a \
+             plugin: scan plugin tables from a context without with_distributed, which shares \
+             this one's tables; see docs/distributed.md)"
+        );
+    }
     if matches!(err.find_root(), DataFusionError::Ffi(_))
         && message.contains("No suitable object store found")
     {

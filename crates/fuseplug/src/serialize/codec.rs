@@ -34,6 +34,28 @@ use crate::udf::{PythonAggregateUDF, PythonScalarUDF, PythonWindowUDF};
 /// The host's own encodings of functions, shared by both codecs.
 struct Functions<'a>(&'a Env);
 
+/// The host's own payload for a function that only this host can rebuild (a Python UDF, inline; a
+/// native-extension function, by identity), or None for one that travels by name. Distributed
+/// sessions send these to their workers beside the plan (see `distributed`).
+pub fn own_function_payload(env: &Env, function: FunctionRef<'_>) -> Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    let functions = Functions(env);
+    let written = match function {
+        FunctionRef::Scalar(f) => functions.encode_udf(f, &mut buf)?,
+        FunctionRef::Aggregate(f) => functions.encode_udaf(f, &mut buf)?,
+        FunctionRef::Window(f) => functions.encode_udwf(f, &mut buf)?,
+    };
+    Ok(written.then_some(buf))
+}
+
+/// One function of a session's registry, of any kind.
+#[derive(Clone, Copy)]
+pub enum FunctionRef<'a> {
+    Scalar(&'a ScalarUDF),
+    Aggregate(&'a AggregateUDF),
+    Window(&'a WindowUDF),
+}
+
 impl Functions<'_> {
     fn wrong_kind(&self, found: Kind, expected: &str, name: &str) -> DataFusionError {
         self.0.fail(format!("the plan calls {expected} {name:?}, but its payload is {found}"), None)

@@ -25,7 +25,7 @@ use fuseplug_capsule::panic::panic_error;
 use pyo3::prelude::*;
 
 pub use api::*;
-pub use codec::{PythonLogicalCodec, PythonPhysicalCodec};
+pub use codec::{FunctionRef, PythonLogicalCodec, PythonPhysicalCodec, own_function_payload};
 
 use crate::errors::{Error, fuseplug_exception};
 
