@@ -12,8 +12,11 @@ The table has an int64 and a float64 column, one chunk each. Per engine and size
 - ``__arrow_c_stream__``: the same data read through the Arrow PyCapsule stream with
   ``pyarrow.RecordBatchReader.from_stream(obj).read_all()``.
 
-The engines are interleaved within each case. Reported: median and spread, and how many chunks
-the returned table has (1 means the data came back as it went in).
+The engines are interleaved within each case. Reported: median and spread, how many chunks the
+returned table has (1 means the data came back as it went in), and whether it shares the input's
+buffers (zero copy). fuseplug hands out the stored batches of a DataFrame that only reads
+in-memory data (``crates/fuseplug/src/stored.rs``); a plan that computes anything is executed
+and comes back in ``batch_size`` pieces.
 
     python -m benchmarks.arrow_io --repeat 7 [--huge]
 """
@@ -60,6 +63,15 @@ def make_table(rows: int) -> pa.Table:
     ).combine_chunks()
 
 
+def same_buffers(source: pa.Table, result: pa.Table) -> bool:
+    """Whether ``result``'s first column is ``source``'s first column's values, not a copy."""
+    column = result.column(0)
+    if column.num_chunks != 1 or source.column(0).num_chunks != 1:
+        return False
+    ours, theirs = column.chunk(0).buffers()[1], source.column(0).chunk(0).buffers()[1]
+    return ours is not None and theirs is not None and ours.address == theirs.address
+
+
 def label(rows: int) -> str:
     return f"1e{len(str(rows)) - 1}"
 
@@ -74,6 +86,7 @@ def main() -> None:
 
     raw: dict[str, Any] = {}
     chunks: dict[str, dict[str, int]] = {}
+    shared: dict[str, dict[str, bool]] = {}
     for rows in sizes:
         table = make_table(rows)
         frames = {name: ingest(table) for name, (ingest, _) in io.items()}
@@ -89,9 +102,10 @@ def main() -> None:
                 return out(ingest(table))
             return pa.RecordBatchReader.from_stream(frames[name]).read_all()
 
-        def count(case: str, name: str, result: Any) -> None:
+        def count(case: str, name: str, result: Any, table: pa.Table = table) -> None:
             if isinstance(result, pa.Table):
                 chunks.setdefault(case, {})[name] = result.column(0).num_chunks
+                shared.setdefault(case, {})[name] = same_buffers(table, result)
 
         cases = [f"{label(rows)} {op}" for op in OPERATIONS]
         raw.update(
@@ -115,7 +129,9 @@ def main() -> None:
         if isinstance(v, str)
     }
     report = h.Report("arrow_io", "Arrow in and out", args, __doc__)
-    report.data.update(sizes=list(sizes), times=raw, stats=stats, chunks=chunks, errors=errors)
+    report.data.update(
+        sizes=list(sizes), times=raw, stats=stats, chunks=chunks, shared=shared, errors=errors
+    )
 
     names = list(io)
     report.heading("Time")
@@ -143,6 +159,15 @@ def main() -> None:
         [
             [*case.split(" ", 1), *(str(by.get(n, "-")) for n in names)]
             for case, by in chunks.items()
+        ],
+    )
+    report.heading("Zero copy")
+    report.text("Whether the returned table's first column uses the input's value buffer.")
+    report.table(
+        ["rows", "operation", *names],
+        [
+            [*case.split(" ", 1), *({True: "yes", False: "no"}.get(by.get(n), "-") for n in names)]
+            for case, by in shared.items()
         ],
     )
     if errors:

@@ -12,7 +12,12 @@ over the queries every engine ran, the ratios fuseplug / official and fuseplug /
 fuseplug's answers checked against DuckDB's (a mismatch is reported, not raised). A query an
 engine cannot run is n/a with its error.
 
-    python -m benchmarks.tpch_queries --scale 1 --repeat 5
+``--defaults`` picks fuseplug's session settings: ``fuseplug`` (its own defaults, tuned to the
+machine: ``crates/fuseplug/src/config.rs``), ``official`` (DataFusion's stock values of the
+options fuseplug tunes, as the official wheel has them) or ``both`` (both sessions, as engines
+``fuseplug`` and ``fuseplug@official``, interleaved: the before / after per query).
+
+    python -m benchmarks.tpch_queries --scale 1 --repeat 5 [--defaults both]
 """
 
 from __future__ import annotations
@@ -26,17 +31,31 @@ from benchmarks import tpch
 from benchmarks.tpch.answers import difference
 
 ENGINES = ("fuseplug", "datafusion", "duckdb", "polars")
+#: DataFusion's own values of the session options whose fuseplug default differs
+#: (docs/compatibility.md, "Session defaults").
+OFFICIAL_DEFAULTS = {"datafusion.optimizer.repartition_joins": "true"}
 
 
-def engines(names: list[str], data: Path) -> dict[str, Callable[[str], Any]]:
+def engines(
+    names: list[str], data: Path, defaults: str = "fuseplug"
+) -> dict[str, Callable[[str], Any]]:
     """A function per engine that runs one SQL text and returns its whole answer."""
     runners: dict[str, Callable[[str], Any]] = {}
     if "fuseplug" in names:
         import fuseplug
 
-        fctx = fuseplug.SessionContext()
-        tpch.register(fctx, data)
-        runners["fuseplug"] = lambda sql: fctx.sql(sql).to_arrow_table()
+        configs = {
+            "fuseplug": fuseplug.SessionConfig(),
+            "fuseplug@official": fuseplug.SessionConfig(OFFICIAL_DEFAULTS),
+        }
+        if defaults == "official":
+            configs = {"fuseplug": configs["fuseplug@official"]}
+        elif defaults == "fuseplug":
+            del configs["fuseplug@official"]
+        for name, config in configs.items():
+            fctx = fuseplug.SessionContext(config)
+            tpch.register(fctx, data)
+            runners[name] = lambda sql, fctx=fctx: fctx.sql(sql).to_arrow_table()
     if "datafusion" in names:
         import datafusion
 
@@ -64,19 +83,25 @@ def main() -> None:
     p.add_argument("--data", help="directory of the Parquet files (default: under --out)")
     p.add_argument("--queries", type=int, nargs="+", default=list(tpch.QUERIES))
     p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    p.add_argument(
+        "--defaults",
+        choices=("fuseplug", "official", "both"),
+        default="fuseplug",
+        help="fuseplug's session settings: its own, DataFusion's stock ones, or both (fuseplug)",
+    )
     args = p.parse_args()
     if args.smoke:
         args.scale = 0.01
     times = h.repetitions(args)
     data = h.tpch_data(args.scale, args.out, args.data)
-    runners = engines(args.engines, data)
+    runners = engines(args.engines, data, args.defaults)
     cases = [f"q{n:02d}" for n in args.queries]
     sql = {f"q{n:02d}": tpch.query(n) for n in args.queries}
 
     answers: dict[tuple[str, str], Any] = {}
 
     def keep(case: str, engine: str, result: Any) -> None:
-        if engine in ("fuseplug", "duckdb"):
+        if engine in ("fuseplug", "fuseplug@official", "duckdb"):
             answers[case, engine] = result
 
     raw = h.interleave(
@@ -102,6 +127,11 @@ def main() -> None:
             problem = difference(ours, theirs, case, check_names=False)
             if problem:
                 mismatches[case] = problem
+        other = answers.get((case, "fuseplug@official"))
+        if ours is not None and other is not None:
+            problem = difference(ours, other, f"{case} (fuseplug@official)")
+            if problem:
+                mismatches[f"{case} defaults"] = problem
 
     common = [c for c in cases if all(stats[c].get(e) for e in runners)]
     geo = {e: h.geomean(stats[c][e]["median"] for c in common) for e in runners}  # type: ignore[index]
@@ -115,6 +145,7 @@ def main() -> None:
         scale=args.scale,
         data=str(data),
         engines=list(runners),
+        defaults=args.defaults,
         times=raw,
         stats=stats,
         errors=errors,
@@ -139,6 +170,8 @@ def main() -> None:
         header.append("fuseplug / official")
     if "duckdb" in runners:
         header.append("fuseplug / DuckDB")
+    if "fuseplug@official" in runners:
+        header.append("fuseplug / fuseplug@official")
     rows = []
     for case in cases:
         row = [case, *(h.cell(stats[case][e]) for e in runners)]
@@ -146,6 +179,8 @@ def main() -> None:
             row.append(h.times_x(h.ratio(med(case, "fuseplug"), med(case, "datafusion"))))
         if "duckdb" in runners:
             row.append(h.times_x(h.ratio(med(case, "fuseplug"), med(case, "duckdb"))))
+        if "fuseplug@official" in runners:
+            row.append(h.times_x(h.ratio(med(case, "fuseplug"), med(case, "fuseplug@official"))))
         rows.append(row)
     report.table(header, rows)
 

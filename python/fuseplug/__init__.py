@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from fuseplug import (
@@ -15,13 +16,10 @@ from fuseplug import (
     common,
     exceptions,
     extensions,
-    functions,
     io,
     ipc,
-    native,
     options,
     record_batch,
-    substrait,
     unparser,
     user_defined,
 )
@@ -58,13 +56,14 @@ from fuseplug.expr import (
 )
 from fuseplug.extensions import SessionExtensionComponents
 from fuseplug.io import read_avro, read_csv, read_json, read_parquet
-from fuseplug.native import NativeExtension, load_extension
 from fuseplug.options import CsvReadOptions
 from fuseplug.plan import ExecutionPlan, LogicalPlan, Metric, MetricsSet, PhysicalPartitioning
 
 if TYPE_CHECKING:
+    from fuseplug import functions, native, substrait
     from fuseplug.common import DFSchema
     from fuseplug.dataframe_formatter import configure_formatter
+    from fuseplug.native import NativeExtension, load_extension
 
 from fuseplug.udf import (
     Accumulator,
@@ -156,13 +155,30 @@ __all__ = [
 ]
 
 
+#: Names whose modules load on first use, so that ``import fuseplug`` stays fast: name -> (module,
+#: attribute, or None for the module itself). python/tests/test_import.py checks what loads.
+_ON_FIRST_USE: dict[str, tuple[str, str | None]] = {
+    "functions": ("fuseplug.functions", None),  # ~600 generated functions with their docs
+    "native": ("fuseplug.native", None),
+    "NativeExtension": ("fuseplug.native", "NativeExtension"),
+    "load_extension": ("fuseplug.native", "load_extension"),
+    "substrait": ("fuseplug.substrait", None),
+    "DFSchema": ("fuseplug.common", "DFSchema"),
+    "configure_formatter": ("fuseplug.dataframe_formatter", "configure_formatter"),
+}
+
+
 def __getattr__(name: str) -> Any:
-    """Names whose modules load on first use, so that ``import fuseplug`` stays fast."""
-    if name == "DFSchema":
-        from fuseplug.common import DFSchema as value
-    elif name == "configure_formatter":
-        from fuseplug.dataframe_formatter import configure_formatter as value  # type: ignore[assignment]
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """Loads the names of ``_ON_FIRST_USE`` when first asked for."""
+    try:
+        module_name, attr = _ON_FIRST_USE[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from fuseplug._common_types import (
     DataType,
     DataTypeMap,
@@ -19,7 +17,11 @@ from fuseplug._common_types import (
 )
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from fuseplug.plan import LogicalPlan
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 __all__ = [
     "Constraints",

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
+
 
 __all__ = [
     "DataType",
@@ -200,49 +204,50 @@ def _to_pyarrow_type(arrow_type: object) -> pa.DataType:
 
 
 # The name DataFusion (arrow-rs) gives each kind of Arrow type, found by pyarrow predicates in
-# order. Extension types are looked at through their storage type, as arrow-rs sees them.
-_KINDS: list[tuple[Callable[[pa.DataType], bool], str]] = [
-    (pa.types.is_null, "Null"),
-    (pa.types.is_boolean, "Boolean"),
-    (pa.types.is_int8, "Int8"),
-    (pa.types.is_int16, "Int16"),
-    (pa.types.is_int32, "Int32"),
-    (pa.types.is_int64, "Int64"),
-    (pa.types.is_uint8, "UInt8"),
-    (pa.types.is_uint16, "UInt16"),
-    (pa.types.is_uint32, "UInt32"),
-    (pa.types.is_uint64, "UInt64"),
-    (pa.types.is_float16, "Float16"),
-    (pa.types.is_float32, "Float32"),
-    (pa.types.is_float64, "Float64"),
-    (pa.types.is_timestamp, "Timestamp"),
-    (pa.types.is_date32, "Date32"),
-    (pa.types.is_date64, "Date64"),
-    (pa.types.is_time32, "Time32"),
-    (pa.types.is_time64, "Time64"),
-    (pa.types.is_duration, "Duration"),
-    (pa.types.is_interval, "Interval"),
-    (pa.types.is_binary, "Binary"),
-    (pa.types.is_fixed_size_binary, "FixedSizeBinary"),
-    (pa.types.is_large_binary, "LargeBinary"),
-    (pa.types.is_string, "Utf8"),
-    (pa.types.is_large_string, "LargeUtf8"),
-    (pa.types.is_list, "List"),
-    (pa.types.is_fixed_size_list, "FixedSizeList"),
-    (pa.types.is_large_list, "LargeList"),
-    (pa.types.is_struct, "Struct"),
-    (pa.types.is_union, "Union"),
-    (pa.types.is_dictionary, "Dictionary"),
-    (pa.types.is_decimal32, "Decimal32"),
-    (pa.types.is_decimal64, "Decimal64"),
-    (pa.types.is_decimal128, "Decimal128"),
-    (pa.types.is_decimal256, "Decimal256"),
-    (pa.types.is_map, "Map"),
-    (pa.types.is_run_end_encoded, "RunEndEncoded"),
-    (pa.types.is_binary_view, "BinaryView"),
-    (pa.types.is_string_view, "Utf8View"),
-    (pa.types.is_list_view, "ListView"),
-    (pa.types.is_large_list_view, "LargeListView"),
+# order (by name, so that importing this module does not import pyarrow). Extension types are looked
+# at through their storage type, as arrow-rs sees them.
+_KINDS: list[tuple[str, str]] = [
+    ("is_null", "Null"),
+    ("is_boolean", "Boolean"),
+    ("is_int8", "Int8"),
+    ("is_int16", "Int16"),
+    ("is_int32", "Int32"),
+    ("is_int64", "Int64"),
+    ("is_uint8", "UInt8"),
+    ("is_uint16", "UInt16"),
+    ("is_uint32", "UInt32"),
+    ("is_uint64", "UInt64"),
+    ("is_float16", "Float16"),
+    ("is_float32", "Float32"),
+    ("is_float64", "Float64"),
+    ("is_timestamp", "Timestamp"),
+    ("is_date32", "Date32"),
+    ("is_date64", "Date64"),
+    ("is_time32", "Time32"),
+    ("is_time64", "Time64"),
+    ("is_duration", "Duration"),
+    ("is_interval", "Interval"),
+    ("is_binary", "Binary"),
+    ("is_fixed_size_binary", "FixedSizeBinary"),
+    ("is_large_binary", "LargeBinary"),
+    ("is_string", "Utf8"),
+    ("is_large_string", "LargeUtf8"),
+    ("is_list", "List"),
+    ("is_fixed_size_list", "FixedSizeList"),
+    ("is_large_list", "LargeList"),
+    ("is_struct", "Struct"),
+    ("is_union", "Union"),
+    ("is_dictionary", "Dictionary"),
+    ("is_decimal32", "Decimal32"),
+    ("is_decimal64", "Decimal64"),
+    ("is_decimal128", "Decimal128"),
+    ("is_decimal256", "Decimal256"),
+    ("is_map", "Map"),
+    ("is_run_end_encoded", "RunEndEncoded"),
+    ("is_binary_view", "BinaryView"),
+    ("is_string_view", "Utf8View"),
+    ("is_list_view", "ListView"),
+    ("is_large_list_view", "LargeListView"),
 ]
 
 # What DataTypeMap.arrow maps each kind to; the kinds missing here raise NotImplementedError, as
@@ -337,7 +342,8 @@ def _kind(arrow_type: pa.DataType) -> str:
     while isinstance(arrow_type, pa.BaseExtensionType):
         arrow_type = arrow_type.storage_type
     for predicate, name in _KINDS:
-        if predicate(arrow_type):
+        is_kind: Callable[[pa.DataType], bool] = getattr(pa.types, predicate)
+        if is_kind(arrow_type):
             return name
     return str(arrow_type)  # a kind newer than this table
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Any, Protocol
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fuseplug import _internal
 from fuseplug.expr import Expr, SortExpr, SortKey, to_column_or_expr, to_sort
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 #: How many rows the CSV and JSON readers read to infer a schema by default.
 DEFAULT_MAX_INFER_SCHEMA = 1000

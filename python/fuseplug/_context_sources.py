@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Union
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Union
 
 from fuseplug import _internal
 from fuseplug._internal import ObjectStore
@@ -18,6 +16,11 @@ from fuseplug.dataframe import DataFrame
 from fuseplug.expr import SortExpr, to_sort
 from fuseplug.object_store import _register_for_path
 from fuseplug.options import CsvReadOptions, PartitionCols, _csv_args, _partition_cols
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 PathLike = Union[str, "os.PathLike[str]"]
 

@@ -5,9 +5,7 @@ Spark wrappers, and the few helpers that are not registry functions (CASE, IN, a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeAlias
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from fuseplug import _internal
 from fuseplug.expr import (
@@ -24,6 +22,11 @@ from fuseplug.expr import (
     to_expr,
     to_sort,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 __all__ = [
     "ExprLike",

@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from fuseplug import _internal
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from fuseplug.expr import Expr
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 #: The expression views.
 __all__ = [

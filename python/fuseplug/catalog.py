@@ -14,11 +14,8 @@ and the base classes for catalogs, schemas and table factories written in Python
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Protocol
-
-import pyarrow as pa
 
 from fuseplug._compat import (  # noqa: F401  (re-exported under the official module's names)
     CatalogProviderExportable,
@@ -29,7 +26,11 @@ from fuseplug._compat import (  # noqa: F401  (re-exported under the official mo
 from fuseplug._internal import Catalog, CatalogList, Schema, Table
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from fuseplug.expr import CreateExternalTable
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 __all__ = [
     "Catalog",
@@ -80,6 +81,8 @@ def _deregister_table(schema: Any, name: str) -> Any:
     """Calls a Python schema's ``deregister_table`` the way its signature allows."""
     method = schema.deregister_table
     try:
+        import inspect  # only plugin tables need it (import fuseplug stays fast)
+
         inspect.signature(method).bind(name)
     except TypeError:
         return method(name, False)

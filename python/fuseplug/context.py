@@ -14,8 +14,6 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from fuseplug import _internal
 from fuseplug._compat import (  # noqa: F401  (re-exported under the official module's names)
     DEFAULT_MAX_INFER_SCHEMA,
@@ -43,6 +41,11 @@ if TYPE_CHECKING:
 
     from fuseplug.common import DFSchema
     from fuseplug.native import NativeExtension
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 __all__ = ["RuntimeEnvBuilder", "SessionConfig", "SessionContext"]
 

@@ -11,13 +11,10 @@ iterate, convert or write.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
-
-import pyarrow as pa
 
 from fuseplug import _internal
 from fuseplug._compat import (  # noqa: F401  (re-exported under the official module's names)
@@ -47,6 +44,11 @@ if TYPE_CHECKING:
     import polars
 
     from fuseplug.catalog import Table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 __all__ = ["DataFrame", "RecordBatch", "RecordBatchStream"]
 
@@ -108,6 +110,8 @@ class RecordBatchStream:
 
     async def __anext__(self) -> RecordBatch:
         # The blocking call releases the GIL, so a worker thread keeps the event loop free.
+        import asyncio  # only async iteration needs it (import fuseplug stays fast)
+
         batch = await asyncio.to_thread(self._inner.next)
         if batch is None:
             raise StopAsyncIteration
@@ -554,9 +558,9 @@ class DataFrame:
     def to_polars(self) -> polars.DataFrame:
         import polars
 
-        result = polars.from_arrow(self.to_arrow_table())
-        assert isinstance(result, polars.DataFrame)
-        return result
+        # Through the Arrow PyCapsule stream: neither pyarrow nor pandas (which polars.from_arrow
+        # imports) needs to load.
+        return polars.DataFrame(self)
 
     def to_pylist(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = self.to_arrow_table().to_pylist()

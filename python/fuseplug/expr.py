@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-import pyarrow as pa
-
 from fuseplug import _internal
 from fuseplug._expr_introspect import IntrospectionMethods
 from fuseplug._expr_methods import FunctionMethods
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from fuseplug.context import SessionContext
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 __all__ = [
     "lit_with_metadata",
@@ -475,7 +477,8 @@ class Window:
         self.null_treatment = null_treatment
 
 
-ExprLike: TypeAlias = Expr | str | int | float | bool | bytes | pa.Scalar | None
+# A string, so that evaluating the alias does not import pyarrow (see _lazy.py).
+ExprLike: TypeAlias = "Expr | str | int | float | bool | bytes | pa.Scalar | None"
 
 
 class Col:
@@ -549,12 +552,13 @@ def _flatten(values: Iterable[Any]) -> Iterable[Any]:
             yield value
 
 
-_PYTHON_TYPES: dict[type, pa.DataType] = {
-    int: pa.int64(),
-    float: pa.float64(),
-    str: pa.string(),
-    bool: pa.bool_(),
-    bytes: pa.binary(),
+# The pyarrow type factory per Python type, called when needed (import fuseplug loads no pyarrow).
+_PYTHON_TYPES: dict[type, str] = {
+    int: "int64",
+    float: "float64",
+    str: "string",
+    bool: "bool_",
+    bytes: "binary",
 }
 
 
@@ -562,7 +566,7 @@ def _arrow_type(to: pa.DataType | type) -> pa.DataType:
     if isinstance(to, pa.DataType):
         return to
     if isinstance(to, type) and to in _PYTHON_TYPES:
-        return _PYTHON_TYPES[to]
+        return getattr(pa, _PYTHON_TYPES[to])()
     raise TypeError(
         f"cast target must be a pyarrow DataType or int/float/str/bool/bytes, not {to!r}"
     )

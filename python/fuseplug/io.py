@@ -11,13 +11,17 @@
 from __future__ import annotations
 
 import pathlib
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from fuseplug.context import SessionContext
 from fuseplug.dataframe import DataFrame
 from fuseplug.expr import Expr
 from fuseplug.options import CsvReadOptions
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 __all__ = ["read_avro", "read_csv", "read_json", "read_parquet"]
 

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
+
 
 __all__ = ["CsvReadOptions"]
 
-PartitionCols = Sequence[tuple[str, pa.DataType]]
+# A string, so that evaluating the alias does not import pyarrow (see _lazy.py).
+PartitionCols: TypeAlias = "Sequence[tuple[str, pa.DataType]]"
 
 
 class CsvReadOptions:

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypeVar, overload
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from fuseplug import _internal
 from fuseplug.expr import Expr, to_expr
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    from fuseplug._lazy import pyarrow as pa
 
 __all__ = [
     "Accumulator",

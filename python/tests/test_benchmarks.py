@@ -98,6 +98,7 @@ def test_startup_measures_imports_and_libraries(results: Path) -> None:
         assert data["libraries"][package]["largest_bytes"] > 1_000_000, package
     modules = {m["module"] for m in data["fuseplug_importtime"]}
     assert {"fuseplug", "fuseplug._internal"} <= modules
+    assert not modules & {"pyarrow", "pandas", "polars", "numpy"}
 
 
 def test_arrow_io_counts_chunks(results: Path) -> None:
@@ -112,6 +113,10 @@ def test_arrow_io_counts_chunks(results: Path) -> None:
         "polars": 1,
         "duckdb": 1,
     }
+    # fuseplug hands in-memory data back as it went in: one chunk, the input's own buffers.
+    for op in ("to_arrow_table", "round trip", "__arrow_c_stream__"):
+        assert data["chunks"][f"1e5 {op}"]["fuseplug"] == 1, op
+        assert data["shared"][f"1e5 {op}"]["fuseplug"] is True, op
 
 
 def test_plan_serialization_sizes_and_times(results: Path) -> None:

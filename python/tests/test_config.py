@@ -96,6 +96,57 @@ def test_config_builders_chain_and_combine() -> None:
     assert show(ctx, "datafusion.optimizer.repartition_aggregations") == "false"
 
 
+# Session defaults fuseplug tunes to the machine (crates/fuseplug/src/config.rs,
+# docs/compatibility.md "Session defaults"): hash joins without repartitioning at <= 2 partitions.
+JOINS = "datafusion.optimizer.repartition_joins"
+PARTITIONS = "datafusion.execution.target_partitions"
+
+
+def test_repartition_joins_default_follows_the_partition_count() -> None:
+    config = SessionConfig()
+    partitions = int(config.get(PARTITIONS) or 0)
+    assert config.get(JOINS) == ("true" if partitions > 2 else "false")
+    for n, expected in ((1, "false"), (2, "false"), (3, "true"), (16, "true"), (2, "false")):
+        config = config.with_target_partitions(n)
+        assert config.get(JOINS) == expected, n
+    assert SessionConfig().set(PARTITIONS, 1).get(JOINS) == "false"
+    assert SessionConfig().set(PARTITIONS, 8).get(JOINS) == "true"
+    assert SessionConfig({PARTITIONS: "8"}).get(JOINS) == "true"
+    assert SessionConfig({PARTITIONS: "2"}).get(JOINS) == "false"
+
+
+def test_an_explicit_repartition_joins_is_kept() -> None:
+    kept = SessionConfig().with_target_partitions(1).with_repartition_joins(True)
+    assert kept.with_target_partitions(2).get(JOINS) == "true"
+    kept = SessionConfig().with_target_partitions(8).set(JOINS, "false")
+    assert kept.with_target_partitions(16).get(JOINS) == "false"
+    # Options other than the partition count leave it alone.
+    assert SessionConfig().with_target_partitions(8).with_batch_size(100).get(JOINS) == "true"
+
+
+def test_joins_without_repartitioning_give_the_same_answer() -> None:
+    query = (
+        "SELECT a.value % 7 AS k, count(*) AS n FROM range(5000) a "
+        "JOIN range(5000) b ON a.value = b.value * 2 GROUP BY 1 ORDER BY 1"
+    )
+    answers = []
+    for joins in (True, False):
+        config = (
+            SessionConfig()
+            .with_target_partitions(2)
+            .with_repartition_joins(joins)
+            # No small-input shortcut: with repartitioning allowed, the join is partitioned.
+            .set("datafusion.optimizer.hash_join_single_partition_threshold", 0)
+            .set("datafusion.optimizer.hash_join_single_partition_threshold_rows", 0)
+        )
+        ctx = SessionContext(config)
+        plan = ctx.sql(query).execution_plan().display_indent()
+        assert ("mode=CollectLeft" in plan) is not joins, plan
+        answers.append(ctx.sql(query).to_pydict())
+    assert answers[0] == answers[1]
+    assert sum(answers[0]["n"]) == 2500
+
+
 def test_with_default_catalog_and_schema() -> None:
     config = SessionConfig().with_default_catalog_and_schema("shop", "sales")
     ctx = SessionContext(config)

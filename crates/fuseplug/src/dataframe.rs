@@ -74,6 +74,11 @@ impl PyDataFrame {
         }
     }
 
+    /// The stored batches when the plan only reads an in-memory table (see `stored.rs`).
+    fn stored(&self) -> Option<(SchemaRef, Vec<RecordBatch>)> {
+        crate::stored::stored_batches(self.inner.logical_plan())
+    }
+
     fn collect_batches(&self, py: Python<'_>, df: DataFrame) -> Result<Vec<RecordBatch>> {
         Ok(wait_for_future(py, df.collect())??)
     }
@@ -503,7 +508,10 @@ impl PyDataFrame {
     }
 
     fn collect(&self, py: Python<'_>) -> Result<Vec<Py<PyAny>>> {
-        let batches = self.collect_batches(py, self.df())?;
+        let batches = match self.stored() {
+            Some((_, batches)) => batches,
+            None => self.collect_batches(py, self.df())?,
+        };
         batches_to_py(py, &batches)
     }
 
@@ -513,10 +521,16 @@ impl PyDataFrame {
     }
 
     /// All rows as one pyarrow Table.
+    /// A plan that only reads an in-memory table returns its stored batches unchanged.
     fn to_arrow_table<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
-        let batches = self.collect_batches(py, self.df())?;
-        // The batches' schema can be stricter than the plan's (nullability), so prefer it.
-        let schema = self.result_schema(&batches);
+        let (schema, batches) = match self.stored() {
+            Some(stored) => stored,
+            None => {
+                let batches = self.collect_batches(py, self.df())?;
+                // The batches' schema can be stricter than the plan's (nullability), so prefer it.
+                (self.result_schema(&batches), batches)
+            }
+        };
         let py_batches = batches_to_py(py, &batches)?;
         let pa = py.import("pyarrow")?;
         Ok(pa
@@ -534,7 +548,8 @@ impl PyDataFrame {
         Ok(streams.into_iter().map(PyRecordBatchStream::new).collect())
     }
 
-    /// Exports the result as an Arrow C stream; batches are computed as the consumer pulls them.
+    /// Exports the result as an Arrow C stream; batches are computed as the consumer pulls them, or
+    /// handed out as stored when the plan only reads an in-memory table.
     /// `requested_schema` is accepted and ignored (the protocol makes it best effort).
     #[pyo3(signature = (requested_schema = None))]
     fn __arrow_c_stream__<'py>(
@@ -543,8 +558,14 @@ impl PyDataFrame {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
-        let stream = wait_for_future(py, self.df().execute_stream())??;
-        let ffi = arrow::ffi_stream::FFI_ArrowArrayStream::new(batch_reader(stream));
+        let reader: Box<dyn arrow::record_batch::RecordBatchReader + Send> = match self.stored() {
+            Some((schema, batches)) => Box::new(arrow::record_batch::RecordBatchIterator::new(
+                batches.into_iter().map(Ok),
+                schema,
+            )),
+            None => batch_reader(wait_for_future(py, self.df().execute_stream())??),
+        };
+        let ffi = arrow::ffi_stream::FFI_ArrowArrayStream::new(reader);
         Ok(PyCapsule::new_with_value(py, ffi, c"arrow_array_stream")?)
     }
 

@@ -27,6 +27,7 @@ pub mod read_options;
 pub mod serialize;
 pub mod spark;
 pub mod sql;
+pub mod stored;
 pub mod stream;
 pub mod substrait;
 pub mod udf;
