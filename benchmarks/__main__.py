@@ -29,9 +29,10 @@ SUITE = (
     "plan_serialization",
     "python_udf",
     "plugin_overhead",
+    "bridge54",
 )
 #: Benchmarks that take ``--scale`` (TPC-H data).
-SCALED = ("tpch_queries", "plan_serialization", "plugin_overhead")
+SCALED = ("tpch_queries", "plan_serialization", "plugin_overhead", "bridge54")
 #: Report names, where they differ from the module's.
 REPORT = {"tpch_queries": "tpch"}
 #: Scripts that print instead of writing a report; not run with --smoke.

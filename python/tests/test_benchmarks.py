@@ -23,6 +23,7 @@ REPORTS = {
     "plan_serialization": "plan_serialization",
     "python_udf": "python_udf",
     "plugin_overhead": "plugin_overhead",
+    "bridge54": "bridge54",
 }
 
 
@@ -146,3 +147,12 @@ def test_plugin_overhead_runs_native_and_capsule(results: Path) -> None:
     assert "fuseplug capsule" in data["stats"]["ffi-example range"]
     for row in data["stats"].values():
         assert all(positive(s["median"]) for s in row.values())
+
+
+def test_bridge54_runs_native_and_bridged(results: Path) -> None:
+    data = report(results, "bridge54")
+    assert data["mismatches"] == {}
+    for row in data["stats"].values():
+        assert set(row) == {"native Parquet (55)", "pyiceberg-core through the bridge (54)"}
+        assert all(s is not None and positive(s["median"]) for s in row.values()), row
+    assert data["library_bytes"] > 1_000_000
