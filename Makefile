@@ -34,7 +34,7 @@ export PROTOC := $(PROTOC_DIR)/protoc/data/bin/protoc
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 DEPS_STAMP := $(VENV)/.fuseplug-deps
-PY_PATHS := python examples benchmarks conftest.py
+PY_PATHS := python examples benchmarks conftest.py crates/fuseplug-bridge54/python
 
 .PHONY: help uv venv deps develop demo test lint fmt bench clean pyo3-config protoc
 
@@ -82,8 +82,10 @@ $(DEPS_STAMP): pyproject.toml uv.lock | $(UV)
 	"$(UV)" sync --frozen --no-install-project --group dev --inexact
 	@touch "$@"
 
-develop: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build the wheels (fuseplug, examples/ffi-example, examples/native-extension; dev profile) into .venv
+develop: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build the wheels (fuseplug, crates/fuseplug-bridge54, examples/ffi-example, examples/native-extension; dev profile) into .venv
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv
+	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
+		-m crates/fuseplug-bridge54/Cargo.toml
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
 		-m examples/ffi-example/Cargo.toml
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
@@ -115,7 +117,7 @@ fmt: deps ## Format Rust and Python sources and apply safe ruff fixes
 # venvs import. The wheels are built with `maturin build --release` and installed into .venv-bench.
 BENCH_VENV := $(CURDIR)/.venv-bench
 BENCH_WHEELS := $(CURDIR)/build/bench-wheels
-BENCH_EXAMPLES := examples/ffi-example/Cargo.toml examples/native-extension/Cargo.toml
+BENCH_EXAMPLES := crates/fuseplug-bridge54/Cargo.toml examples/ffi-example/Cargo.toml examples/native-extension/Cargo.toml
 # Extra options for `python -m benchmarks`, e.g. BENCH_ARGS="--scale 0.1 --repeat 3" or "--only startup".
 BENCH_ARGS ?=
 

@@ -30,9 +30,10 @@ SUITE = (
     "python_udf",
     "plugin_overhead",
     "distributed",
+    "bridge54",
 )
 #: Benchmarks that take ``--scale`` (TPC-H data).
-SCALED = ("tpch_queries", "plan_serialization", "plugin_overhead", "distributed")
+SCALED = ("tpch_queries", "plan_serialization", "plugin_overhead", "distributed", "bridge54")
 #: Report names, where they differ from the module's.
 REPORT = {"tpch_queries": "tpch"}
 #: Scripts that print instead of writing a report; not run with --smoke.

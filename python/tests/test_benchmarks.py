@@ -24,6 +24,7 @@ REPORTS = {
     "python_udf": "python_udf",
     "plugin_overhead": "plugin_overhead",
     "distributed": "distributed",
+    "bridge54": "bridge54",
 }
 
 
@@ -160,3 +161,12 @@ def test_distributed_runs_every_setup_and_counts_stages(results: Path) -> None:
     assert all(positive(v) for v in data["geomean"].values())
     assert data["mismatches"] == []
     assert any(n > 1 for n in data["stages"].values()), data["stages"]
+
+
+def test_bridge54_runs_native_and_bridged(results: Path) -> None:
+    data = report(results, "bridge54")
+    assert data["mismatches"] == {}
+    for row in data["stats"].values():
+        assert set(row) == {"native Parquet (55)", "pyiceberg-core through the bridge (54)"}
+        assert all(s is not None and positive(s["median"]) for s in row.values()), row
+    assert data["library_bytes"] > 1_000_000

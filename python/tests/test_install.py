@@ -74,3 +74,40 @@ def test_pip_install_checkout_into_clean_venv(tmp_path: Path) -> None:
     )
     assert cli.returncode == 0, cli.stderr
     assert list(csv.reader(io.StringIO(cli.stdout))) == [["seven"], ["7"]]
+
+    # The DataFusion 54 bridge is a wheel of its own (the `fuseplug[bridge54]` extra); from a
+    # checkout it installs from its crate directory.
+    bridge = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            str(REPO / "crates" / "fuseplug-bridge54"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert bridge.returncode == 0, bridge.stdout[-3000:] + bridge.stderr[-3000:]
+    probe = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import fuseplug_bridge54 as b; print(b.__file__); "
+            "print(b.KINDS, b.PLUGIN_DATAFUSION_MAJOR, b.HOST_DATAFUSION_MAJOR)",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    installed_from, result = probe.stdout.splitlines()
+    assert str(env_dir) in installed_from
+    assert result == "('table_provider', 'scalar_udf', 'aggregate_udf') 54 55"

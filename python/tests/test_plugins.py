@@ -139,7 +139,8 @@ def test_geodatafusion_functions_and_extent(run_python: RunPython) -> None:
     assert result["extent"] == {"e": ["POLYGON((-1 0,-1 5,3 5,3 0,-1 0))"]}
 
 
-def test_udaf_from_datafusion_54_wheel_is_refused(run_python: RunPython) -> None:
+def test_udaf_from_datafusion_54_wheel_is_refused_without_the_bridge(run_python: RunPython) -> None:
+    # With the bridge (test_bridge54.py) these work; turned off, they are refused as before.
     result = child(
         run_python,
         """
@@ -163,6 +164,7 @@ def test_udaf_from_datafusion_54_wheel_is_refused(run_python: RunPython) -> None
         # the session is unharmed
         print(json.dumps({"errors": errors, "after": ctx.sql("SELECT 1 AS one").to_pydict()}))
         """,
+        env={"FUSEPLUG_DISABLE_BRIDGE": "1"},
     )
     assert all(e is not None for e in result["errors"]), result
     for message in result["errors"]:
@@ -198,7 +200,7 @@ ICEBERG_METADATA = {
 }
 
 
-def test_table_provider_from_datafusion_54_wheel_is_refused(
+def test_table_provider_from_datafusion_54_wheel_is_refused_without_the_bridge(
     run_python: RunPython, tmp_path: Path
 ) -> None:
     # pyiceberg-core 0.11.0 is built on DataFusion 54. Its provider dunder reads the session's codec
@@ -228,6 +230,7 @@ def test_table_provider_from_datafusion_54_wheel_is_refused(
                 errors.append(str(e))
         print(json.dumps({{"errors": errors, "after": ctx.sql("SELECT 1 AS one").to_pydict()}}))
         """,
+        env={"FUSEPLUG_DISABLE_BRIDGE": "1"},
     )
     assert all(e is not None for e in result["errors"]), result
     for message in result["errors"]:

@@ -5,6 +5,11 @@ the test must see that as a failure rather than die with it. Each child tries ev
 of its wheel's capsule kind, with the wheel's object, its bare capsule where it can be had safely, and a
 pure-Python wrapper whose dunder calls the wheel's; all must be refused with ``IncompatiblePluginError``
 and the session must keep working.
+
+DataFusion 54 plugins are served through the bridge wheel (crates/fuseplug-bridge54) when it is
+installed: the matrices run twice, with the bridge (every case works) and with it turned off by
+``FUSEPLUG_DISABLE_BRIDGE=1`` or hidden from the child (every case is refused, and the error says
+how to install it). The bridge's own end-to-end tests are in test_bridge54.py.
 """
 
 from __future__ import annotations
@@ -41,6 +46,13 @@ def run(cases):
 """
 
 
+INSTALL_BRIDGE = "pip install 'fuseplug[bridge54]'"
+# Hides the bridge from a child as if it were not installed: `import fuseplug_bridge54` then raises
+# ModuleNotFoundError.
+HIDE_BRIDGE = "import sys\nsys.modules['fuseplug_bridge54'] = None\n"
+BRIDGE_OFF = {"FUSEPLUG_DISABLE_BRIDGE": "1"}
+
+
 def assert_all_refused(result: dict, library: str, major: int = 54) -> None:
     assert result.pop("after") == {"one": [1]}
     assert result.pop("called") == [], "a dunder was called with the host's session"
@@ -50,9 +62,28 @@ def assert_all_refused(result: dict, library: str, major: int = 54) -> None:
         assert kind == "IncompatiblePluginError", f"{case}: {kind}: {message}"
         assert f"DataFusion {major}" in message and "DataFusion 55" in message, f"{case}: {message}"
         assert library in message, f"{case}: {message}"
+        # Only DataFusion 54 has a bridge to suggest.
+        assert (INSTALL_BRIDGE in message) == (major == 54), f"{case}: {message}"
 
 
-def test_a_datafusion_54_table_provider_is_refused_on_every_path(
+def assert_all_bridged(result: dict) -> None:
+    assert result.pop("after") == {"one": [1]}
+    result.pop("called")
+    for case, outcome in result.items():
+        assert outcome is None, f"{case}: {outcome}"
+
+
+def run_bridged_and_refused(run_python: RunPython, code: str, library: str) -> dict:
+    """Runs a matrix with the bridge, turned off, and hidden; returns the bridged run's result."""
+    bridged = child(run_python, code)
+    assert_all_refused(child(run_python, code, env=BRIDGE_OFF), library)
+    assert_all_refused(child(run_python, HIDE_BRIDGE + code), library)
+    called = bridged["called"]
+    assert_all_bridged(bridged)
+    return {"called": called}
+
+
+def test_a_datafusion_54_table_provider_is_bridged_or_refused_on_every_path(
     run_python: RunPython, tmp_path: Path
 ) -> None:
     # pyiceberg-core 0.11.0 (DataFusion 54, datafusion-ffi crate paths in its library). Its capsule only
@@ -83,19 +114,23 @@ def test_a_datafusion_54_table_provider_is_refused_on_every_path(
                 return table.__datafusion_table_provider__(session)
 
         run({{
-            "register_table": lambda: ctx.register_table("t", table),
-            "register_table_provider": lambda: ctx.register_table_provider("t", table),
+            "register_table": lambda: ctx.register_table("t1", table),
+            "register_table_provider": lambda: ctx.register_table_provider("t2", table),
             "read_table": lambda: ctx.read_table(table),
-            "wrapper register_table": lambda: ctx.register_table("t", Wrapper(table)),
+            "wrapper register_table": lambda: ctx.register_table("t3", Wrapper(table)),
             "wrapper read_table": lambda: ctx.read_table(Wrapper(table)),
-            "global register_table": lambda: ctx.register_table("t", UsesAGlobal()),
+            "global register_table": lambda: ctx.register_table("t4", UsesAGlobal()),
         }})
         """
     )
-    assert_all_refused(child(run_python, code), "pyiceberg_core")
+    bridged = run_bridged_and_refused(run_python, code, "pyiceberg_core")
+    # Through the bridge, the Python-level dunders were called, with the bridge's 54 session.
+    assert sorted(set(bridged["called"])) == ["global", "wrapper"]
 
 
-def test_a_datafusion_54_aggregate_is_refused_on_every_path(run_python: RunPython) -> None:
+def test_a_datafusion_54_aggregate_is_bridged_or_refused_on_every_path(
+    run_python: RunPython,
+) -> None:
     # datafusion-extra-functions-ffi 0.1.0 (DataFusion 54).
     code = MATRIX + textwrap.dedent(
         """
@@ -125,10 +160,10 @@ def test_a_datafusion_54_aggregate_is_refused_on_every_path(run_python: RunPytho
         })
         """
     )
-    assert_all_refused(child(run_python, code), "datafusion_extra_functions_ffi")
+    run_bridged_and_refused(run_python, code, "datafusion_extra_functions_ffi")
 
 
-def test_a_datafusion_54_wheel_without_ffi_paths_is_refused_on_every_path(
+def test_a_datafusion_54_wheel_without_ffi_paths_is_bridged_or_refused_on_every_path(
     run_python: RunPython,
 ) -> None:
     # sedonadb 0.5.0 is built on DataFusion 54, but its library carries no datafusion-ffi source path:
@@ -166,7 +201,7 @@ def test_a_datafusion_54_wheel_without_ffi_paths_is_refused_on_every_path(
         })
         """
     )
-    assert_all_refused(child(run_python, code), "sedonadb")
+    run_bridged_and_refused(run_python, code, "sedonadb")
 
 
 def test_the_guard_reads_every_signal_of_the_real_wheels() -> None:

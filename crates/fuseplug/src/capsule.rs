@@ -158,7 +158,7 @@ impl SessionTasks {
     }
 }
 
-fn plugin_error(py: Python<'_>, err: CapsuleError) -> Error {
+pub(crate) fn plugin_error(py: Python<'_>, err: CapsuleError) -> Error {
     let class = match err {
         CapsuleError::IncompatibleMajor { .. } | CapsuleError::UnknownMajor { .. } => {
             "IncompatiblePluginError"
@@ -168,6 +168,14 @@ fn plugin_error(py: Python<'_>, err: CapsuleError) -> Error {
     Error::Python(fuseplug_exception(py, class, err.to_string()))
 }
 
+/// What the guard made of a plugin object before its capsule is read.
+enum Guarded<'py> {
+    /// The capsule to read (its own producer is checked next).
+    Capsule(Bound<'py, PyCapsule>),
+    /// The dunder was not called: it is compiled against, or reaches, another major.
+    Refused(CapsuleError),
+}
+
 /// The capsule `obj` stands for: `obj` itself, or what its `dunder` returns when called with `args`.
 /// A dunder that raises becomes a `PluginError` whose `__cause__` is the plugin's exception.
 fn capsule_of<'py>(
@@ -175,10 +183,10 @@ fn capsule_of<'py>(
     dunder: &str,
     session: Option<&Bound<'py, PyAny>>,
     name: &CStr,
-) -> Result<Bound<'py, PyCapsule>> {
+) -> Result<Guarded<'py>> {
     let py = obj.py();
     if let Ok(capsule) = obj.cast::<PyCapsule>() {
-        return Ok(capsule.clone());
+        return Ok(Guarded::Capsule(capsule.clone()));
     }
     let Ok(method) = obj.getattr(dunder) else {
         return Err(Error::Type(format!(
@@ -191,9 +199,13 @@ fn capsule_of<'py>(
     // compiled code we cannot see from here: check the libraries of the packages behind the object.
     if session.is_some() && method_library(&method).is_none() {
         let libraries = libraries_behind(obj, dunder)?;
-        check_libraries(&libraries, name).map_err(|e| plugin_error(py, e))?;
+        if let Err(refused) = check_libraries(&libraries, name) {
+            return Ok(Guarded::Refused(refused));
+        }
     }
-    check_method(&method, name).map_err(|e| plugin_error(py, e))?;
+    if let Err(refused) = check_method(&method, name) {
+        return Ok(Guarded::Refused(refused));
+    }
     let produced = match session {
         // A pre-52 style dunder takes no session: say what to upgrade rather than pass on a confusing
         // TypeError. Read from its signature, never by calling it again: a TypeError raised inside
@@ -221,6 +233,15 @@ fn capsule_of<'py>(
         None => method.call0(),
     }
     .map_err(|e| chained(py, format!("{dunder} raised {}", describe(py, &e)), e))?;
+    returned_capsule(produced, dunder).map(Guarded::Capsule)
+}
+
+/// What a dunder returned, as a capsule; a `PluginError` when it is something else.
+pub(crate) fn returned_capsule<'py>(
+    produced: Bound<'py, PyAny>,
+    dunder: &str,
+) -> Result<Bound<'py, PyCapsule>> {
+    let py = produced.py();
     produced.cast_into::<PyCapsule>().map_err(|e| {
         let got = e.into_inner();
         let type_name = got.get_type().name().map(|n| n.to_string()).unwrap_or_default();
@@ -258,24 +279,21 @@ fn takes_no_argument(method: &Bound<'_, PyAny>, arg: &Bound<'_, PyAny>) -> bool 
     !binds(&[arg]) && binds(&[])
 }
 
-fn describe(py: Python<'_>, err: &PyErr) -> String {
+pub(crate) fn describe(py: Python<'_>, err: &PyErr) -> String {
     let name = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_default();
     format!("{name}: {}", err.value(py))
 }
 
-fn chained(py: Python<'_>, message: String, cause: PyErr) -> Error {
+pub(crate) fn chained(py: Python<'_>, message: String, cause: PyErr) -> Error {
     let err = fuseplug_exception(py, "PluginError", message);
     err.set_cause(py, Some(cause));
     Error::Python(err)
 }
 
-fn pointer<T>(capsule: &Bound<'_, PyCapsule>, name: &CStr) -> Result<NonNull<T>> {
-    checked_pointer::<T>(capsule, name).map_err(|e| plugin_error(capsule.py(), e))
-}
-
 /// The one import path of every kind: get the capsule (`obj` itself, or what its `dunder` returns
 /// when called with `arg`), check its name and producer major, then hand the struct inside to
-/// `convert` while the capsule keeps it alive.
+/// `convert` while the capsule keeps it alive. A plugin refused for being on DataFusion 54 goes
+/// through the bridge wheel when it is installed ([`crate::bridge`]).
 pub(crate) fn with_struct<T, R>(
     obj: &Bound<'_, PyAny>,
     dunder: &str,
@@ -283,8 +301,32 @@ pub(crate) fn with_struct<T, R>(
     name: &CStr,
     convert: impl FnOnce(&T) -> Result<R>,
 ) -> Result<R> {
-    let capsule = capsule_of(obj, dunder, arg, name)?;
-    let ffi = pointer::<T>(&capsule, name)?;
+    let capsule = match capsule_of(obj, dunder, arg, name)? {
+        Guarded::Capsule(capsule) => capsule,
+        Guarded::Refused(refused) => {
+            return crate::bridge::with_bridged(obj, dunder, arg, name, refused, convert);
+        }
+    };
+    let ffi: NonNull<T> = match checked_pointer::<T>(&capsule, name) {
+        Ok(ffi) => ffi,
+        // A capsule that a dunder made with this host's session (or codec) is refused as it is:
+        // a foreign library has already read our capsules with its own layout.
+        Err(refused) if arg.is_some() && obj.cast::<PyCapsule>().is_err() => {
+            return Err(plugin_error(obj.py(), refused));
+        }
+        Err(refused) => {
+            // A bare capsule, or one a dunder without a session returned: the bridge adapts the
+            // capsule itself (the dunder has run once already).
+            return crate::bridge::with_bridged(
+                capsule.as_any(),
+                dunder,
+                arg,
+                name,
+                refused,
+                convert,
+            );
+        }
+    };
     // SAFETY: the guard checked the capsule's name and its producer's DataFusion major, so the
     // pointer is a live `T` of our layout for as long as `capsule` is held.
     convert(unsafe { ffi.as_ref() })

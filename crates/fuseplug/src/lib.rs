@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 pub mod arrow_stream;
+pub mod bridge;
 pub mod capsule;
 pub mod catalog;
 pub mod codec;
