@@ -42,13 +42,15 @@ def main() -> None:
     import fuseplug
     from fuseplug.distributed import LocalCluster
 
+    # the smoke data is tiny: small scan tasks, so its plans still have stages
+    split = 256 * 1024 if args.smoke else 16 * 1024 * 1024
     local = fuseplug.SessionContext()
     tpch.register(local, data)
     with LocalCluster(workers=1) as one, LocalCluster(workers=2) as two:
         runners = {
             "local": local,
-            "1 worker": local.with_distributed(workers=one),
-            "2 workers": local.with_distributed(workers=two),
+            "1 worker": local.with_distributed(workers=one, bytes_per_partition=split),
+            "2 workers": local.with_distributed(workers=two, bytes_per_partition=split),
         }
         answers: dict[str, Any] = {}
         mismatches: list[str] = []
