@@ -218,14 +218,18 @@ impl PySessionConfig {
         connect_timeout: f64,
         options: Option<HashMap<String, String>>,
     ) -> Result<Self> {
-        let knobs = crate::distributed::knob_options(
+        let settings = crate::distributed::Settings::new(
+            workers,
             tasks_per_stage,
             bytes_per_partition,
             broadcast_joins,
             compression,
+            connect_timeout,
             options,
         )?;
-        Ok(crate::distributed::configured(&self.inner, workers, knobs, connect_timeout)?.into())
+        let mut inner = self.inner.clone();
+        settings.apply(&mut inner)?;
+        Ok(inner.into())
     }
 
     /// The worker URLs this config distributes to (empty for local execution).
