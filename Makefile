@@ -82,12 +82,14 @@ $(DEPS_STAMP): pyproject.toml uv.lock | $(UV)
 	"$(UV)" sync --frozen --no-install-project --group dev --inexact
 	@touch "$@"
 
-develop: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build the wheels (fuseplug, crates/fuseplug-bridge54, examples/ffi-example, examples/native-extension; dev profile) into .venv
+develop: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build the wheels (fuseplug, crates/fuseplug-bridge54, examples/ffi-example, examples/ffi-example54, examples/native-extension; dev profile) into .venv
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
 		-m crates/fuseplug-bridge54/Cargo.toml
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
 		-m examples/ffi-example/Cargo.toml
+	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
+		-m examples/ffi-example54/Cargo.toml
 	PATH="$(dir $(UV)):$$PATH" VIRTUAL_ENV="$(VENV)" "$(VENV)/bin/maturin" develop --uv \
 		-m examples/native-extension/Cargo.toml
 

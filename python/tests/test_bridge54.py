@@ -330,7 +330,16 @@ def test_the_bridge_refuses_what_is_not_a_datafusion_54_capsule(run_python: RunP
         """
     )
     out = child(run_python, code)
-    assert out["kinds"] == ["table_provider", "scalar_udf", "aggregate_udf"]
+    assert out["kinds"] == [
+        "table_provider",
+        "scalar_udf",
+        "aggregate_udf",
+        "window_udf",
+        "table_function",
+        "catalog_provider",
+        "schema_provider",
+        "catalog_provider_list",
+    ]
     kind, message = out["55 capsule"]
     assert kind == "ValueError" and "DataFusion 55" in message and "only adapts" in message
     kind, message = out["wrong name"]
@@ -343,7 +352,8 @@ def test_the_bridge_refuses_what_is_not_a_datafusion_54_capsule(run_python: RunP
 
 def test_a_kind_the_bridge_does_not_serve_is_still_refused(run_python: RunPython) -> None:
     # A real DataFusion 54 capsule (an aggregate of a 54 wheel) renamed to kinds the bridge does not
-    # adapt: the guard refuses it before reading it, and says the bridge does not serve the kind.
+    # adapt (factories, optimizer rules): the guard refuses it before reading it, and says the bridge
+    # does not serve the kind.
     code = textwrap.dedent(
         """
         import ctypes, json
@@ -366,10 +376,11 @@ def test_a_kind_the_bridge_does_not_serve_is_still_refused(run_python: RunPython
         ctx = fuseplug.SessionContext()
         out = {}
         for name, case in {
-            "udwf": lambda: ctx.register_udwf(renamed("datafusion_window_udf")),
-            "udtf": lambda: ctx.register_udtf(renamed("datafusion_table_function"), name="f"),
-            "catalog": lambda: ctx.register_catalog_provider(
-                "c", renamed("datafusion_catalog_provider")
+            "factory": lambda: ctx.register_table_factory(
+                "F54", renamed("datafusion_table_provider_factory")
+            ),
+            "rule": lambda: ctx.add_physical_optimizer_rule(
+                renamed("datafusion_physical_optimizer_rule")
             ),
         }.items():
             try:

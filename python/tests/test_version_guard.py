@@ -204,6 +204,82 @@ def test_a_datafusion_54_wheel_without_ffi_paths_is_bridged_or_refused_on_every_
     run_bridged_and_refused(run_python, code, "sedonadb")
 
 
+def test_a_datafusion_54_catalog_is_bridged_or_refused_on_every_path(
+    run_python: RunPython, tmp_path: Path
+) -> None:
+    # pypaimon-rust 0.4.0 (DataFusion 54.0): its catalog's dunder takes the host's codec. The
+    # warehouse may be empty: registration is what is checked here (queries: test_bridge54_kinds.py).
+    code = MATRIX + textwrap.dedent(
+        f"""
+        from pypaimon_rust.datafusion import PaimonCatalog
+
+        catalog = PaimonCatalog({{"warehouse": {str(tmp_path / "warehouse")!r}}})
+
+        class Wrapper:
+            def __init__(self, inner):
+                self.inner = inner
+
+            def __datafusion_catalog_provider__(self, codec):
+                called.append("wrapper")
+                return self.inner.__datafusion_catalog_provider__(codec)
+
+        run({{
+            "register_catalog_provider": lambda: ctx.register_catalog_provider("p1", catalog),
+            "wrapper register_catalog_provider": lambda: ctx.register_catalog_provider(
+                "p2", Wrapper(catalog)
+            ),
+        }})
+        """
+    )
+    bridged = run_bridged_and_refused(run_python, code, "pypaimon_rust")
+    assert bridged["called"] == ["wrapper"]
+
+
+def test_datafusion_54_functions_schemas_and_lists_are_bridged_or_refused_on_every_path(
+    run_python: RunPython,
+) -> None:
+    # examples/ffi-example54 (DataFusion 54.0): the kinds no 54 wheel on PyPI publishes.
+    code = MATRIX + textwrap.dedent(
+        """
+        import fuseplug_ffi_example54 as built_on_54
+
+        window = built_on_54.RunningTotal()
+
+        class Wrapper:
+            def __init__(self, inner):
+                self.inner = inner
+
+            def __datafusion_table_function__(self, session):
+                called.append("wrapper")
+                return self.inner.__datafusion_table_function__(session)
+
+        run({
+            "register_udwf": lambda: ctx.register_udwf(window),
+            "register_udwf capsule": lambda: ctx.register_udwf(window.__datafusion_window_udf__()),
+            "udwf": lambda: fuseplug.udwf(window),
+            "from_pycapsule capsule": lambda: fuseplug.WindowUDF.from_pycapsule(
+                window.__datafusion_window_udf__()
+            ),
+            "register_table_function": lambda: ctx.register_table_function(
+                "f1", built_on_54.Series()
+            ),
+            "register_udtf": lambda: ctx.register_udtf(built_on_54.Series(), name="f2"),
+            "wrapper register_table_function": lambda: ctx.register_table_function(
+                "f3", Wrapper(built_on_54.Series())
+            ),
+            "register_schema": lambda: ctx.catalog().register_schema(
+                "s1", built_on_54.ExampleSchema()
+            ),
+            "register_catalog_provider_list": lambda: ctx.register_catalog_provider_list(
+                built_on_54.ExampleCatalogList()
+            ),
+        })
+        """
+    )
+    bridged = run_bridged_and_refused(run_python, code, "fuseplug_ffi_example54")
+    assert bridged["called"] == ["wrapper"]
+
+
 def test_the_guard_reads_every_signal_of_the_real_wheels() -> None:
     from importlib.util import find_spec
 

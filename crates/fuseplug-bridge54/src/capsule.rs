@@ -7,33 +7,50 @@
 use std::ffi::CStr;
 use std::sync::Arc;
 
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
-use datafusion_ffi::table_provider::FFI_TableProvider;
-use datafusion_ffi::udaf::FFI_AggregateUDF;
-use datafusion_ffi::udf::FFI_ScalarUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
+use datafusion_ffi54::catalog_provider::FFI_CatalogProvider as FFI_CatalogProvider54;
+use datafusion_ffi54::catalog_provider_list::FFI_CatalogProviderList as FFI_CatalogProviderList54;
+use datafusion_ffi54::schema_provider::FFI_SchemaProvider as FFI_SchemaProvider54;
 use datafusion_ffi54::table_provider::FFI_TableProvider as FFI_TableProvider54;
 use datafusion_ffi54::udaf::FFI_AggregateUDF as FFI_AggregateUDF54;
 use datafusion_ffi54::udf::FFI_ScalarUDF as FFI_ScalarUDF54;
+use datafusion_ffi54::udtf::FFI_TableFunction as FFI_TableFunction54;
+use datafusion_ffi54::udwf::FFI_WindowUDF as FFI_WindowUDF54;
+use datafusion54::catalog::{
+    CatalogProvider as CatalogProvider54, CatalogProviderList as CatalogProviderList54,
+    SchemaProvider as SchemaProvider54, TableFunctionImpl as TableFunctionImpl54,
+};
+use datafusion54::logical_expr::WindowUDFImpl as WindowUDFImpl54;
 use fuseplug_capsule::guard::{Verdict, capsule_name, producer_library, verdict};
 use fuseplug_capsule::signals::library_signals;
-use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyNotImplementedError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
-use crate::session::Session54;
+use crate::bridged::*;
+use crate::catalog::{Catalog54, CatalogList54, Schema54};
+use crate::session::{self, Session54};
 use crate::table::Table54;
 use crate::udaf::AggregateUdf54;
 use crate::udf::ScalarUdf54;
+use crate::udtf::TableFunction54;
+use crate::window::WindowUdf54;
 
 /// The DataFusion major of the plugins this bridge adapts.
 pub const PLUGIN_MAJOR: u64 = 54;
 
-const TABLE_PROVIDER: &CStr = c"datafusion_table_provider";
-const SCALAR_UDF: &CStr = c"datafusion_scalar_udf";
-const AGGREGATE_UDF: &CStr = c"datafusion_aggregate_udf";
-
-/// The kinds [`adapt`] bridges. Other kinds raise `NotImplementedError`.
-const KINDS: &[&str] = &["table_provider", "scalar_udf", "aggregate_udf"];
+/// The kinds [`adapt`] bridges (capsule names without `datafusion_`). Other kinds raise
+/// `NotImplementedError`.
+const KINDS: &[&str] = &[
+    "table_provider",
+    "scalar_udf",
+    "aggregate_udf",
+    "window_udf",
+    "table_function",
+    "catalog_provider",
+    "schema_provider",
+    "catalog_provider_list",
+];
 
 /// The kinds of object this bridge adapts (`"table_provider"`, `"scalar_udf"`, ...).
 #[pyfunction]
@@ -41,28 +58,38 @@ pub fn kinds() -> Vec<&'static str> {
     KINDS.to_vec()
 }
 
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
 /// Adapts a DataFusion 54 plugin object (or its bare capsule) of `kind` to DataFusion 55.
 ///
-/// Returns an object with the 55 dunder of that kind. A table provider's 54 dunder is called once,
-/// here, with the bridge's own 54 session ([`Session54`]).
+/// Returns an object with the 55 dunder of that kind. A dunder that takes a host is called once,
+/// here, with the bridge's own DataFusion 54 one: table providers and table functions get its
+/// session ([`Session54`]); catalogs, schemas and catalog lists get its raw logical codec capsule,
+/// as the official host hands them.
 #[pyfunction]
 pub fn adapt<'py>(obj: &Bound<'py, PyAny>, kind: &str) -> PyResult<Bound<'py, PyAny>> {
     let py = obj.py();
+    let session = || Bound::new(py, Session54).map(Bound::into_any);
+    let codec = || -> PyResult<Bound<'py, PyAny>> {
+        let codec = session::logical_codec()?;
+        Ok(PyCapsule::new_with_value(py, codec, c"datafusion_logical_extension_codec")?.into_any())
+    };
     match kind {
         "table_provider" => {
-            let session = Bound::new(py, Session54)?;
-            let capsule = capsule_of(obj, "__datafusion_table_provider__", Some(session.as_any()))?;
+            let capsule = capsule_of(obj, "__datafusion_table_provider__", Some(&session()?))?;
             let table = with_54_struct(&capsule, TABLE_PROVIDER, |ffi: &FFI_TableProvider54| {
                 check_version("table provider", ffi.version)?;
                 Ok(ffi.into())
             })?;
-            let table = Table54::new(table).map_err(|e| PyValueError::new_err(e.to_string()))?;
-            Ok(Bound::new(py, BridgedTable { table: Arc::new(table) })?.into_any())
+            let table = Arc::new(Table54::new(table).map_err(value_error)?);
+            Ok(Bound::new(py, BridgedTable { table })?.into_any())
         }
         "scalar_udf" => {
             let capsule = capsule_of(obj, "__datafusion_scalar_udf__", None)?;
             let udf = with_54_struct(&capsule, SCALAR_UDF, |ffi: &FFI_ScalarUDF54| Ok(ffi.into()))?;
-            let udf = ScalarUdf54::new(udf).map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let udf = ScalarUdf54::new(udf).map_err(value_error)?;
             let udf = Arc::new(ScalarUDF::new_from_impl(udf));
             Ok(Bound::new(py, BridgedScalarUDF { udf })?.into_any())
         }
@@ -73,8 +100,59 @@ pub fn adapt<'py>(obj: &Bound<'py, PyAny>, kind: &str) -> PyResult<Bound<'py, Py
             let udf = Arc::new(AggregateUDF::new_from_impl(AggregateUdf54::new(udf)));
             Ok(Bound::new(py, BridgedAggregateUDF { udf })?.into_any())
         }
+        "window_udf" => {
+            let capsule = capsule_of(obj, "__datafusion_window_udf__", None)?;
+            let udf = with_54_struct(&capsule, WINDOW_UDF, |ffi: &FFI_WindowUDF54| {
+                Ok(Arc::<dyn WindowUDFImpl54>::from(ffi))
+            })?;
+            let udf = Arc::new(WindowUDF::new_from_impl(WindowUdf54::new(udf)));
+            Ok(Bound::new(py, BridgedWindowUDF { udf })?.into_any())
+        }
+        "table_function" => {
+            let capsule = capsule_of(obj, "__datafusion_table_function__", Some(&session()?))?;
+            let function =
+                with_54_struct(&capsule, TABLE_FUNCTION, |ffi: &FFI_TableFunction54| {
+                    Ok(Arc::<dyn TableFunctionImpl54>::from(ffi.clone()))
+                })?;
+            let function = Arc::new(TableFunction54::new(function));
+            Ok(Bound::new(py, BridgedTableFunction { function })?.into_any())
+        }
+        "catalog_provider" => {
+            let capsule = capsule_of(obj, "__datafusion_catalog_provider__", Some(&codec()?))?;
+            let catalog =
+                with_54_struct(&capsule, CATALOG_PROVIDER, |ffi: &FFI_CatalogProvider54| {
+                    check_version("catalog provider", ffi.version)?;
+                    Ok(Arc::<dyn CatalogProvider54>::from(ffi))
+                })?;
+            let catalog = Arc::new(Catalog54::new(catalog));
+            Ok(Bound::new(py, BridgedCatalog { catalog })?.into_any())
+        }
+        "schema_provider" => {
+            let capsule = capsule_of(obj, "__datafusion_schema_provider__", Some(&codec()?))?;
+            let schema =
+                with_54_struct(&capsule, SCHEMA_PROVIDER, |ffi: &FFI_SchemaProvider54| {
+                    check_version("schema provider", ffi.version)?;
+                    Ok(Arc::<dyn SchemaProvider54>::from(ffi))
+                })?;
+            let schema = Arc::new(Schema54::new(schema));
+            Ok(Bound::new(py, BridgedSchema { schema })?.into_any())
+        }
+        "catalog_provider_list" => {
+            let dunder = "__datafusion_catalog_provider_list__";
+            let capsule = capsule_of(obj, dunder, Some(&codec()?))?;
+            let list = with_54_struct(
+                &capsule,
+                CATALOG_PROVIDER_LIST,
+                |ffi: &FFI_CatalogProviderList54| {
+                    check_version("catalog provider list", ffi.version)?;
+                    Ok(Arc::<dyn CatalogProviderList54>::from(ffi))
+                },
+            )?;
+            let list = Arc::new(CatalogList54::new(list));
+            Ok(Bound::new(py, BridgedCatalogList { list })?.into_any())
+        }
         other => Err(PyNotImplementedError::new_err(format!(
-            "the DataFusion {PLUGIN_MAJOR} bridge does not adapt {other} objects yet (it adapts: {})",
+            "the DataFusion {PLUGIN_MAJOR} bridge does not adapt {other} objects (it adapts: {})",
             KINDS.join(", ")
         ))),
     }
@@ -162,85 +240,4 @@ fn check_version(kind: &str, version: unsafe extern "C" fn() -> u64) -> PyResult
         )));
     }
     Ok(())
-}
-
-/// A DataFusion 54 table provider, served with datafusion-ffi 55.
-#[pyclass(frozen, name = "BridgedTable", module = "fuseplug_bridge54")]
-pub struct BridgedTable {
-    table: Arc<Table54>,
-}
-
-#[pymethods]
-impl BridgedTable {
-    /// A DataFusion 55 `datafusion_table_provider` capsule; `session` is the 55 host's session
-    /// (its logical codec encodes the filters the host pushes down).
-    fn __datafusion_table_provider__<'py>(
-        &self,
-        py: Python<'py>,
-        session: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        let codec = fuseplug_capsule::import::logical_codec(session)?;
-        let runtime = fuseplug_capsule::runtime::try_handle()
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        let table = Arc::clone(&self.table) as Arc<dyn datafusion::datasource::TableProvider>;
-        let ffi = FFI_TableProvider::new_with_ffi_codec(table, true, Some(runtime), codec);
-        PyCapsule::new_with_value(py, ffi, TABLE_PROVIDER)
-    }
-
-    fn __repr__(&self) -> String {
-        format!("BridgedTable({:?})", self.table)
-    }
-}
-
-/// A DataFusion 54 scalar UDF, served with datafusion-ffi 55.
-#[pyclass(frozen, name = "BridgedScalarUDF", module = "fuseplug_bridge54")]
-pub struct BridgedScalarUDF {
-    udf: Arc<ScalarUDF>,
-}
-
-#[pymethods]
-impl BridgedScalarUDF {
-    /// A DataFusion 55 `datafusion_scalar_udf` capsule.
-    fn __datafusion_scalar_udf__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        let ffi = FFI_ScalarUDF::from(Arc::clone(&self.udf));
-        PyCapsule::new_with_value(py, ffi, SCALAR_UDF)
-    }
-
-    /// The function's name.
-    #[getter]
-    fn name(&self) -> String {
-        self.udf.name().to_string()
-    }
-
-    fn __repr__(&self) -> String {
-        format!("BridgedScalarUDF({})", self.udf.name())
-    }
-}
-
-/// A DataFusion 54 aggregate UDF, served with datafusion-ffi 55.
-#[pyclass(frozen, name = "BridgedAggregateUDF", module = "fuseplug_bridge54")]
-pub struct BridgedAggregateUDF {
-    udf: Arc<AggregateUDF>,
-}
-
-#[pymethods]
-impl BridgedAggregateUDF {
-    /// A DataFusion 55 `datafusion_aggregate_udf` capsule.
-    fn __datafusion_aggregate_udf__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        let ffi = FFI_AggregateUDF::from(Arc::clone(&self.udf));
-        PyCapsule::new_with_value(py, ffi, AGGREGATE_UDF)
-    }
-
-    /// The function's name.
-    #[getter]
-    fn name(&self) -> String {
-        self.udf.name().to_string()
-    }
-
-    fn __repr__(&self) -> String {
-        format!("BridgedAggregateUDF({})", self.udf.name())
-    }
 }

@@ -131,6 +131,11 @@ pub fn array_to_54(array: &ArrayRef) -> Result<arrow58::array::ArrayRef> {
     Ok(arrow58::array::make_array(data))
 }
 
+/// Arrow 59 arrays as arrow 58, sharing their buffers.
+pub fn arrays_to_54(arrays: &[ArrayRef]) -> Result<Vec<arrow58::array::ArrayRef>> {
+    arrays.iter().map(array_to_54).collect()
+}
+
 /// An arrow 58 record batch as arrow 59 with `schema` (the converted schema of its stream), sharing
 /// every buffer.
 pub fn batch(batch: &arrow58::array::RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
@@ -183,11 +188,11 @@ pub fn statistics(stats: &Statistics54) -> Result<Statistics> {
 pub fn expr_to_54(expr: &Expr, ctx: &TaskContext54) -> Result<Expr54> {
     let codec = datafusion_proto::logical_plan::DefaultLogicalExtensionCodec {};
     let node = datafusion_proto::logical_plan::to_proto::serialize_expr(expr, &codec)
-        .map_err(|e| arrow_error("a filter", e))?;
+        .map_err(|e| arrow_error("an expression", e))?;
     let node =
         datafusion_proto54::protobuf::LogicalExprNode::decode(node.encode_to_vec().as_slice())
-            .map_err(|e| arrow_error("a filter", e))?;
+            .map_err(|e| arrow_error("an expression", e))?;
     let codec = datafusion_proto54::logical_plan::DefaultLogicalExtensionCodec {};
     datafusion_proto54::logical_plan::from_proto::parse_expr(&node, ctx, &codec)
-        .map_err(|e| arrow_error("a filter", e))
+        .map_err(|e| arrow_error("an expression", e))
 }

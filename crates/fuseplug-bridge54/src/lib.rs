@@ -2,16 +2,20 @@
 //!
 //! datafusion-ffi structs only work within one DataFusion major. This library links both: it imports
 //! a plugin's 54 struct with datafusion-ffi 54, adapts the 54 trait object to the 55 traits
-//! ([`table`], [`udf`], [`udaf`]) and exports the result with datafusion-ffi 55. It never links the host crate.
+//! ([`table`], [`udf`], [`udaf`], [`window`], [`udtf`], [`catalog`]) and exports the result with datafusion-ffi 55. It never links the host crate.
 //! fuseplug calls [`adapt`] itself when its version guard finds a plugin built on DataFusion 54.
 
+mod bridged;
 mod capsule;
+mod catalog;
 mod convert;
 mod physical;
 mod session;
 mod table;
 mod udaf;
 mod udf;
+mod udtf;
+mod window;
 
 use pyo3::prelude::*;
 
@@ -34,8 +38,13 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plugin_datafusion_major, m)?)?;
     m.add_function(wrap_pyfunction!(host_datafusion_major, m)?)?;
     m.add_class::<session::Session54>()?;
-    m.add_class::<capsule::BridgedTable>()?;
-    m.add_class::<capsule::BridgedScalarUDF>()?;
-    m.add_class::<capsule::BridgedAggregateUDF>()?;
+    m.add_class::<bridged::BridgedTable>()?;
+    m.add_class::<bridged::BridgedScalarUDF>()?;
+    m.add_class::<bridged::BridgedAggregateUDF>()?;
+    m.add_class::<bridged::BridgedWindowUDF>()?;
+    m.add_class::<bridged::BridgedTableFunction>()?;
+    m.add_class::<bridged::BridgedCatalog>()?;
+    m.add_class::<bridged::BridgedSchema>()?;
+    m.add_class::<bridged::BridgedCatalogList>()?;
     Ok(())
 }

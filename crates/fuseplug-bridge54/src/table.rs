@@ -49,6 +49,11 @@ impl Table54 {
         Ok(Self { inner, schema })
     }
 
+    /// The 54 provider, for handing it back to its own plugin.
+    pub fn inner(&self) -> Arc<dyn TableProvider54> {
+        Arc::clone(&self.inner)
+    }
+
     /// The filters the 54 side can decode, with their positions among `filters`.
     fn filters_54(filters: &[&Expr]) -> Vec<(usize, Expr54)> {
         let ctx = session::context().task_ctx();

@@ -136,15 +136,13 @@ pub struct BridgedAccumulator {
     inner: Box<dyn Accumulator54>,
 }
 
-fn arrays_to_54(arrays: &[ArrayRef]) -> Result<Vec<arrow58::array::ArrayRef>> {
-    arrays.iter().map(convert::array_to_54).collect()
-}
-
 const WHAT: &str = "a DataFusion 54 accumulator through the bridge";
 
 impl Accumulator for BridgedAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        guard(WHAT, || self.inner.update_batch(&arrays_to_54(values)?).map_err(convert::error))
+        guard(WHAT, || {
+            self.inner.update_batch(&convert::arrays_to_54(values)?).map_err(convert::error)
+        })
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
@@ -163,11 +161,15 @@ impl Accumulator for BridgedAccumulator {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        guard(WHAT, || self.inner.merge_batch(&arrays_to_54(states)?).map_err(convert::error))
+        guard(WHAT, || {
+            self.inner.merge_batch(&convert::arrays_to_54(states)?).map_err(convert::error)
+        })
     }
 
     fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        guard(WHAT, || self.inner.retract_batch(&arrays_to_54(values)?).map_err(convert::error))
+        guard(WHAT, || {
+            self.inner.retract_batch(&convert::arrays_to_54(values)?).map_err(convert::error)
+        })
     }
 
     fn supports_retract_batch(&self) -> bool {

@@ -16,8 +16,13 @@ from __future__ import annotations
 from fuseplug_bridge54 import _internal
 from fuseplug_bridge54._internal import (
     BridgedAggregateUDF,
+    BridgedCatalog,
+    BridgedCatalogList,
     BridgedScalarUDF,
+    BridgedSchema,
     BridgedTable,
+    BridgedTableFunction,
+    BridgedWindowUDF,
     Session54,
     adapt,
 )
@@ -28,8 +33,13 @@ __all__ = [
     "LIBRARY",
     "PLUGIN_DATAFUSION_MAJOR",
     "BridgedAggregateUDF",
+    "BridgedCatalog",
+    "BridgedCatalogList",
     "BridgedScalarUDF",
+    "BridgedSchema",
     "BridgedTable",
+    "BridgedTableFunction",
+    "BridgedWindowUDF",
     "Session54",
     "adapt",
 ]

@@ -1,0 +1,272 @@
+//! A test plugin built on DataFusion 54 only: it publishes datafusion-ffi 54 capsules of the kinds
+//! that no DataFusion 54 wheel on PyPI publishes, so the bridge's handling of them is tested end to
+//! end (fuseplug -> fuseplug_bridge54 -> this library). It reads what a host hands it (a session
+//! object or a raw codec capsule) with DataFusion 54's layout, as any 54 plugin does.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use datafusion_ffi54::catalog_provider_list::FFI_CatalogProviderList;
+use datafusion_ffi54::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
+use datafusion_ffi54::schema_provider::FFI_SchemaProvider;
+use datafusion_ffi54::udtf::FFI_TableFunction;
+use datafusion_ffi54::udwf::FFI_WindowUDF;
+use datafusion54::arrow::array::{Array, ArrayRef, Int64Array, StringArray};
+use datafusion54::arrow::datatypes::{DataType, Field, Schema};
+use datafusion54::arrow::record_batch::RecordBatch;
+use datafusion54::catalog::{
+    CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider,
+    MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider, TableFunctionArgs,
+    TableFunctionImpl,
+};
+use datafusion54::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion54::datasource::TableProvider;
+use datafusion54::logical_expr::{Expr, PartitionEvaluator, Volatility, create_udwf};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+
+const CODEC: &std::ffi::CStr = c"datafusion_logical_extension_codec";
+
+/// The host's logical codec: `host` is the raw capsule, or an object whose
+/// `__datafusion_logical_extension_codec__()` returns it. The host is trusted to be on DataFusion
+/// 54, as every plugin trusts its host.
+fn logical_codec(host: &Bound<'_, PyAny>) -> PyResult<FFI_LogicalExtensionCodec> {
+    let capsule = match host.cast::<PyCapsule>() {
+        Ok(capsule) => capsule.clone(),
+        Err(_) => host
+            .call_method0("__datafusion_logical_extension_codec__")?
+            .cast_into::<PyCapsule>()
+            .map_err(|_| PyTypeError::new_err("the host's codec is not a PyCapsule"))?,
+    };
+    // SAFETY: a null return (wrong name) is checked before use.
+    let pointer = unsafe { pyo3::ffi::PyCapsule_GetPointer(capsule.as_ptr(), CODEC.as_ptr()) };
+    if pointer.is_null() {
+        return Err(PyErr::take(host.py())
+            .unwrap_or_else(|| PyValueError::new_err("the host's codec capsule is empty")));
+    }
+    // SAFETY: a capsule of that name holds an `FFI_LogicalExtensionCodec`; cloning runs its clone.
+    Ok(unsafe { &*pointer.cast::<FFI_LogicalExtensionCodec>() }.clone())
+}
+
+fn to_py(e: datafusion54::error::DataFusionError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+fn int64(values: &ArrayRef, function: &str) -> Result<Int64Array> {
+    match values.as_any().downcast_ref::<Int64Array>() {
+        Some(values) => Ok(values.clone()),
+        None => exec_err!("{function} takes a BIGINT argument, got {}", values.data_type()),
+    }
+}
+
+/// `running_total54(x)`: the sum of `x` over the partition up to and including each row (nulls
+/// count as 0).
+#[derive(Debug)]
+struct RunningTotalEvaluator;
+
+impl PartitionEvaluator for RunningTotalEvaluator {
+    fn evaluate_all(&mut self, values: &[ArrayRef], _num_rows: usize) -> Result<ArrayRef> {
+        let Some(x) = values.first() else {
+            return exec_err!("running_total54 takes one argument");
+        };
+        let x = int64(x, "running_total54")?;
+        let mut total = 0i64;
+        let totals = x.iter().map(|v| {
+            total = total.wrapping_add(v.unwrap_or(0));
+            total
+        });
+        Ok(Arc::new(Int64Array::from_iter_values(totals)))
+    }
+}
+
+/// `frame_sum54(x)`: the sum of `x` over the row's window frame (`ROWS BETWEEN ...`).
+#[derive(Debug)]
+struct FrameSumEvaluator;
+
+impl PartitionEvaluator for FrameSumEvaluator {
+    fn uses_window_frame(&self) -> bool {
+        true
+    }
+
+    fn evaluate(&mut self, values: &[ArrayRef], range: &Range<usize>) -> Result<ScalarValue> {
+        let Some(x) = values.first() else {
+            return exec_err!("frame_sum54 takes one argument");
+        };
+        let x = int64(x, "frame_sum54")?;
+        let sum = (range.start..range.end).filter(|&i| x.is_valid(i)).map(|i| x.value(i)).sum();
+        Ok(ScalarValue::Int64(Some(sum)))
+    }
+}
+
+fn window_capsule<'py>(
+    py: Python<'py>,
+    name: &str,
+    evaluator: fn() -> Box<dyn PartitionEvaluator>,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let udwf = create_udwf(
+        name,
+        DataType::Int64,
+        Arc::new(DataType::Int64),
+        Volatility::Immutable,
+        Arc::new(move || Ok(evaluator())),
+    );
+    PyCapsule::new_with_value(py, FFI_WindowUDF::from(Arc::new(udwf)), c"datafusion_window_udf")
+}
+
+/// Window UDF `running_total54(x)`.
+#[pyclass(frozen)]
+struct RunningTotal;
+
+#[pymethods]
+impl RunningTotal {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_window_udf__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        window_capsule(py, "running_total54", || Box::new(RunningTotalEvaluator))
+    }
+}
+
+/// Window UDF `frame_sum54(x)`.
+#[pyclass(frozen)]
+struct FrameSum;
+
+#[pymethods]
+impl FrameSum {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_window_udf__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        window_capsule(py, "frame_sum54", || Box::new(FrameSumEvaluator))
+    }
+}
+
+/// `series54(n)`: a table of `i` = 0 .. n-1.
+#[derive(Debug)]
+struct SeriesFunction;
+
+impl TableFunctionImpl for SeriesFunction {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let n = match args.exprs() {
+            [Expr::Literal(ScalarValue::Int64(Some(n)), _)] if *n >= 0 => *n,
+            _ => return plan_err!("series54 takes one non-negative integer"),
+        };
+        let schema = Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, false)]));
+        let column: ArrayRef = Arc::new(Int64Array::from_iter_values(0..n));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![column])?;
+        Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    }
+}
+
+/// Table function `series54(n)`.
+#[pyclass(frozen)]
+struct Series;
+
+#[pymethods]
+impl Series {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_table_function__<'py>(
+        &self,
+        py: Python<'py>,
+        session: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let ffi = FFI_TableFunction::new_with_ffi_codec(
+            Arc::new(SeriesFunction),
+            None,
+            logical_codec(session)?,
+        );
+        PyCapsule::new_with_value(py, ffi, c"datafusion_table_function")
+    }
+}
+
+/// `t54`: three rows of `i` (BIGINT) and `name` (VARCHAR).
+fn table() -> Result<Arc<dyn TableProvider>> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("i", DataType::Int64, false),
+        Field::new("name", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            Arc::new(StringArray::from(vec![Some("one"), None, Some("three")])),
+        ],
+    )?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+fn schema() -> Result<Arc<dyn SchemaProvider>> {
+    let schema = MemorySchemaProvider::new();
+    schema.register_table("t54".into(), table()?)?;
+    Ok(Arc::new(schema))
+}
+
+/// A schema holding `t54`.
+#[pyclass(frozen)]
+struct ExampleSchema;
+
+#[pymethods]
+impl ExampleSchema {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_schema_provider__<'py>(
+        &self,
+        py: Python<'py>,
+        codec: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let ffi = FFI_SchemaProvider::new_with_ffi_codec(
+            schema().map_err(to_py)?,
+            None,
+            logical_codec(codec)?,
+        );
+        PyCapsule::new_with_value(py, ffi, c"datafusion_schema_provider")
+    }
+}
+
+/// Catalog `c54` with schema `s54` holding `t54`.
+#[pyclass(frozen)]
+struct ExampleCatalogList;
+
+#[pymethods]
+impl ExampleCatalogList {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_catalog_provider_list__<'py>(
+        &self,
+        py: Python<'py>,
+        codec: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let catalog = MemoryCatalogProvider::new();
+        catalog.register_schema("s54", schema().map_err(to_py)?).map_err(to_py)?;
+        let list = MemoryCatalogProviderList::new();
+        list.register_catalog("c54".into(), Arc::new(catalog) as Arc<dyn CatalogProvider>);
+        let list: Arc<dyn CatalogProviderList> = Arc::new(list);
+        let ffi = FFI_CatalogProviderList::new_with_ffi_codec(list, None, logical_codec(codec)?);
+        PyCapsule::new_with_value(py, ffi, c"datafusion_catalog_provider_list")
+    }
+}
+
+#[pymodule]
+fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<RunningTotal>()?;
+    m.add_class::<FrameSum>()?;
+    m.add_class::<Series>()?;
+    m.add_class::<ExampleSchema>()?;
+    m.add_class::<ExampleCatalogList>()?;
+    Ok(())
+}
