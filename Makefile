@@ -119,7 +119,7 @@ fmt: deps ## Format Rust and Python sources and apply safe ruff fixes
 # venvs import. The wheels are built with `maturin build --release` and installed into .venv-bench.
 BENCH_VENV := $(CURDIR)/.venv-bench
 BENCH_WHEELS := $(CURDIR)/build/bench-wheels
-BENCH_EXAMPLES := crates/fuseplug-bridge54/Cargo.toml examples/ffi-example/Cargo.toml examples/native-extension/Cargo.toml
+BENCH_EXAMPLES := crates/fuseplug-bridge54/Cargo.toml examples/ffi-example/Cargo.toml examples/ffi-example54/Cargo.toml examples/native-extension/Cargo.toml
 # Extra options for `python -m benchmarks`, e.g. BENCH_ARGS="--scale 0.1 --repeat 3" or "--only startup".
 BENCH_ARGS ?=
 

@@ -9,11 +9,13 @@ use std::sync::Arc;
 use datafusion_ffi54::catalog_provider_list::FFI_CatalogProviderList;
 use datafusion_ffi54::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi54::schema_provider::FFI_SchemaProvider;
+use datafusion_ffi54::table_provider::FFI_TableProvider;
 use datafusion_ffi54::udtf::FFI_TableFunction;
 use datafusion_ffi54::udwf::FFI_WindowUDF;
 use datafusion54::arrow::array::{Array, ArrayRef, Int64Array, StringArray};
 use datafusion54::arrow::datatypes::{DataType, Field, Schema};
-use datafusion54::arrow::record_batch::RecordBatch;
+use datafusion54::arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use datafusion54::arrow::record_batch::{RecordBatch, RecordBatchReader};
 use datafusion54::catalog::{
     CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider,
     MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider, TableFunctionArgs,
@@ -235,6 +237,56 @@ impl ExampleSchema {
     }
 }
 
+/// A table holding the record batches of any Arrow stream (`__arrow_c_stream__`), read once
+/// through the Arrow C stream interface with arrow 58 (the buffers are shared, not copied), served
+/// by DataFusion 54's `MemTable` in one partition. `benchmarks/bridge54.py` scans it through the
+/// bridge against the same batches in a native fuseplug table.
+#[pyclass(frozen)]
+struct ArrowTable {
+    table: Arc<dyn TableProvider>,
+}
+
+#[pymethods]
+impl ArrowTable {
+    #[new]
+    fn new(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let capsule = data
+            .call_method0("__arrow_c_stream__")?
+            .cast_into::<PyCapsule>()
+            .map_err(|_| PyTypeError::new_err("__arrow_c_stream__ did not return a PyCapsule"))?;
+        // SAFETY: a null return (wrong name) is checked before use.
+        let pointer = unsafe {
+            pyo3::ffi::PyCapsule_GetPointer(capsule.as_ptr(), c"arrow_array_stream".as_ptr())
+        };
+        if pointer.is_null() {
+            return Err(PyErr::take(data.py())
+                .unwrap_or_else(|| PyValueError::new_err("the Arrow stream capsule is empty")));
+        }
+        // SAFETY: an `arrow_array_stream` capsule holds an `ArrowArrayStream`; `from_raw` moves it
+        // out and leaves the capsule's copy released, as the C stream interface expects.
+        let stream = unsafe { FFI_ArrowArrayStream::from_raw(pointer.cast()) };
+        let reader = ArrowArrayStreamReader::try_new(stream).map_err(|e| to_py(e.into()))?;
+        let schema = reader.schema();
+        let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| to_py(e.into()))?;
+        let table = MemTable::try_new(schema, vec![batches]).map_err(to_py)?;
+        Ok(Self { table: Arc::new(table) })
+    }
+
+    fn __datafusion_table_provider__<'py>(
+        &self,
+        py: Python<'py>,
+        session: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let ffi = FFI_TableProvider::new_with_ffi_codec(
+            Arc::clone(&self.table),
+            true,
+            None,
+            logical_codec(session)?,
+        );
+        PyCapsule::new_with_value(py, ffi, c"datafusion_table_provider")
+    }
+}
+
 /// Catalog `c54` with schema `s54` holding `t54`.
 #[pyclass(frozen)]
 struct ExampleCatalogList;
@@ -268,5 +320,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Series>()?;
     m.add_class::<ExampleSchema>()?;
     m.add_class::<ExampleCatalogList>()?;
+    m.add_class::<ArrowTable>()?;
     Ok(())
 }

@@ -10,12 +10,15 @@ as a plugin for a DataFusion 54 host would:
 - :class:`FrameSum`: window UDF ``frame_sum54(x)``, the sum of ``x`` over the window frame;
 - :class:`Series`: table function ``series54(n)``, a table of ``i`` = 0 .. n-1;
 - :class:`ExampleSchema`: a schema holding ``t54`` (``i``, ``name``);
-- :class:`ExampleCatalogList`: catalog ``c54`` with schema ``s54`` holding ``t54``.
+- :class:`ExampleCatalogList`: catalog ``c54`` with schema ``s54`` holding ``t54``;
+- :class:`ArrowTable`: a table provider over the batches of any Arrow stream (``__arrow_c_stream__``),
+  shared, not copied: what ``benchmarks/bridge54.py`` scans to measure the bridge itself.
 """
 
 from __future__ import annotations
 
 from fuseplug_ffi_example54._internal import (
+    ArrowTable,
     ExampleCatalogList,
     ExampleSchema,
     FrameSum,
@@ -23,4 +26,11 @@ from fuseplug_ffi_example54._internal import (
     Series,
 )
 
-__all__ = ["ExampleCatalogList", "ExampleSchema", "FrameSum", "RunningTotal", "Series"]
+__all__ = [
+    "ArrowTable",
+    "ExampleCatalogList",
+    "ExampleSchema",
+    "FrameSum",
+    "RunningTotal",
+    "Series",
+]
