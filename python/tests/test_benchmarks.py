@@ -167,6 +167,11 @@ def test_bridge54_runs_native_and_bridged(results: Path) -> None:
     data = report(results, "bridge54")
     assert data["mismatches"] == {}
     for row in data["stats"].values():
-        assert set(row) == {"native Parquet (55)", "pyiceberg-core through the bridge (54)"}
+        assert set(row) == {
+            "native table (55)",
+            "ffi-example54 MemTable through the bridge (54)",
+            "native Parquet (55)",
+            "pyiceberg-core through the bridge (54)",
+        }
         assert all(s is not None and positive(s["median"]) for s in row.values()), row
     assert data["library_bytes"] > 1_000_000
