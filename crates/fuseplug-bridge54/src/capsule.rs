@@ -89,8 +89,7 @@ pub fn adapt<'py>(obj: &Bound<'py, PyAny>, kind: &str) -> PyResult<Bound<'py, Py
         "scalar_udf" => {
             let capsule = capsule_of(obj, "__datafusion_scalar_udf__", None)?;
             let udf = with_54_struct(&capsule, SCALAR_UDF, |ffi: &FFI_ScalarUDF54| Ok(ffi.into()))?;
-            let udf = ScalarUdf54::new(udf).map_err(value_error)?;
-            let udf = Arc::new(ScalarUDF::new_from_impl(udf));
+            let udf = Arc::new(ScalarUDF::new_from_impl(ScalarUdf54::new(udf)));
             Ok(Bound::new(py, BridgedScalarUDF { udf })?.into_any())
         }
         "aggregate_udf" => {

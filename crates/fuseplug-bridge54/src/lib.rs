@@ -5,6 +5,9 @@
 //! ([`table`], [`udf`], [`udaf`], [`window`], [`udtf`], [`catalog`]) and exports the result with datafusion-ffi 55. It never links the host crate.
 //! fuseplug calls [`adapt`] itself when its version guard finds a plugin built on DataFusion 54.
 
+#[macro_use]
+mod function;
+
 mod bridged;
 mod capsule;
 mod catalog;

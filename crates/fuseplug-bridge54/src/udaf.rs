@@ -4,14 +4,12 @@
 //! wrapped ([`Expr55`]), and every batch of values and states crosses as Arrow C data. Accumulators are the row kind: the 54 function's grouped
 //! accumulator is not offered (DataFusion then groups with one accumulator per group).
 
-use std::sync::Arc;
-
 use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::AggregateOrderSensitivity;
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature};
+use datafusion::logical_expr::{Accumulator, AggregateUDFImpl};
 use datafusion54::logical_expr::function::{
     AccumulatorArgs as AccumulatorArgs54, StateFieldsArgs as StateFieldsArgs54,
 };
@@ -25,42 +23,17 @@ use fuseplug_capsule::panic::guard;
 
 use crate::convert;
 use crate::physical::Expr55;
-use crate::udf::{fields_to_54, types, types_to_54, volatility};
+use crate::udf::{fields_to_54, types_to_54};
 
-/// A DataFusion 54 aggregate function as a DataFusion 55 one.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct AggregateUdf54 {
-    inner: AggregateUDF54,
-    signature: Signature,
-    aliases: Vec<String>,
-}
-
-impl AggregateUdf54 {
-    pub fn new(inner: Arc<dyn AggregateUDFImpl54>) -> Self {
-        let inner = AggregateUDF54::new_from_shared_impl(inner);
-        let signature = Signature::user_defined(volatility(inner.signature().volatility));
-        let aliases = inner.aliases().to_vec();
-        Self { inner, signature, aliases }
-    }
-}
+function54!(
+    /// A DataFusion 54 aggregate function as a DataFusion 55 one.
+    AggregateUdf54,
+    AggregateUDF54,
+    AggregateUDFImpl54
+);
 
 impl AggregateUDFImpl for AggregateUdf54 {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn aliases(&self) -> &[String] {
-        &self.aliases
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let coerced = self.inner.coerce_types(&types_to_54(arg_types)?).map_err(convert::error)?;
-        types(&coerced)
-    }
+    forward_signature!();
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         let returned = self.inner.return_type(&types_to_54(arg_types)?).map_err(convert::error)?;

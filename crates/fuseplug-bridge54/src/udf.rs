@@ -10,7 +10,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Volatility,
 };
 use datafusion54::config::ConfigOptions as ConfigOptions54;
 use datafusion54::logical_expr::{
@@ -66,40 +66,15 @@ pub fn types(types: &[arrow58::datatypes::DataType]) -> Result<Vec<DataType>> {
     types.iter().map(convert::data_type).collect()
 }
 
-/// A DataFusion 54 scalar function as a DataFusion 55 one.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct ScalarUdf54 {
-    inner: ScalarUDF54,
-    signature: Signature,
-    aliases: Vec<String>,
-}
-
-impl ScalarUdf54 {
-    pub fn new(inner: Arc<dyn ScalarUDFImpl54>) -> Result<Self> {
-        let inner = ScalarUDF54::new_from_shared_impl(inner);
-        let signature = Signature::user_defined(volatility(inner.signature().volatility));
-        let aliases = inner.aliases().to_vec();
-        Ok(Self { inner, signature, aliases })
-    }
-}
+function54!(
+    /// A DataFusion 54 scalar function as a DataFusion 55 one.
+    ScalarUdf54,
+    ScalarUDF54,
+    ScalarUDFImpl54
+);
 
 impl ScalarUDFImpl for ScalarUdf54 {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn aliases(&self) -> &[String] {
-        &self.aliases
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let coerced = self.inner.coerce_types(&types_to_54(arg_types)?).map_err(convert::error)?;
-        types(&coerced)
-    }
+    forward_signature!();
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         let returned = self.inner.return_type(&types_to_54(arg_types)?).map_err(convert::error)?;

@@ -8,11 +8,11 @@ use std::ops::Range;
 
 use arrow::array::ArrayRef;
 use arrow::compute::SortOptions;
-use arrow::datatypes::{DataType, FieldRef};
+use arrow::datatypes::FieldRef;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::window_state::WindowAggState;
-use datafusion::logical_expr::{PartitionEvaluator, Signature, WindowUDFImpl};
+use datafusion::logical_expr::{PartitionEvaluator, WindowUDFImpl};
 use datafusion54::logical_expr::function::{
     PartitionEvaluatorArgs as PartitionEvaluatorArgs54, WindowUDFFieldArgs as WindowUDFFieldArgs54,
 };
@@ -21,48 +21,22 @@ use datafusion54::logical_expr::{
     WindowUDFImpl as WindowUDFImpl54,
 };
 use fuseplug_capsule::panic::guard;
-use std::sync::Arc;
 
 use crate::convert;
 use crate::physical::Expr55;
-use crate::udf::{fields_to_54, types, types_to_54, volatility};
+use crate::udf::fields_to_54;
 
 const WHAT: &str = "a DataFusion 54 window function through the bridge";
 
-/// A DataFusion 54 window function as a DataFusion 55 one.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct WindowUdf54 {
-    inner: WindowUDF54,
-    signature: Signature,
-    aliases: Vec<String>,
-}
-
-impl WindowUdf54 {
-    pub fn new(inner: Arc<dyn WindowUDFImpl54>) -> Self {
-        let inner = WindowUDF54::new_from_shared_impl(inner);
-        let signature = Signature::user_defined(volatility(inner.signature().volatility));
-        let aliases = inner.aliases().to_vec();
-        Self { inner, signature, aliases }
-    }
-}
+function54!(
+    /// A DataFusion 54 window function as a DataFusion 55 one.
+    WindowUdf54,
+    WindowUDF54,
+    WindowUDFImpl54
+);
 
 impl WindowUDFImpl for WindowUdf54 {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn aliases(&self) -> &[String] {
-        &self.aliases
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let coerced = self.inner.coerce_types(&types_to_54(arg_types)?).map_err(convert::error)?;
-        types(&coerced)
-    }
+    forward_signature!();
 
     fn partition_evaluator(
         &self,
