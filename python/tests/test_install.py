@@ -110,4 +110,14 @@ def test_pip_install_checkout_into_clean_venv(tmp_path: Path) -> None:
     assert probe.returncode == 0, probe.stderr
     installed_from, result = probe.stdout.splitlines()
     assert str(env_dir) in installed_from
-    assert result == "('table_provider', 'scalar_udf', 'aggregate_udf') 54 55"
+    kinds = (
+        "table_provider",
+        "scalar_udf",
+        "aggregate_udf",
+        "window_udf",
+        "table_function",
+        "catalog_provider",
+        "schema_provider",
+        "catalog_provider_list",
+    )
+    assert result == f"{kinds} 54 55"
