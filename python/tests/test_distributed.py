@@ -123,6 +123,18 @@ def test_tpch_22_queries_distributed_equal_single_process(
         same_rows_in_order(actual, expected, f"q{n:02d}")
 
 
+def test_repeated_subplans_are_shared_locally_and_not_across_workers(
+    local_ctx: SessionContext, dist_ctx: SessionContext
+) -> None:
+    # q15 reads its revenue view twice: one run serves both locally (test_optimizer_rules.py); a
+    # distributed plan's stages run on the workers, so there each stage computes its own
+    from benchmarks import tpch
+
+    sql = tpch.query(15)
+    assert local_ctx.sql(sql).execution_plan().display_indent().count("SharedExec") == 2
+    assert "SharedExec" not in dist_ctx.sql(sql).execution_plan().display_indent()
+
+
 def test_explain_shows_more_than_one_stage(
     dist_ctx: SessionContext, local_ctx: SessionContext
 ) -> None:

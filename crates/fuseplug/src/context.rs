@@ -83,7 +83,9 @@ impl PySessionContext {
     fn new(config: Option<PySessionConfig>, runtime: Option<PyRuntimeEnvBuilder>) -> Result<Self> {
         let config = config.unwrap_or_default().inner;
         let runtime = runtime.unwrap_or_default().build()?;
-        let this = Self::from_context(SessionContext::new_with_config_rt(config, runtime));
+        let state = SessionContext::new_with_config_rt(config, runtime).state();
+        let this =
+            Self::from_context(SessionContext::new_with_state(crate::optimizer::install(state)));
         // a config made by `SessionConfig.with_distributed` plans on its workers
         crate::distributed::install(&this.ctx, &this.tasks)?;
         Ok(this)

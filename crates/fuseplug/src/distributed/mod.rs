@@ -38,6 +38,7 @@ pub use functions::refresh_functions;
 use crate::capsule::SessionTasks;
 use crate::context::PySessionContext;
 use crate::errors::{Error, Result};
+use crate::optimizer;
 use crate::serialize::Env;
 
 /// Parses worker URLs: `host:port` gets `http://`; anything but http(s) with a host is refused.
@@ -203,10 +204,11 @@ pub fn install(ctx: &SessionContext, tasks: &SessionTasks) -> Result<()> {
         }
         let env = Env::new(tasks.inline_python, None);
         let codec = Arc::new(tasks.physical_codec(&env));
-        let updated = SessionStateBuilder::new_from_existing(state.clone())
-            .with_distributed_user_codec_arc(codec)
-            .with_distributed_planner()
-            .build();
+        let updated =
+            SessionStateBuilder::new_from_existing(optimizer::for_distributed(state.clone()))
+                .with_distributed_user_codec_arc(codec)
+                .with_distributed_planner()
+                .build();
         *state = updated;
     }
     refresh_functions(ctx, tasks)

@@ -29,6 +29,7 @@ use super::python_udf::{self, STRICT_OPTION};
 use super::{Env, table};
 use crate::codec::{LogicalChain, PhysicalChain};
 use crate::native::{self, Identity};
+use crate::optimizer::{DynamicRowFilterExec, SharedExec};
 use crate::udf::{PythonAggregateUDF, PythonScalarUDF, PythonWindowUDF};
 
 /// The host's own encodings of functions, shared by both codecs.
@@ -434,7 +435,19 @@ impl PhysicalExtensionCodec for PythonPhysicalCodec {
         ctx: &TaskContext,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        guard("fuseplug's plan codec", || self.inner.try_decode(buf, inputs, ctx, proto_converter))
+        guard("fuseplug's plan codec", || match Kind::of(buf) {
+            // the host's optimizer nodes travel as their input alone
+            Some(kind @ (Kind::RowFilter | Kind::SharedPlan)) => {
+                frame::read(kind, buf).map_err(|e| self.env.fail(e.to_string(), None))?;
+                match inputs {
+                    [input] => Ok(Arc::clone(input)),
+                    _ => Err(self
+                        .env
+                        .fail(format!("{kind} takes one input, found {}", inputs.len()), None)),
+                }
+            }
+            _ => self.inner.try_decode(buf, inputs, ctx, proto_converter),
+        })
     }
 
     fn try_encode(
@@ -443,7 +456,17 @@ impl PhysicalExtensionCodec for PythonPhysicalCodec {
         buf: &mut Vec<u8>,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
-        guard("fuseplug's plan codec", || self.inner.try_encode(node, buf, proto_converter))
+        guard("fuseplug's plan codec", || {
+            if node.downcast_ref::<DynamicRowFilterExec>().is_some() {
+                frame::open(Kind::RowFilter, None, buf);
+                return Ok(());
+            }
+            if node.downcast_ref::<SharedExec>().is_some() {
+                frame::open(Kind::SharedPlan, None, buf);
+                return Ok(());
+            }
+            self.inner.try_encode(node, buf, proto_converter)
+        })
     }
 
     fn try_decode_expr(

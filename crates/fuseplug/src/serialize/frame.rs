@@ -22,15 +22,23 @@ pub enum Kind {
     Native,
     /// An in-memory table, as Arrow IPC streams (one per partition).
     MemoryTable,
+    /// A `DynamicRowFilterExec` (`crate::optimizer`): no payload; decoded as its input alone, since
+    /// the dynamic filters it applies belong to the sending process's joins.
+    RowFilter,
+    /// A `SharedExec` (`crate::optimizer`): no payload; decoded as its input alone, so a decoded
+    /// plan runs each occurrence of the subplan itself.
+    SharedPlan,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 7] = [
         Kind::PythonScalar,
         Kind::PythonAggregate,
         Kind::PythonWindow,
         Kind::Native,
         Kind::MemoryTable,
+        Kind::RowFilter,
+        Kind::SharedPlan,
     ];
 
     pub const fn magic(self) -> &'static [u8; 4] {
@@ -40,6 +48,8 @@ impl Kind {
             Kind::PythonWindow => b"FPuw",
             Kind::Native => b"FPnx",
             Kind::MemoryTable => b"FPmt",
+            Kind::RowFilter => b"FPrf",
+            Kind::SharedPlan => b"FPsp",
         }
     }
 
@@ -62,6 +72,8 @@ impl fmt::Display for Kind {
             Kind::PythonWindow => "an inline Python window UDF",
             Kind::Native => "a native-extension function",
             Kind::MemoryTable => "an inline in-memory table",
+            Kind::RowFilter => "a dynamic row filter",
+            Kind::SharedPlan => "a shared subplan",
         })
     }
 }

@@ -26,11 +26,25 @@ config_namespace! {
     }
 }
 
+config_namespace! {
+    /// fuseplug's own physical optimizer rules (`crate::optimizer`).
+    pub struct OptimizerOptions {
+        /// Apply the dynamic filters of hash joins and TopK sorts to the rows of Parquet scans that
+        /// read without `datafusion.execution.parquet.pushdown_filters` (DataFusion then uses them
+        /// only to prune row groups).
+        pub dynamic_filter_rows: bool, default = true
+        /// Run an aggregate that a plan holds more than once (a view or CTE read twice) once, and
+        /// hand its output to every place that reads it.
+        pub share_repeated_subplans: bool, default = true
+    }
+}
+
 /// Every `fuseplug.*` option. Written out rather than with `extensions_options!`, whose entries
 /// leave out the prefix, so that `SHOW`, `SessionConfig.get` and `options()` know the full keys.
 #[derive(Debug, Clone, Default)]
 pub struct FuseplugOptions {
     pub serialization: SerializationOptions,
+    pub optimizer: OptimizerOptions,
 }
 
 impl ConfigExtension for FuseplugOptions {
@@ -68,6 +82,7 @@ impl ExtensionOptions for FuseplugOptions {
     fn set(&mut self, key: &str, value: &str) -> Result<()> {
         match key.split_once('.') {
             Some(("serialization", rest)) => self.serialization.set(rest, value),
+            Some(("optimizer", rest)) => self.optimizer.set(rest, value),
             _ => Err(config_datafusion_err!("unknown fuseplug option: fuseplug.{key}")),
         }
     }
@@ -76,6 +91,8 @@ impl ExtensionOptions for FuseplugOptions {
         let mut entries = Entries(Vec::new());
         let prefix = format!("{}.serialization", Self::PREFIX);
         self.serialization.visit(&mut entries, &prefix, "");
+        let prefix = format!("{}.optimizer", Self::PREFIX);
+        self.optimizer.visit(&mut entries, &prefix, "");
         entries.0
     }
 }
