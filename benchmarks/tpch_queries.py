@@ -13,15 +13,20 @@ fuseplug's answers checked against DuckDB's (a mismatch is reported, not raised)
 engine cannot run is n/a with its error.
 
 ``--defaults`` picks fuseplug's session settings: ``fuseplug`` (its own defaults, tuned to the
-machine: ``crates/fuseplug/src/config.rs``), ``official`` (DataFusion's stock values of the
-options fuseplug tunes, as the official wheel has them) or ``both`` (both sessions, as engines
-``fuseplug`` and ``fuseplug@official``, interleaved: the before / after per query).
+machine: ``crates/fuseplug/src/config.rs``, and its optimizer rules:
+``crates/fuseplug/src/optimizer``), ``official`` (DataFusion's stock values of the options fuseplug
+tunes and none of its rules, as the official wheel has them), ``both`` (both sessions, as engines
+``fuseplug`` and ``fuseplug@official``, interleaved: the before / after per query) or ``steps``
+(every step from the one to the other, each adding one change: ``fuseplug@official``,
+``fuseplug@joins``, ``fuseplug@rowfilter``, ``fuseplug``), each checked against ``fuseplug``'s
+answers.
 
-    python -m benchmarks.tpch_queries --scale 1 --repeat 5 [--defaults both]
+    python -m benchmarks.tpch_queries --scale 1 --repeat 5 [--defaults both|steps]
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,8 +37,22 @@ from benchmarks.tpch.answers import difference
 
 ENGINES = ("fuseplug", "datafusion", "duckdb", "polars")
 #: DataFusion's own values of the session options whose fuseplug default differs
-#: (docs/compatibility.md, "Session defaults").
-OFFICIAL_DEFAULTS = {"datafusion.optimizer.repartition_joins": "true"}
+#: (docs/compatibility.md, "Session defaults"), and fuseplug's optimizer rules off
+#: (docs/compatibility.md, "Optimizer rules").
+OFFICIAL_DEFAULTS = {
+    "datafusion.optimizer.repartition_joins": "true",
+    "fuseplug.optimizer.dynamic_filter_rows": "false",
+    "fuseplug.optimizer.share_repeated_subplans": "false",
+}
+#: ``--defaults steps``: from DataFusion's stock settings to fuseplug's, one change at a time
+#: (each entry undoes one more of ``OFFICIAL_DEFAULTS``); the last step is ``fuseplug`` itself.
+STEPS = {
+    "fuseplug@official": OFFICIAL_DEFAULTS,
+    "fuseplug@joins": {
+        k: v for k, v in OFFICIAL_DEFAULTS.items() if k != "datafusion.optimizer.repartition_joins"
+    },
+    "fuseplug@rowfilter": {"fuseplug.optimizer.share_repeated_subplans": "false"},
+}
 
 
 def engines(
@@ -44,14 +63,14 @@ def engines(
     if "fuseplug" in names:
         import fuseplug
 
-        configs = {
-            "fuseplug": fuseplug.SessionConfig(),
-            "fuseplug@official": fuseplug.SessionConfig(OFFICIAL_DEFAULTS),
-        }
+        official = fuseplug.SessionConfig(OFFICIAL_DEFAULTS)
+        configs = {"fuseplug": fuseplug.SessionConfig()}
         if defaults == "official":
-            configs = {"fuseplug": configs["fuseplug@official"]}
-        elif defaults == "fuseplug":
-            del configs["fuseplug@official"]
+            configs = {"fuseplug": official}
+        elif defaults == "both":
+            configs["fuseplug@official"] = official
+        elif defaults == "steps":
+            configs = {name: fuseplug.SessionConfig(o) for name, o in STEPS.items()} | configs
         for name, config in configs.items():
             fctx = fuseplug.SessionContext(config)
             tpch.register(fctx, data)
@@ -85,9 +104,10 @@ def main() -> None:
     p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     p.add_argument(
         "--defaults",
-        choices=("fuseplug", "official", "both"),
+        choices=("fuseplug", "official", "both", "steps"),
         default="fuseplug",
-        help="fuseplug's session settings: its own, DataFusion's stock ones, or both (fuseplug)",
+        help="fuseplug's session settings: its own, DataFusion's stock ones, both, or every step "
+        "from the one to the other (fuseplug)",
     )
     args = p.parse_args()
     if args.smoke:
@@ -101,7 +121,7 @@ def main() -> None:
     answers: dict[tuple[str, str], Any] = {}
 
     def keep(case: str, engine: str, result: Any) -> None:
-        if engine in ("fuseplug", "fuseplug@official", "duckdb"):
+        if engine.startswith("fuseplug") or engine == "duckdb":
             answers[case, engine] = result
 
     raw = h.interleave(
@@ -127,11 +147,12 @@ def main() -> None:
             problem = difference(ours, theirs, case, check_names=False)
             if problem:
                 mismatches[case] = problem
-        other = answers.get((case, "fuseplug@official"))
-        if ours is not None and other is not None:
-            problem = difference(ours, other, f"{case} (fuseplug@official)")
-            if problem:
-                mismatches[f"{case} defaults"] = problem
+        for variant in (e for e in runners if e.startswith("fuseplug@")):
+            other = answers.get((case, variant))
+            if ours is not None and other is not None:
+                problem = difference(ours, other, f"{case} ({variant})")
+                if problem:
+                    mismatches[f"{case} {variant}"] = problem
 
     common = [c for c in cases if all(stats[c].get(e) for e in runners)]
     geo = {e: h.geomean(stats[c][e]["median"] for c in common) for e in runners}  # type: ignore[index]
@@ -170,8 +191,10 @@ def main() -> None:
         header.append("fuseplug / official")
     if "duckdb" in runners:
         header.append("fuseplug / DuckDB")
-    if "fuseplug@official" in runners:
-        header.append("fuseplug / fuseplug@official")
+    # each variant's time against the one before it (fuseplug last): the effect of each step
+    variants = [e for e in runners if e.startswith("fuseplug@")] + ["fuseplug"]
+    steps = list(itertools.pairwise(variants))
+    header.extend(f"{after} / {before}" for before, after in steps)
     rows = []
     for case in cases:
         row = [case, *(h.cell(stats[case][e]) for e in runners)]
@@ -179,8 +202,7 @@ def main() -> None:
             row.append(h.times_x(h.ratio(med(case, "fuseplug"), med(case, "datafusion"))))
         if "duckdb" in runners:
             row.append(h.times_x(h.ratio(med(case, "fuseplug"), med(case, "duckdb"))))
-        if "fuseplug@official" in runners:
-            row.append(h.times_x(h.ratio(med(case, "fuseplug"), med(case, "fuseplug@official"))))
+        row.extend(h.times_x(h.ratio(med(case, a), med(case, b))) for b, a in steps)
         rows.append(row)
     report.table(header, rows)
 
