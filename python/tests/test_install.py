@@ -1,8 +1,8 @@
 """`pip install <checkout>` works in a clean virtual environment without uv.
 
 The wheel is built through maturin's PEP 517 backend exactly as a user's pip would build it, except for
-the profile: the dev profile reuses the shared Cargo target directory, where a cold release build would
-take ~20 minutes (the profile is the only difference; see docs/development.md).
+the profile: the dev profile reuses the shared Cargo target directory, where a cold release build (thin LTO)
+takes ~57 minutes (the profile is the only difference; see docs/development.md).
 """
 
 from __future__ import annotations
