@@ -26,7 +26,7 @@ use arrow::record_batch::RecordBatch;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, ScalarValue, internal_err};
-use datafusion::datasource::physical_plan::{FileScanConfig, FileSource, ParquetSource};
+use datafusion::datasource::physical_plan::{FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::Operator;
@@ -149,9 +149,8 @@ fn costly_filter(node: &Arc<dyn ExecutionPlan>) -> bool {
         return false;
     };
     let schema = filter.input().schema();
-    let mut costly = false;
-    let _ = filter.predicate().apply(|e| {
-        costly = match e.downcast_ref::<Column>() {
+    let costly = filter.predicate().exists(|e| {
+        Ok(match e.downcast_ref::<Column>() {
             Some(c) => schema.fields().get(c.index()).is_some_and(|f| {
                 matches!(
                     f.data_type(),
@@ -167,19 +166,18 @@ fn costly_filter(node: &Arc<dyn ExecutionPlan>) -> bool {
                 e.downcast_ref::<ScalarFunctionExpr>().is_some()
                     || e.downcast_ref::<LikeExpr>().is_some()
             }
-        };
-        Ok(if costly { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+        })
     });
-    costly
+    // the closure never fails
+    costly.unwrap_or(false)
 }
 
 /// The dynamic filters of a Parquet scan that reads without row-level pushdown, rewritten against
 /// the scan's output columns, and their ids; `None` when there are none, or when one names a
 /// column the scan does not output as is.
 fn dynamic_predicate(node: &Arc<dyn ExecutionPlan>) -> Option<(Arc<dyn PhysicalExpr>, Vec<u64>)> {
-    let scan = node.downcast_ref::<DataSourceExec>()?;
-    let config = scan.data_source().downcast_ref::<FileScanConfig>()?;
-    let source = config.file_source().downcast_ref::<ParquetSource>()?;
+    let (_, source) =
+        node.downcast_ref::<DataSourceExec>()?.downcast_to_file_source::<ParquetSource>()?;
     if source.table_parquet_options().global.pushdown_filters {
         return None;
     }
@@ -370,12 +368,8 @@ impl FilterState {
 
 /// Whether `expr` looks rows up in a join's hash table (a build side too large for an `IN` list).
 fn probes_hash_table(expr: &Arc<dyn PhysicalExpr>) -> bool {
-    let mut found = false;
-    let _ = expr.apply(|e| {
-        found = e.downcast_ref::<HashTableLookupExpr>().is_some();
-        Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
-    });
-    found
+    // the closure never fails
+    expr.exists(|e| Ok(e.downcast_ref::<HashTableLookupExpr>().is_some())).unwrap_or(false)
 }
 
 /// Whether `expr` is `true`, or a conjunction of `true`s (the snapshot of empty dynamic filters).

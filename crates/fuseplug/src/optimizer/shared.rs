@@ -77,28 +77,34 @@ impl PhysicalOptimizerRule for ShareRepeatedSubplans {
         if !enabled(config, |o| o.share_repeated_subplans) {
             return Ok(plan);
         }
-        // how often each shareable aggregate occurs, by its rendering
+        // every shareable aggregate, by address: its rendering and its plain subplan; and how
+        // often each rendering occurs
+        let mut found: HashMap<*const (), (String, Arc<dyn ExecutionPlan>)> = HashMap::new();
         let mut counts: HashMap<String, usize> = HashMap::new();
         plan.apply(|node| {
-            if let Some((key, _)) = candidate(node)? {
-                *counts.entry(key).or_default() += 1;
+            if let Some((key, plain)) = candidate(node)? {
+                *counts.entry(key.clone()).or_default() += 1;
+                found.insert(address(node), (key, plain));
             }
             Ok(TreeNodeRecursion::Continue)
         })?;
         if counts.values().all(|&n| n < 2) {
             return Ok(plan);
         }
-        // one state and one plain subplan per repeated aggregate, for all its occurrences
+        // one state and one plain subplan per repeated aggregate, for all its occurrences; the
+        // nodes `transform_down` hands over are the ones `apply` saw until one is replaced, and
+        // `Jump` skips the replaced one's subtree
         let mut shared: HashMap<String, (Arc<SharedState>, Arc<dyn ExecutionPlan>)> =
             HashMap::new();
         plan.transform_down(|node| {
-            let Some((key, plain)) = candidate(&node)? else {
+            let Some((key, plain)) = found.get(&address(&node)) else {
                 return Ok(Transformed::no(node));
             };
-            if counts.get(&key).is_none_or(|&n| n < 2) {
+            if counts[key] < 2 {
                 return Ok(Transformed::no(node));
             }
-            let (state, input) = shared.entry(key).or_insert_with(|| (Arc::default(), plain));
+            let (state, input) =
+                shared.entry(key.clone()).or_insert_with(|| (Arc::default(), Arc::clone(plain)));
             let node = SharedExec { input: Arc::clone(input), state: Arc::clone(state) };
             Ok(Transformed::new(Arc::new(node) as _, true, TreeNodeRecursion::Jump))
         })
@@ -112,6 +118,11 @@ impl PhysicalOptimizerRule for ShareRepeatedSubplans {
     fn schema_check(&self) -> bool {
         true
     }
+}
+
+/// `node`'s address, without the vtable half of the pointer.
+fn address(node: &Arc<dyn ExecutionPlan>) -> *const () {
+    Arc::as_ptr(node).cast()
 }
 
 /// If `node` is a complete aggregate that may be shared: the rendering of its whole subplan
@@ -168,13 +179,12 @@ fn without_dynamic_filters(node: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn Execu
 /// Whether every operator under `node` is one of [`DETERMINISTIC`], every leaf a scan, and no
 /// expression volatile or dynamic.
 fn deterministic(node: &Arc<dyn ExecutionPlan>) -> bool {
-    let mut ok = true;
-    let _ = node.apply(|n| {
+    let unsure = node.exists(|n| {
         let leaf_ok = !n.children().is_empty() || n.name() == "DataSourceExec";
-        ok = leaf_ok && DETERMINISTIC.contains(&n.name()) && stable_expressions(n.as_ref());
-        Ok(if ok { TreeNodeRecursion::Continue } else { TreeNodeRecursion::Stop })
+        Ok(!(leaf_ok && DETERMINISTIC.contains(&n.name()) && stable_expressions(n.as_ref())))
     });
-    ok
+    // the closure never fails
+    matches!(unsure, Ok(false))
 }
 
 fn stable_expressions(node: &dyn ExecutionPlan) -> bool {
@@ -187,12 +197,8 @@ fn stable_expressions(node: &dyn ExecutionPlan) -> bool {
 }
 
 fn volatile(expr: &Arc<dyn PhysicalExpr>) -> bool {
-    let mut found = false;
-    let _ = expr.apply(|e| {
-        found = e.is_volatile_node();
-        Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
-    });
-    found
+    // the closure never fails
+    expr.exists(|e| Ok(e.is_volatile_node())).unwrap_or(false)
 }
 
 /// What the occurrences of one subplan share: its output, once the first of them has run it, and
