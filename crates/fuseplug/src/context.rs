@@ -83,7 +83,11 @@ impl PySessionContext {
     fn new(config: Option<PySessionConfig>, runtime: Option<PyRuntimeEnvBuilder>) -> Result<Self> {
         let config = config.unwrap_or_default().inner;
         let runtime = runtime.unwrap_or_default().build()?;
-        let state = SessionContext::new_with_config_rt(config, runtime).state();
+        // what `SessionContext::new_with_config_rt` builds, with fuseplug's optimizer rules
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features();
         let this =
             Self::from_context(SessionContext::new_with_state(crate::optimizer::install(state)));
         // a config made by `SessionConfig.with_distributed` plans on its workers

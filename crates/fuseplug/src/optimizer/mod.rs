@@ -16,9 +16,9 @@ use crate::serialize::options::{FuseplugOptions, OptimizerOptions};
 pub use row_filter::{DynamicRowFilter, DynamicRowFilterExec};
 pub use shared::{ShareRepeatedSubplans, SharedExec};
 
-/// `state` with fuseplug's rules after its current ones.
-pub fn install(state: SessionState) -> SessionState {
-    SessionStateBuilder::new_from_existing(state)
+/// The session `builder` makes, with fuseplug's rules after its physical optimizer rules.
+pub fn install(builder: SessionStateBuilder) -> SessionState {
+    builder
         .with_physical_optimizer_rule(Arc::new(DynamicRowFilter))
         .with_physical_optimizer_rule(Arc::new(ShareRepeatedSubplans))
         .build()
