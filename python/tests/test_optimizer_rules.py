@@ -13,7 +13,7 @@ import pytest
 
 import fuseplug
 from fuseplug import ExecutionPlan, SessionConfig, SessionContext
-from fuseplug.exceptions import ExecutionError, PlanError
+from fuseplug.exceptions import ExecutionError, PlanError, SerializationError
 
 ROW_FILTER = "fuseplug.optimizer.dynamic_filter_rows"
 SHARING = "fuseplug.optimizer.share_repeated_subplans"
@@ -191,3 +191,15 @@ def test_plans_with_the_rules_nodes_travel_as_plain_plans(tables: Path) -> None:
         ]
         got = pa.Table.from_batches(batches, schema=batches[0].schema).sort_by("k").to_pydict()
         assert got == ctx.sql(sql).to_arrow_table().sort_by("k").to_pydict()
+
+
+@pytest.mark.parametrize(("sql", "magic"), [(ACROSS_AN_AGGREGATE, b"FPrf"), (READ_TWICE, b"FPsp")])
+def test_a_node_frame_of_another_wire_version_is_refused(
+    tables: Path, sql: str, magic: bytes
+) -> None:
+    ctx = context(tables)
+    data = bytearray(ctx.sql(sql).execution_plan().to_bytes(ctx))
+    at = data.index(magic)
+    data[at + 4] = 99
+    with pytest.raises(SerializationError, match=r"wire version 99"):
+        ExecutionPlan.from_bytes(ctx, bytes(data))
