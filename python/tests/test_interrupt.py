@@ -150,3 +150,68 @@ def test_session_usable_after_interrupt() -> None:
     assert "interrupted" in out
     assert "after 42" in out
     assert "finished" not in out
+
+
+#: Rows far faster than anyone reads them: without an interrupt the collect grows until memory ends.
+ENDLESS_SQL = "SELECT * FROM generate_series(1, 1000000000000000000)"
+
+#: A child that reads ENDLESS_SQL in a worker thread and raises KeyboardInterrupt in that thread
+#: (as the official suite's test_collect_or_stream_interrupted does), under a 4 GiB address-space
+#: limit so that a read that never stops fails the child instead of the machine.
+THREAD_CHILD = """
+import ctypes, resource, sys, threading, time
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+import pyarrow as pa
+import fuseplug
+
+ctx = fuseplug.SessionContext()
+df = ctx.sql({sql!r})
+reader = pa.RecordBatchReader.from_stream(df) if {stream!r} else None
+started, outcome = threading.Event(), []
+
+def read():
+    try:
+        started.set()
+        reader.read_all() if reader is not None else df.collect()
+        outcome.append("finished")
+    except KeyboardInterrupt:
+        outcome.append("KeyboardInterrupt")
+    except BaseException as e:
+        outcome.append(f"{{type(e).__name__}}: {{e}}")
+
+thread = threading.Thread(target=read, daemon=True)
+thread.start()
+started.wait()
+time.sleep(0.2)
+raised = ctypes.pythonapi.PyThreadState_SetAsyncExc(
+    ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt)
+)
+sent = time.monotonic()
+thread.join(30)
+print("raised", raised, "outcome", outcome, "alive", thread.is_alive(), flush=True)
+print("seconds %.3f" % (time.monotonic() - sent), flush=True)
+print("after", ctx.sql("SELECT 40 + 2 AS x").to_pydict()["x"][0], flush=True)
+"""
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["collect", "arrow_c_stream"])
+def test_keyboard_interrupt_raised_in_a_reading_thread_stops_the_query(stream: bool) -> None:
+    child = start_child(THREAD_CHILD.format(sql=ENDLESS_SQL, stream=stream))
+    try:
+        out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        pytest.fail(f"the child did not finish: {out}{err[-2000:]}")
+    assert child.returncode == 0, err[-2000:]
+    # a stream's consumer (pyarrow) raises the stream's error, which names the interrupt
+    outcome = (
+        "['ArrowInvalid: External error: KeyboardInterrupt: ']"
+        if stream
+        else "['KeyboardInterrupt']"
+    )
+    assert f"raised 1 outcome {outcome} alive False" in out, out + err[-2000:]
+    seconds = float(out.split("seconds ")[1].split()[0])
+    # the wait wakes every 50 ms; 1 s is the promise, the margin is for a loaded machine
+    assert seconds < 5, out
+    assert "after 42" in out

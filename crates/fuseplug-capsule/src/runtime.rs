@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use datafusion::error::{DataFusionError, Result};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use tokio::runtime::{Handle, Runtime};
 
-/// How often a blocked call wakes to let Python handle signals (Ctrl-C).
+/// How often a blocked call wakes to let Python handle signals (Ctrl-C) and exceptions raised in
+/// its thread by another (`PyThreadState_SetAsyncExc`).
 const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -60,26 +62,35 @@ pub fn try_handle() -> Result<Handle> {
     Ok(try_runtime()?.handle().clone())
 }
 
-/// Runs `fut` to completion with the GIL released, waking every 50 ms to let Python run signal handlers.
+/// Runs `fut` to completion with the GIL released, waking every 50 ms to let Python run signal
+/// handlers and deliver asynchronous exceptions.
 ///
-/// A pending `KeyboardInterrupt` (or any exception a signal handler raises) drops the future, which cancels
-/// the work it drives, and is returned as the error. Safe to call from a thread that already runs inside a
-/// tokio runtime (for example a Python UDF that runs a nested query): the wait then moves to a fresh thread.
+/// A pending `KeyboardInterrupt` (or any exception a signal handler raises, or another thread
+/// raised in this one with `PyThreadState_SetAsyncExc`) drops the future, which cancels the work it
+/// drives, and is returned as the error. Signals reach only the main thread; an asynchronous
+/// exception reaches whichever thread waits here, so a query collected in a worker thread stops
+/// too. Safe to call from a thread that already runs inside a tokio runtime (for example a Python
+/// UDF that runs a nested query): the wait then moves to a fresh thread.
 pub fn wait_for_future<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
 where
     F: Future + Send,
     F::Output: Send,
 {
+    check_interrupts(py)?;
     let drive = move || {
         runtime().block_on(async move {
             tokio::pin!(fut);
+            let mut ticks = tokio::time::interval(SIGNAL_POLL_INTERVAL);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.reset();
             loop {
+                // The timer goes first: a future that is always ready to go on (rows generated
+                // in memory) spends tokio's whole cooperative budget on every poll, and a timer
+                // polled after it would never see its deadline.
                 tokio::select! {
                     biased;
+                    _ = ticks.tick() => Python::attach(check_interrupts)?,
                     out = &mut fut => return Ok(out),
-                    _ = tokio::time::sleep(SIGNAL_POLL_INTERVAL) => {
-                        Python::attach(|py| py.check_signals())?;
-                    }
                 }
             }
         })
@@ -94,6 +105,18 @@ where
             drive()
         }
     })
+}
+
+/// Runs the signal handlers (main thread only) and delivers an exception that another thread
+/// raised in this one. CPython hands such an exception over only while the thread runs bytecode,
+/// so this calls a function written in Python that does nothing.
+pub fn check_interrupts(py: Python<'_>) -> PyResult<()> {
+    static NOTHING: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    py.check_signals()?;
+    let nothing =
+        NOTHING.get_or_try_init(py, || py.eval(c"lambda: None", None, None).map(Bound::unbind))?;
+    nothing.call0(py)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use arrow::error::ArrowError;
 use arrow::pyarrow::ToPyArrow;
 use arrow::record_batch::{RecordBatch, RecordBatchReader};
 use datafusion::execution::SendableRecordBatchStream;
-use fuseplug_capsule::runtime::{runtime, wait_for_future};
+use fuseplug_capsule::runtime::wait_for_future;
 use futures::StreamExt;
 use pyo3::prelude::*;
 use tokio::sync::Mutex;
@@ -53,11 +53,15 @@ impl Iterator for BlockingReader {
     type Item = std::result::Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        // The consumer may or may not hold the GIL; make sure it is released while we wait, because
-        // Python UDFs in the plan need it on the worker threads.
+        // The consumer may or may not hold the GIL; `wait_for_future` releases it while we wait,
+        // because Python UDFs in the plan need it on the worker threads, and stops on Ctrl-C or an
+        // exception raised in this thread, which reaches the consumer as the stream's error (pyarrow
+        // raises `ArrowInvalid: External error: KeyboardInterrupt`, as with the official wheel).
         let stream = &mut self.stream;
-        let next = Python::attach(|py| py.detach(|| runtime().block_on(stream.next())));
-        next.map(|r| r.map_err(|e| ArrowError::ExternalError(Box::new(e))))
+        Python::attach(|py| match wait_for_future(py, stream.next()) {
+            Ok(next) => next.map(|r| r.map_err(|e| ArrowError::ExternalError(Box::new(e)))),
+            Err(interrupt) => Some(Err(ArrowError::ExternalError(interrupt.to_string().into()))),
+        })
     }
 }
 
