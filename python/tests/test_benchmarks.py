@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
+
+from benchmarks.tpch.answers import difference, order_by_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Benchmark module -> report name.
@@ -28,18 +31,34 @@ REPORTS = {
 }
 
 
+#: Seconds the whole smoke suite may take (one child process, run once per module).
+SMOKE_TIMEOUT = 300
+#: The suite's pytest timeout (180 s) would stop the first test, which runs the ``results``
+#: fixture, before the child's own limit: each test here gets the child's limit plus a minute,
+#: so a slow or hung suite is reported by the child's timeout, with its output.
+pytestmark = pytest.mark.timeout(SMOKE_TIMEOUT + 60)
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bench")
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--smoke", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks", "--smoke", "--out", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=SMOKE_TIMEOUT,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+            check=False,
+        )
+    except subprocess.TimeoutExpired as e:
+        # what the child wrote so far (bytes, even with text=True)
+        output = "".join(
+            (part.decode(errors="replace") if isinstance(part, bytes) else part)[-3000:]
+            for part in (e.stdout or b"", e.stderr or b"")
+        )
+        pytest.fail(f"the smoke suite took over {SMOKE_TIMEOUT} s\n{output}")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out
 
@@ -180,3 +199,92 @@ def test_bridge54_runs_native_and_bridged(results: Path) -> None:
         }
         assert all(s is not None and positive(s["median"]) for s in row.values()), row
     assert data["library_bytes"] > 1_000_000
+
+
+# the answer comparison (benchmarks/tpch/answers.py) ------------------------------------------------
+
+
+def test_order_by_keys_are_those_of_the_top_level_order_by() -> None:
+    assert order_by_keys("SELECT a FROM t") == []
+    assert order_by_keys("SELECT a, b FROM t ORDER BY b DESC NULLS LAST, t.a ASC LIMIT 5") == [
+        "b",
+        "a",
+    ]
+    assert order_by_keys('SELECT a AS "Big" FROM t ORDER BY "Big", 1, a + 1, f(a), A') == [
+        "Big",
+        1,
+        None,
+        None,
+        "a",
+    ]
+    # ORDER BYs of subqueries, common table expressions, windows and aggregates order nothing
+    # the caller sees; nor does text in strings and comments
+    assert order_by_keys("SELECT * FROM (SELECT a FROM t ORDER BY a) AS s") == []
+    assert order_by_keys("WITH s AS (SELECT a FROM t ORDER BY a) SELECT a FROM s") == []
+    assert order_by_keys("SELECT row_number() OVER (ORDER BY a) AS r FROM t") == []
+    assert order_by_keys("SELECT array_agg(a ORDER BY a) AS l FROM t") == []
+    assert order_by_keys("SELECT 'ORDER BY a' AS s -- ORDER BY b\nFROM t /* ORDER BY c */") == []
+    assert order_by_keys("SELECT $$ORDER BY a$$ AS s FROM t") == []
+    # the last statement's
+    assert order_by_keys("SELECT a FROM t ORDER BY a; SELECT b FROM t") == []
+    assert order_by_keys("SELECT a FROM t; SELECT b FROM t ORDER BY b;") == ["b"]
+
+
+def test_every_tpch_order_by_key_is_a_column_of_the_answer(tpch_ctx: Any) -> None:
+    """So the ordered comparison covers all the keys of every ordered TPC-H query (a key that is
+    not a column would leave the rows tying on the keys before it unordered)."""
+    from benchmarks import tpch
+
+    ordered = 0
+    for n in tpch.QUERIES:
+        keys = order_by_keys(tpch.query(n))
+        names = tpch_ctx.sql(tpch.query(n)).schema().names
+        assert all(isinstance(k, str) and names.count(k) == 1 for k in keys), (n, keys, names)
+        ordered += bool(keys)
+    assert ordered == 18  # all but Q6, Q14, Q17 and Q19, which answer one row
+
+
+SQL = "SELECT g, sum(x) AS s FROM t GROUP BY g ORDER BY s DESC"
+EXPECTED = pa.table({"g": ["b", "a", "c", "d"], "s": [5, 3, 3, 1]})
+
+
+def answer(*rows: tuple[str, float]) -> pa.Table:
+    return pa.table({"g": [g for g, _ in rows], "s": [s for _, s in rows]})
+
+
+def test_an_ordered_answer_must_keep_its_order() -> None:
+    same = answer(("b", 5), ("a", 3), ("c", 3), ("d", 1))
+    assert difference(same, EXPECTED, "q", sql=SQL) is None
+    # the ORDER BY dropped: the same rows in another order
+    shuffled = answer(("d", 1), ("a", 3), ("b", 5), ("c", 3))
+    assert difference(shuffled, EXPECTED, "q") is None  # without the SQL the order is free
+    assert difference(shuffled, EXPECTED, "q", sql=SQL) == (
+        "q: row 0 differs in its ORDER BY keys: (1,) != (5,) (row ('d', 1))"
+    )
+    assert difference(shuffled, EXPECTED, "q", sql=SQL.replace(" ORDER BY s DESC", "")) is None
+    # numbers within the tolerance, as before
+    close = answer(("b", 5.000000001), ("a", 3), ("c", 2.9999999999), ("d", 1))
+    assert difference(close, EXPECTED, "q", sql=SQL) is None
+    far = answer(("b", 5.001), ("a", 3), ("c", 3), ("d", 1))
+    assert difference(far, EXPECTED, "q", sql=SQL) == (
+        "q: row 0 differs in its ORDER BY keys: (5.001,) != (5,) (row ('b', 5.001))"
+    )
+
+
+def test_rows_tying_on_the_order_by_keys_may_come_in_any_order() -> None:
+    swapped = answer(("b", 5), ("c", 3), ("a", 3), ("d", 1))
+    assert difference(swapped, EXPECTED, "q", sql=SQL) is None
+    # but only among themselves, and still the same rows
+    assert difference(answer(("b", 5), ("c", 3), ("d", 1), ("a", 3)), EXPECTED, "q", sql=SQL) == (
+        "q: row 2 differs in its ORDER BY keys: (1,) != (3,) (row ('d', 1))"
+    )
+    assert difference(answer(("b", 5), ("c", 3), ("e", 3), ("d", 1)), EXPECTED, "q", sql=SQL) == (
+        "q: row 1 differs among the rows tying on the ORDER BY keys (3,): ('c', 3) != ('a', 3)"
+    )
+    # with a second key there is no tie left
+    both = SQL + ", g"
+    assert difference(swapped, EXPECTED, "q", sql=both) == (
+        "q: row 1 differs in its ORDER BY keys: (3, 'c') != (3, 'a') (row ('c', 3))"
+    )
+    # a key that is not a column of the answer (an expression) ends what the order is known by
+    assert difference(swapped, EXPECTED, "q", sql=SQL + ", lower(g)") is None

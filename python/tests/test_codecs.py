@@ -158,9 +158,12 @@ def test_metrics_of_an_executed_plan(ctx: SessionContext) -> None:
 
     df = ctx.from_pydict({"a": list(range(10))}).filter(fuseplug.col("a") > fuseplug.lit(6))
     plan = df.execution_plan()
+    assert plan.display().startswith("FilterExec")  # the operator whose metrics are read below
+    before = datetime.datetime.now(datetime.timezone.utc)
     rows = sum(
         batch.num_rows for p in range(plan.partition_count) for batch in ctx.execute(plan, p)
     )
+    after = datetime.datetime.now(datetime.timezone.utc)
     assert rows == 3
     collected = plan.collect_metrics()
     names = [name for name, _ in collected]
@@ -174,12 +177,31 @@ def test_metrics_of_an_executed_plan(ctx: SessionContext) -> None:
     by_name = {m.name: m for m in filter_metrics.metrics()}
     assert by_name["output_rows"].value == 3 and by_name["output_rows"].partition == 0
     assert isinstance(by_name["output_rows"].labels(), dict)
-    start = [m for m in filter_metrics.metrics() if m.name == "start_timestamp"]
-    if start:  # operators record when they started
-        when = start[0].value_as_datetime
-        assert isinstance(when, datetime.datetime) and when.tzinfo is not None
+    # every partition of an operator records when it started and ended (DataFusion's baseline
+    # metrics), as UTC datetimes within the run
+    partitions = set(range(plan.partition_count))
+    start = {
+        m.partition: m.value_as_datetime
+        for m in filter_metrics.metrics()
+        if m.name == "start_timestamp"
+    }
+    end = {
+        m.partition: m.value_as_datetime
+        for m in filter_metrics.metrics()
+        if m.name == "end_timestamp"
+    }
+    assert set(start) == set(end) == partitions
+    slack = datetime.timedelta(milliseconds=1)  # the datetimes are rounded to microseconds
+    for p in partitions:
+        assert start[p].tzinfo == end[p].tzinfo == datetime.timezone.utc
+        assert before - slack <= start[p] <= end[p] <= after + slack
     assert by_name["output_rows"].value_as_datetime is None
-    assert plan.metrics() is None or isinstance(plan.metrics(), fuseplug.MetricsSet)
+    # the plan's own operator is the FilterExec that ran: its metrics are the ones collected first
+    top = plan.metrics()
+    assert isinstance(top, fuseplug.MetricsSet)
+    assert top.output_rows == 3
+    assert names[0] == plan.display().strip()
+    assert sorted(map(repr, top.metrics())) == sorted(map(repr, filter_metrics.metrics()))
 
 
 def test_output_partitioning_of_each_operator() -> None:

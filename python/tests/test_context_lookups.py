@@ -88,12 +88,38 @@ def test_session_facts(ctx: SessionContext) -> None:
 
 
 def test_remove_optimizer_rule_changes_the_plan(ctx: SessionContext) -> None:
-    ctx.from_pydict({"a": [1, 2, 3]}, name="t")
-    query = "SELECT * FROM (SELECT a FROM t) WHERE a > 1"
+    ctx.from_pydict({"a": [1, 2, 3, 3]}, name="t")
+    # a filter on a grouping key: push_down_filter moves it below the aggregate
+    query = "SELECT * FROM (SELECT a, count(*) AS n FROM t GROUP BY a) WHERE a > 1"
+
+    def nodes() -> list[str]:
+        """The optimized plan's node kinds, top down."""
+        plan = ctx.sql(query).optimized_logical_plan().display_indent()
+        return [line.strip().split(":")[0] for line in plan.splitlines()]
+
+    def answer() -> list[tuple[int, int]]:
+        got = ctx.sql(query).to_pydict()
+        return sorted(zip(got["a"], got["n"], strict=True))
+
+    assert nodes() == ["Projection", "Aggregate", "Filter", "TableScan"]
+    assert answer() == [(2, 1), (3, 2)]
     assert ctx.remove_optimizer_rule("no_such_rule") is False
+    assert nodes() == ["Projection", "Aggregate", "Filter", "TableScan"]
     assert ctx.remove_optimizer_rule("push_down_filter") is True
     assert ctx.remove_optimizer_rule("push_down_filter") is False
-    assert ctx.sql(query).to_pydict() == {"a": [2, 3]}
+    # without the rule the filter stays above the aggregate it was written over; same answer
+    assert nodes() == ["Filter", "Projection", "Aggregate", "TableScan"]
+    assert answer() == [(2, 1), (3, 2)]
+    # other sessions keep the rule
+    other = SessionContext()
+    other.from_pydict({"a": [1]}, name="t")
+    plan = other.sql(query).optimized_logical_plan().display_indent()
+    assert [line.strip().split(":")[0] for line in plan.splitlines()] == [
+        "Projection",
+        "Aggregate",
+        "Filter",
+        "TableScan",
+    ]
 
 
 def test_parse_capacity_limit() -> None:
@@ -142,6 +168,16 @@ def test_register_dataset_reads_it_again_on_every_scan(ctx: SessionContext, data
     ctx.register_dataset("d", ds.dataset(data_dir))
     assert ctx.sql("SELECT sum(a) AS s FROM d").to_pydict() == {"s": [3]}
     assert ctx.sql("SELECT count(*) AS n FROM d").to_pydict() == {"n": [2]}
+    # A file of the dataset rewritten between scans: the next scan reads the new rows, nothing was
+    # kept. (CSV: pyarrow keeps a Parquet fragment's footer once scanned, so a rewritten Parquet
+    # file no longer reads through the same Dataset object, with or without fuseplug.)
+    csv_dir = data_dir / "csv"
+    csv_dir.mkdir()
+    (csv_dir / "one.csv").write_text("a\n1\n2\n")
+    ctx.register_dataset("c", ds.dataset(csv_dir, format="csv"))
+    assert ctx.sql("SELECT sum(a) AS s, count(*) AS n FROM c").to_pydict() == {"s": [3], "n": [2]}
+    (csv_dir / "one.csv").write_text("a\n10\n20\n30\n")
+    assert ctx.sql("SELECT sum(a) AS s, count(*) AS n FROM c").to_pydict() == {"s": [60], "n": [3]}
 
 
 def test_listing_table_over_a_directory_with_partitions(

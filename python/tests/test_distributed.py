@@ -21,7 +21,7 @@ from answers import same_value
 from conftest import RunPython, child
 from fuseplug import SessionConfig, SessionContext, udaf, udf
 from fuseplug.distributed import LocalCluster, Worker, ping
-from fuseplug.exceptions import NotSupportedError, PluginError, WorkerError
+from fuseplug.exceptions import NotSupportedError, PlanError, PluginError, WorkerError
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT = TESTS_DIR.parent.parent
@@ -354,30 +354,77 @@ def test_a_worker_that_accepts_but_never_answers_times_out(local_ctx: SessionCon
 
 
 @pytest.mark.parametrize(
-    ("workers", "kwargs", "message"),
+    ("workers", "kwargs", "error", "message"),
     [
-        ([], {}, "at least one worker"),
-        (["not a url at all"], {}, "is not a worker URL"),
-        (["ftp://127.0.0.1:1"], {}, "expected http://host:port"),
-        (["http://127.0.0.1:1"], {"compression": "brotli"}, "compression must be"),
-        (["http://127.0.0.1:1"], {"tasks_per_stage": 0}, "tasks_per_stage"),
-        (["http://127.0.0.1:1"], {"connect_timeout": 0}, "connect_timeout"),
-        (["http://127.0.0.1:1"], {"options": {"no_such_knob": "1"}}, "no_such_knob"),
+        ([], {}, ValueError, r"with_distributed needs at least one worker URL"),
+        (
+            ["not a url at all"],
+            {},
+            ValueError,
+            r"\"not a url at all\" is not a worker URL: invalid international domain name",
+        ),
+        (
+            ["ftp://127.0.0.1:1"],
+            {},
+            ValueError,
+            r"\"ftp://127\.0\.0\.1:1\" is not a worker URL: expected http://host:port",
+        ),
+        (
+            ["http://127.0.0.1:1"],
+            {"compression": "brotli"},
+            ValueError,
+            r"compression must be 'lz4', 'zstd' or 'none', not \"brotli\"",
+        ),
+        (
+            ["http://127.0.0.1:1"],
+            {"tasks_per_stage": 0},
+            ValueError,
+            r"tasks_per_stage must be at least 1",
+        ),
+        (
+            ["http://127.0.0.1:1"],
+            {"connect_timeout": 0},
+            ValueError,
+            r"connect_timeout must be a positive number of seconds, not 0",
+        ),
+        # an unknown engine option is a configuration error, as for SessionConfig.set (PlanError,
+        # "bad option" in docs/user-guide.md), not a bad argument
+        (
+            ["http://127.0.0.1:1"],
+            {"options": {"no_such_knob": "1"}},
+            PlanError,
+            r"Invalid or Unsupported Configuration: .*no_such_knob",
+        ),
+    ],
+    ids=[
+        "no worker",
+        "not a URL",
+        "not http",
+        "compression",
+        "tasks_per_stage",
+        "connect_timeout",
+        "unknown option",
     ],
 )
 def test_bad_distributed_settings_are_value_errors(
-    workers: list[str], kwargs: dict[str, Any], message: str
+    workers: list[str], kwargs: dict[str, Any], error: type[Exception], message: str
 ) -> None:
-    with pytest.raises((ValueError, Exception), match=message) as info:
+    with pytest.raises(error, match=rf"^{message}") as info:
         SessionContext().with_distributed(workers=workers, **kwargs)
-    assert isinstance(info.value, ValueError) or type(info.value).__name__ == "PlanError"
-    with pytest.raises(TypeError, match="workers must be"):
+    assert type(info.value) is error  # not a subclass (a PlanError is no ValueError)
+    with pytest.raises(
+        TypeError,
+        match=r"^workers must be a list of URLs, a comma-separated string or a LocalCluster$",
+    ):
         SessionContext().with_distributed(workers=42)
 
 
 def test_a_killed_worker_fails_the_query_and_a_restarted_one_serves_the_next(
-    tpch_sf01: Path, run_python: RunPython
+    tpch_sf01: Path, run_python: RunPython, tmp_path: Path
 ) -> None:
+    # The worker is killed once the query is observably running on it: the UDF, which runs on the
+    # workers, leaves a file named after its process id, and a thread waits (bounded) for the
+    # victim's file before it kills the victim.
     code = f"""
 import json, os, threading, time
 import pyarrow as pa
@@ -385,7 +432,12 @@ from benchmarks import tpch
 from fuseplug import SessionContext, udf
 from fuseplug.distributed import LocalCluster
 
+MARKS = {str(tmp_path)!r}
+
 def slow(x):
+    mark = os.path.join(MARKS, f"running-{{os.getpid()}}")
+    if not os.path.exists(mark):
+        open(mark, "w").close()
     time.sleep(0.25)
     return x
 
@@ -397,7 +449,20 @@ try:
     ctx.register_udf(udf(slow, [pa.float64()], pa.float64(), "volatile", name="slow"))
     dist = ctx.with_distributed(workers=cluster, bytes_per_partition={BYTES_PER_PARTITION})
     victim = cluster.urls[0]
-    threading.Timer(2.0, cluster.kill, args=(0,)).start()
+    victim_mark = os.path.join(MARKS, f"running-{{cluster.pids[0]}}")
+    killed = threading.Event()
+
+    def kill_once_running():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if os.path.exists(victim_mark):
+                cluster.kill(0)
+                killed.set()
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_once_running, daemon=True)
+    killer.start()
     start = time.monotonic()
     try:
         dist.sql("SELECT sum(slow(l_extendedprice::double)) FROM lineitem").to_arrow_table()
@@ -405,6 +470,8 @@ try:
     except Exception as exc:
         out["error"] = [type(exc).__name__, str(exc)]
     out["seconds"] = time.monotonic() - start
+    killer.join(timeout=70)
+    out["killed while running"] = killed.is_set()
     out["victim"] = victim
     out["local_after"] = ctx.sql("SELECT count(*) AS n FROM nation").to_pydict()["n"]
     cluster.restart(0)
@@ -416,11 +483,12 @@ finally:
     cluster.stop()
 print(json.dumps(out))
 """
-    out = child(run_python, code, timeout=180, env={"PYTHONPATH": str(ROOT)})
+    out = child(run_python, code, timeout=150, env={"PYTHONPATH": str(ROOT)})
+    assert out["killed while running"], f"the query never ran on the victim worker: {out}"
     assert out["error"] is not None, "the query survived a killed worker"
     name, message = out["error"]
     assert name == "WorkerError", out["error"]
-    assert "http://127.0.0.1:" in message
+    assert out["victim"] in message, out
     assert out["seconds"] < 30, out
     assert out["local_after"] == [25]
     assert out["restarted_same_url"]

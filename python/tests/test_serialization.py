@@ -205,13 +205,89 @@ def test_strict_receiver_refuses_inline_python(kind: str) -> None:
     assert "never runs inline Python" in message
 
 
-def test_strict_setting_is_kept_by_codec_contexts() -> None:
+STRICT_CODEC_CONTEXTS = """
+import json
+import pyarrow as pa
+import fuseplug
+import fuseplug_ffi_example as ex
+from fuseplug import Expr, LogicalPlan, col
+from fuseplug.exceptions import SerializationError
+
+def codecs(ctx):
+    return ctx.with_logical_extension_codec(ex.CountingLogicalCodec()).with_physical_extension_codec(
+        ex.CountingPhysicalCodec()
+    )
+
+def refusal(decode):
+    try:
+        decode()
+    except SerializationError as e:
+        return str(e)
+    return None
+
+out = {}
+same = fuseplug.udf(lambda a: a, [pa.int64()], pa.int64(), "immutable", name="same")
+inline_expr = same(col("x")).to_bytes()  # the global context sends Python UDFs inline
+out["inline frame"] = b"FPus" in inline_expr
+# codecs installed on a strict context, and a strict context made from one with codecs
+strict = fuseplug.SessionContext().with_python_udf_inlining(enabled=False)
+for name, ctx in {
+    "codecs after": codecs(strict),
+    "codecs before": codecs(fuseplug.SessionContext()).with_python_udf_inlining(enabled=False),
+}.items():
+    ctx.register_udf(same)
+    ctx.from_pydict({"x": [1, 2]}, name="t")
+    df = ctx.sql("SELECT same(x) AS y FROM t")
+    by_name = df.logical_plan().to_bytes(ctx)
+    inline_plan = df.logical_plan().to_bytes(fuseplug.SessionContext())
+    out[name] = {
+        "ids": [ctx.logical_extension_codec_ids(), ctx.physical_extension_codec_ids()],
+        "inlining": ctx.python_udf_inlining,
+        "sends by name": b"FPus" not in by_name and b"FPus" not in df.execution_plan().to_bytes(ctx),
+        "inline plan": b"FPus" in inline_plan,
+        "refuses expr": refusal(lambda: Expr.from_bytes(inline_expr, ctx)),
+        "refuses plan": refusal(lambda: LogicalPlan.from_bytes(ctx, inline_plan)),
+        "rows by name": ctx.create_dataframe_from_logical_plan(
+            LogicalPlan.from_bytes(ctx, by_name)
+        ).to_pydict(),
+    }
+# turning inlining back on keeps the codecs
+again = codecs(strict).with_python_udf_inlining(enabled=True)
+out["again"] = [again.python_udf_inlining, again.logical_extension_codec_ids()]
+out["strict unchanged"] = strict.python_udf_inlining
+print(json.dumps(out))
+"""
+
+
+def test_strict_setting_is_kept_by_codec_contexts(run_python: RunPython) -> None:
     strict = SessionContext().with_python_udf_inlining(enabled=False)
     assert strict.with_python_udf_inlining(enabled=True).python_udf_inlining
     # the original context is unchanged
     base = SessionContext()
     base.with_python_udf_inlining(enabled=False)
     assert base.python_udf_inlining
+    # contexts made with with_*_extension_codec (a plugin's codecs: in a child process) keep the
+    # strict setting, whichever came first, and with it the refusal of inline Python
+    proc = run_python(STRICT_CODEC_CONTEXTS, timeout=120)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["inline frame"] is True
+    logical_id = "fuseplug_ffi_example.CountingLogicalCodec"
+    physical_id = "fuseplug_ffi_example.CountingPhysicalCodec"
+    for name in ("codecs after", "codecs before"):
+        got = out[name]
+        assert got["ids"] == [[logical_id], [physical_id]], name
+        assert got["inlining"] is False, name
+        assert got["sends by name"] is True, name
+        assert got["inline plan"] is True, name
+        for refused in ("refuses expr", "refuses plan"):
+            message = got[refused]
+            assert message is not None, (name, refused)
+            assert "inline Python scalar UDF" in message, message
+            assert "with_python_udf_inlining(enabled=False)" in message, message
+        assert got["rows by name"] == {"y": [1, 2]}, name
+    assert out["again"] == [True, [logical_id]]
+    assert out["strict unchanged"] is False
 
 
 # the frame's fields ------------------------------------------------------------------------------
@@ -361,6 +437,11 @@ def test_pickle_uses_the_sender_and_worker_contexts() -> None:
         assert worker.create_dataframe_from_logical_plan(logical).to_pydict() == EXPECTED
         physical = pickle.loads(blobs["physical"])
         assert isinstance(physical, ExecutionPlan)
+        # the query ends in ORDER BY g: one sorted partition, run on the worker context whose
+        # functions the plan was decoded with
+        assert physical.partition_count == 1
+        batches = [batch.to_pyarrow() for batch in worker.execute(physical, 0)]
+        assert pa.Table.from_batches(batches).to_pydict() == EXPECTED
     finally:
         ipc.clear_worker_ctx()
 

@@ -13,6 +13,7 @@ from fuseplug import (
     SessionContext,
     Window,
     WindowEvaluator,
+    WindowFrame,
     col,
     lit,
     udaf,
@@ -509,33 +510,50 @@ def test_default_names_follow_the_official_bindings() -> None:
 
 def test_window_evaluator_hooks_reach_bounded_execution(ctx: SessionContext) -> None:
     """``supports_bounded_execution``, ``get_range``, ``memoize`` and ``is_causal`` are DataFusion's
-    hooks: with bounded execution, ``evaluate`` sees the rows ``get_range`` asks for."""
-    calls: dict[str, int] = {"get_range": 0, "memoize": 0, "is_causal": 0}
+    hooks: with bounded execution, ``evaluate`` sees the rows ``get_range`` asks for, ``is_causal``
+    is asked at every step (each input batch of a partition), and ``memoize`` is called after each
+    step whose frame has a fixed (unbounded) start, and never when the start moves."""
 
-    class PairSum(WindowEvaluator):
-        def supports_bounded_execution(self) -> bool:
-            return True
+    def run(frame: WindowFrame | None) -> tuple[list[int], dict[str, int]]:
+        calls: dict[str, int] = {"get_range": 0, "memoize": 0, "is_causal": 0}
 
-        def is_causal(self) -> bool:
-            calls["is_causal"] += 1
-            return True
+        class PairSum(WindowEvaluator):
+            def supports_bounded_execution(self) -> bool:
+                return True
 
-        def memoize(self) -> None:
-            calls["memoize"] += 1
+            def is_causal(self) -> bool:
+                calls["is_causal"] += 1
+                return True
 
-        def get_range(self, idx: int, num_rows: int) -> tuple[int, int]:
-            calls["get_range"] += 1
-            return (max(0, idx - 1), idx + 1)  # this row and the one before
+            def memoize(self) -> None:
+                calls["memoize"] += 1
 
-        def evaluate(self, values: list[pa.Array], eval_range: tuple[int, int]) -> int:
-            start, end = eval_range
-            return sum(values[0].to_pylist()[start:end])
+            def get_range(self, idx: int, num_rows: int) -> tuple[int, int]:
+                calls["get_range"] += 1
+                return (max(0, idx - 1), idx + 1)  # this row and the one before
 
-    pair_sum = udwf(PairSum, [pa.int64()], pa.int64(), "immutable", name="pair_sum")
-    df = ctx.from_pydict({"x": [1, 2, 3, 4, 5]}).sort(col("x"))
-    out = df.select(col("x"), pair_sum(col("x")).over(Window(order_by=[col("x")])).alias("s"))
-    assert out.sort(col("x")).to_pydict()["s"] == [1, 3, 5, 7, 9]
+            def evaluate(self, values: list[pa.Array], eval_range: tuple[int, int]) -> int:
+                start, end = eval_range
+                return sum(values[0].to_pylist()[start:end])
+
+        pair_sum = udwf(PairSum, [pa.int64()], pa.int64(), "immutable", name="pair_sum")
+        df = ctx.from_pydict({"x": [1, 2, 3, 4, 5]}).sort(col("x"))
+        window = Window(order_by=[col("x")], window_frame=frame)
+        out = df.select(col("x"), pair_sum(col("x")).over(window).alias("s"))
+        return out.sort(col("x")).to_pydict()["s"], calls
+
+    # the default frame with ORDER BY starts at UNBOUNDED PRECEDING
+    sums, calls = run(None)
+    assert sums == [1, 3, 5, 7, 9]
     assert calls["get_range"] >= 5
+    assert calls["is_causal"] >= 1
+    assert calls["memoize"] == calls["is_causal"]
+    # ROWS BETWEEN 1 PRECEDING AND CURRENT ROW: the start moves, so nothing is memoized
+    sums, calls = run(WindowFrame("rows", 1, 0))
+    assert sums == [1, 3, 5, 7, 9]
+    assert calls["get_range"] >= 5
+    assert calls["is_causal"] >= 1
+    assert calls["memoize"] == 0
 
 
 def test_window_evaluator_get_range_must_stay_in_the_partition(ctx: SessionContext) -> None:
