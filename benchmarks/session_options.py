@@ -5,7 +5,7 @@ were chosen (docs/compatibility.md, "Session defaults"); it is not part of ``pyt
 
     python -m benchmarks.session_options --scale 1 --repeat 5 \\
         --variant pushdown datafusion.execution.parquet.pushdown_filters=true \\
-        --variant joins datafusion.optimizer.repartition_joins=true
+        --variant joins fuseplug.optimizer.collect_joins=false
 
 The first variant is always ``defaults`` (nothing changed). Reported: per query the median of
 each variant and its ratio to ``defaults``, the geometric mean, and any answer that differs.

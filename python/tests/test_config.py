@@ -96,55 +96,78 @@ def test_config_builders_chain_and_combine() -> None:
     assert show(ctx, "datafusion.optimizer.repartition_aggregations") == "false"
 
 
-# Session defaults fuseplug tunes to the machine (crates/fuseplug/src/config.rs,
-# docs/compatibility.md "Session defaults"): hash joins without repartitioning at <= 2 partitions.
+# Joins fuseplug plans without repartitioning at <= 2 partitions (crates/fuseplug-engine/src/
+# optimizer/joins.rs, docs/compatibility.md "Session defaults"): at planning time, leaving the
+# session's options as DataFusion's.
 JOINS = "datafusion.optimizer.repartition_joins"
-PARTITIONS = "datafusion.execution.target_partitions"
+COLLECT = "fuseplug.optimizer.collect_joins"
+JOIN_QUERY = (
+    "SELECT a.value % 7 AS k, count(*) AS n FROM range(5000) a "
+    "JOIN range(5000) b ON a.value = b.value * 2 GROUP BY 1 ORDER BY 1"
+)
 
 
-def test_repartition_joins_default_follows_the_partition_count() -> None:
-    config = SessionConfig()
-    partitions = int(config.get(PARTITIONS) or 0)
-    assert config.get(JOINS) == ("true" if partitions > 2 else "false")
-    for n, expected in ((1, "false"), (2, "false"), (3, "true"), (16, "true"), (2, "false")):
-        config = config.with_target_partitions(n)
-        assert config.get(JOINS) == expected, n
-    assert SessionConfig().set(PARTITIONS, 1).get(JOINS) == "false"
-    assert SessionConfig().set(PARTITIONS, 8).get(JOINS) == "true"
-    assert SessionConfig({PARTITIONS: "8"}).get(JOINS) == "true"
-    assert SessionConfig({PARTITIONS: "2"}).get(JOINS) == "false"
-
-
-def test_an_explicit_repartition_joins_is_kept() -> None:
-    kept = SessionConfig().with_target_partitions(1).with_repartition_joins(True)
-    assert kept.with_target_partitions(2).get(JOINS) == "true"
-    kept = SessionConfig().with_target_partitions(8).set(JOINS, "false")
-    assert kept.with_target_partitions(16).get(JOINS) == "false"
-    # Options other than the partition count leave it alone.
-    assert SessionConfig().with_target_partitions(8).with_batch_size(100).get(JOINS) == "true"
-
-
-def test_joins_without_repartitioning_give_the_same_answer() -> None:
-    query = (
-        "SELECT a.value % 7 AS k, count(*) AS n FROM range(5000) a "
-        "JOIN range(5000) b ON a.value = b.value * 2 GROUP BY 1 ORDER BY 1"
+def join_plan(partitions: int, **options: object) -> tuple[str, dict]:
+    config = (
+        SessionConfig()
+        .with_target_partitions(partitions)
+        # No small-input shortcut: with repartitioning allowed, the join is partitioned.
+        .set("datafusion.optimizer.hash_join_single_partition_threshold", 0)
+        .set("datafusion.optimizer.hash_join_single_partition_threshold_rows", 0)
     )
+    for key, value in options.items():
+        config = config.set(key.replace("__", "."), value)
+    ctx = SessionContext(config)
+    return ctx.sql(JOIN_QUERY).execution_plan().display_indent(), ctx.sql(JOIN_QUERY).to_pydict()
+
+
+def test_the_session_keeps_datafusions_repartition_joins() -> None:
+    for partitions in (1, 2, 8):
+        assert SessionConfig().with_target_partitions(partitions).get(JOINS) == "true"
+    assert SessionConfig().get(COLLECT) == "true"
+    ctx = SessionContext(SessionConfig().with_target_partitions(2))
+    assert show(ctx, JOINS) == "true"
+
+
+def test_joins_collect_at_two_partitions_and_repartition_above() -> None:
     answers = []
-    for joins in (True, False):
-        config = (
-            SessionConfig()
-            .with_target_partitions(2)
-            .with_repartition_joins(joins)
-            # No small-input shortcut: with repartitioning allowed, the join is partitioned.
-            .set("datafusion.optimizer.hash_join_single_partition_threshold", 0)
-            .set("datafusion.optimizer.hash_join_single_partition_threshold_rows", 0)
-        )
-        ctx = SessionContext(config)
-        plan = ctx.sql(query).execution_plan().display_indent()
-        assert ("mode=CollectLeft" in plan) is not joins, plan
-        answers.append(ctx.sql(query).to_pydict())
-    assert answers[0] == answers[1]
+    for partitions, collected in ((1, True), (2, True), (3, False), (8, False)):
+        plan, answer = join_plan(partitions)
+        assert ("mode=CollectLeft" in plan) is collected, (partitions, plan)
+        answers.append(answer)
+    assert all(a == answers[0] for a in answers)
     assert sum(answers[0]["n"]) == 2500
+
+
+def test_collect_joins_steps_aside_for_sort_merge_joins_and_its_switch() -> None:
+    # prefer_hash_join off asks for sort-merge joins, which spill under a memory limit
+    plan, merged = join_plan(2, datafusion__optimizer__prefer_hash_join="false")
+    assert "SortMergeJoin" in plan and "HashJoinExec" not in plan, plan
+    plan, partitioned = join_plan(2, fuseplug__optimizer__collect_joins="false")
+    assert "mode=Partitioned" in plan, plan
+    plan, collected = join_plan(2, datafusion__optimizer__repartition_joins="false")
+    assert "mode=CollectLeft" in plan, plan
+    assert merged == partitioned == collected
+
+
+def test_a_sort_merge_join_under_a_memory_limit_spills_as_on_stock_datafusion() -> None:
+    # DataFusion's sort_merge_join_spill.slt: a RIGHT JOIN of 2,000 wide rows, one key, in 64 KiB
+    ctx = SessionContext()
+    for statement in (
+        "SET datafusion.execution.target_partitions = 2",
+        "SET datafusion.execution.batch_size = 200",
+        "SET datafusion.optimizer.prefer_hash_join = false",
+        "SET datafusion.runtime.memory_limit = '64K'",
+        "CREATE VIEW probe AS SELECT value AS k, 500 AS x FROM generate_series(1, 3)",
+        "CREATE VIEW wide AS SELECT 2 AS k, value AS v, "
+        "lpad(cast(value AS varchar), 512, 'x') AS p FROM generate_series(1, 2000)",
+    ):
+        ctx.sql(statement).collect()
+    sql = "SELECT p.k, w.v, length(w.p) AS n FROM wide w RIGHT JOIN probe p ON p.k = w.k"
+    assert "SortMergeJoin" in ctx.sql(sql).execution_plan().display_indent()
+    table = ctx.sql(sql).to_arrow_table()
+    assert table.num_rows == 2002
+    assert sorted(set(table.column("k").to_pylist())) == [1, 2, 3]
 
 
 def test_with_default_catalog_and_schema() -> None:

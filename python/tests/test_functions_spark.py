@@ -149,6 +149,23 @@ def test_enable_spark_functions_overrides_builtins_in_that_session_only() -> Non
     assert {"sha2", "try_sum", "collect_set"} <= set(enabled.udfs()) | set(enabled.udafs())
 
 
+def test_spark_overrides_survive_a_rebuilt_session() -> None:
+    # Installing a query planner rebuilds the session state, which registers every function again
+    # in hash order; DataFusion's array_has (alias array_contains) used to take that name back from
+    # Spark's at random (crates/fuseplug-engine/src/state.rs). Spark's gives NULL here.
+    query = "SELECT array_contains(array(1, NULL, 3), 2) AS c"
+    for _ in range(12):
+        ctx = SessionContext()
+        ctx.enable_spark_functions()
+        ctx.set_query_planner(ctx)
+        assert ctx.sql(query).to_pydict() == {"c": [None]}
+        plain = SessionContext()
+        plain.set_query_planner(plain)
+        assert plain.sql("SELECT array_contains([1, NULL, 3], 2) AS c").to_pydict() == {
+            "c": [False]
+        }
+
+
 def test_spark_is_imported_when_first_asked_for(run_python: Any) -> None:
     proc = run_python(
         """

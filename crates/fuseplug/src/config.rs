@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 
 use crate::capsule;
 use crate::errors::{Error, Result};
-use crate::serialize::options::with_fuseplug_options;
+use fuseplug_engine::defaults::session_config;
 
 /// How many memory consumers a "resources exhausted" error names.
 const TOP_CONSUMERS: usize = 5;
@@ -26,14 +26,10 @@ pub struct PySessionConfig {
     pub inner: SessionConfig,
 }
 
-/// DataFusion's defaults, with `information_schema` on so that `SHOW` and `SET` work out of the box,
-/// and hash joins tuned to the partition count (`tuned_repartition_joins`).
+/// fuseplug's session defaults (`fuseplug_engine::defaults::session_config`).
 impl Default for PySessionConfig {
     fn default() -> Self {
-        let mut config = SessionConfig::new().with_information_schema(true);
-        let partitions = config.options().execution.target_partitions;
-        config.options_mut().optimizer.repartition_joins = tuned_repartition_joins(partitions);
-        with_fuseplug_options(config).into()
+        session_config().into()
     }
 }
 
@@ -62,35 +58,11 @@ fn entries(config: &SessionConfig) -> Vec<(String, Option<String>)> {
     out
 }
 
-/// With at most this many target partitions (by default, the machine's cores) fuseplug plans hash
-/// joins without hash-repartitioning their inputs: `datafusion.optimizer.repartition_joins` is
-/// false, where DataFusion's default is true. Each join then builds one hash table that every
-/// partition probes. On 2 cores this won TPC-H SF 1 (q07 0.57x, geomean about 0.9x, every answer
-/// the same; docs/compatibility.md, "Session defaults"); with more partitions DataFusion's default
-/// stands, unmeasured here.
-pub const COLLECT_JOINS_MAX_PARTITIONS: usize = 2;
-
-/// fuseplug's default `repartition_joins` for `target_partitions`.
-pub fn tuned_repartition_joins(target_partitions: usize) -> bool {
-    target_partitions > COLLECT_JOINS_MAX_PARTITIONS
-}
-
-/// `after` is `before` with the partition count (or any other option) changed: a tuned option that
-/// still holds its tuned value follows the new partition count; one set to something else stays.
-fn retune(before: &SessionConfig, mut after: SessionConfig) -> SessionConfig {
-    let (old, new) =
-        (before.options().execution.target_partitions, after.options().execution.target_partitions);
-    if old != new && before.options().optimizer.repartition_joins == tuned_repartition_joins(old) {
-        after.options_mut().optimizer.repartition_joins = tuned_repartition_joins(new);
-    }
-    after
-}
-
-/// `config` with option `key` set to `value`, tuned options following a new partition count.
+/// `config` with option `key` set to `value`.
 fn set_option(config: &SessionConfig, key: &str, value: &str) -> Result<SessionConfig> {
     let mut changed = config.clone();
     changed.options_mut().set(key, value)?;
-    Ok(retune(config, changed))
+    Ok(changed)
 }
 
 impl From<SessionConfig> for PySessionConfig {
@@ -171,7 +143,7 @@ impl PySessionConfig {
         if partitions == 0 {
             return Err(Error::Value("target partitions must be positive".into()));
         }
-        Ok(self.map(|c| retune(&c, c.clone().with_target_partitions(partitions))))
+        Ok(self.map(|c| c.with_target_partitions(partitions)))
     }
 
     /// A config that also holds a plugin's options (`__datafusion_extension_options__()` or its

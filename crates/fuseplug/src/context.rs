@@ -15,6 +15,7 @@ use datafusion::datasource::listing::ListingOptions;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 use fuseplug_capsule::runtime::{runtime, wait_for_future};
+use fuseplug_engine::state::rebuilt;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
@@ -406,10 +407,7 @@ impl PySessionContext {
         let rule = capsule::physical_optimizer_rule(rule)?;
         let state = self.ctx.state_ref();
         let mut state = state.write();
-        let updated = SessionStateBuilder::new_from_existing(state.clone())
-            .with_physical_optimizer_rule(rule)
-            .build();
-        *state = updated;
+        *state = rebuilt(&state, |b| b.with_physical_optimizer_rule(rule))?;
         Ok(())
     }
 
@@ -484,8 +482,8 @@ impl PySessionContext {
     }
 
     /// Binds a plugin planner the session holds to this context's codecs.
-    fn rebind_query_planner(&self) {
-        planner::rebind(&self.ctx, &self.tasks);
+    fn rebind_query_planner(&self) -> Result<()> {
+        planner::rebind(&self.ctx, &self.tasks)
     }
 
     /// A context on the same session whose logical codec chain ends with a plugin's codec

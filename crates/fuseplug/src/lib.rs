@@ -20,7 +20,7 @@ pub mod higher_order;
 pub mod metrics;
 pub mod native;
 pub mod object_store;
-pub mod optimizer;
+pub use fuseplug_engine::optimizer;
 pub mod plan;
 pub mod planner;
 pub mod plugin_udf;

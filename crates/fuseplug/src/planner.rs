@@ -20,7 +20,6 @@ use datafusion::datasource::file_format::FileFormatFactory;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::TaskContext;
 use datafusion::execution::context::QueryPlanner;
-use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::{
     AggregateUDF, Extension, HigherOrderUDF, LogicalPlan, ScalarUDF, WindowUDF,
 };
@@ -37,6 +36,7 @@ use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConve
 use fuseplug_capsule::names::QUERY_PLANNER;
 use fuseplug_capsule::panic::{guard, guard_future};
 use fuseplug_capsule::runtime::handle;
+use fuseplug_engine::state::rebuilt;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
@@ -274,12 +274,11 @@ fn current(ctx: &SessionContext) -> Planner {
 }
 
 /// Makes `planner` the session's planner, for every context on the session.
-fn replace(ctx: &SessionContext, planner: Planner) {
+fn replace(ctx: &SessionContext, planner: Planner) -> Result<()> {
     let state = ctx.state_ref();
     let mut state = state.write();
-    let updated =
-        SessionStateBuilder::new_from_existing(state.clone()).with_query_planner(planner).build();
-    *state = updated;
+    *state = rebuilt(&state, |b| b.with_query_planner(planner))?;
+    Ok(())
 }
 
 /// `planner` working through `tasks`' codecs: a foreign planner gets them in place of the ones it
@@ -325,8 +324,7 @@ pub fn install(
     session: &Bound<'_, PyAny>,
 ) -> Result<()> {
     let planner = bind(import(obj, session)?, tasks);
-    replace(ctx, planner);
-    Ok(())
+    replace(ctx, planner)
 }
 
 /// `SessionContext.__datafusion_query_planner__`: the session's planner now, as a capsule carrying
@@ -352,9 +350,10 @@ pub fn reexport<'py>(
 
 /// After a context gains a codec: a plugin planner the session holds is bound to that context's
 /// codecs, so plans it receives carry what the new codec encodes. A planner of ours is left alone.
-pub fn rebind(ctx: &SessionContext, tasks: &SessionTasks) {
+pub fn rebind(ctx: &SessionContext, tasks: &SessionTasks) -> Result<()> {
     let planner = current(ctx);
     if is_foreign(&planner) {
-        replace(ctx, bind(planner, tasks));
+        replace(ctx, bind(planner, tasks))?;
     }
+    Ok(())
 }

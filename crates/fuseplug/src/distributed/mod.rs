@@ -20,7 +20,6 @@ use arrow::record_batch::RecordBatch;
 use datafusion::common::format::ExplainFormat;
 use datafusion::config::ConfigExtension;
 use datafusion::dataframe::DataFrame;
-use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -28,6 +27,7 @@ use datafusion_distributed::{
     DistributedConfig, DistributedExt, DistributedGetterExt, SessionStateBuilderExt,
 };
 use fuseplug_capsule::runtime::wait_for_future;
+use fuseplug_engine::state::rebuilt;
 use pyo3::prelude::*;
 use url::Url;
 
@@ -204,12 +204,11 @@ pub fn install(ctx: &SessionContext, tasks: &SessionTasks) -> Result<()> {
         }
         let env = Env::new(tasks.inline_python, None);
         let codec = Arc::new(tasks.physical_codec(&env));
-        let updated =
-            SessionStateBuilder::new_from_existing(optimizer::for_distributed(state.clone()))
+        *state = rebuilt(&state, |b| {
+            optimizer::for_distributed(b)
                 .with_distributed_user_codec_arc(codec)
                 .with_distributed_planner()
-                .build();
-        *state = updated;
+        })?;
     }
     refresh_functions(ctx, tasks)
 }

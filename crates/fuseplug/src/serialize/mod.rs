@@ -12,7 +12,7 @@ mod api;
 mod codec;
 mod frame;
 mod ipc_check;
-pub mod options;
+pub use fuseplug_engine::options;
 mod python_udf;
 mod table;
 

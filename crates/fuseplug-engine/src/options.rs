@@ -36,6 +36,10 @@ config_namespace! {
         /// Run an aggregate that a plan holds more than once (a view or CTE read twice) once, and
         /// hand its output to every place that reads it.
         pub share_repeated_subplans: bool, default = true
+        /// With at most 2 target partitions, plan hash joins as DataFusion does with
+        /// `datafusion.optimizer.repartition_joins` off (one hash table every partition probes),
+        /// unless `prefer_hash_join` is off or `repartition_joins` already is.
+        pub collect_joins: bool, default = true
     }
 }
 

@@ -13,6 +13,17 @@
 //! dynamic part of the scan's predicate to each batch (the static part stays where DataFusion put
 //! it). The node adapts: while the filter is still empty it passes batches through, and when a
 //! filter keeps nearly every row it stops evaluating it until the filter changes.
+//!
+//! **Proof obligation.** The node may drop a row only where DataFusion's own Parquet reader with
+//! `pushdown_filters = true` drops it: it applies nothing but the dynamic conjuncts DataFusion
+//! itself pushed into that scan (its filter pushdown decides where that is valid, for which join
+//! types and through which operators), against the same columns, with a null dropping its row as
+//! in the reader's row filter. A filter is evaluated as of its latest generation: a hash join
+//! publishes its filter only once its whole build side is known, and a TopK filter only narrows to
+//! rows that cannot enter the top K, so a later generation never drops a row an earlier one had to
+//! keep. Before a filter is filled (`true`), every row passes. The rule ships only with
+//! DataFusion's sqllogictest suite passing as on stock DataFusion and the differential run clean
+//! (docs/development.md, "Rules and defaults").
 
 use std::fmt;
 use std::pin::Pin;

@@ -6,13 +6,20 @@
 //! for several readers.
 //!
 //! [`ShareRepeatedSubplans`] finds complete aggregates that occur more than once in a physical
-//! plan, the same operators over the same files with the same expressions, and replaces each
-//! occurrence with a [`SharedExec`]. All of them share one state: the first to run collects the
-//! aggregate's output (every partition) into memory, and the others read it from there. Only
-//! aggregates are shared, since their output is usually small next to what they read; only
-//! subplans of DataFusion's own deterministic operators over Parquet, CSV, JSON or in-memory
-//! scans, with no volatile function and no dynamic filter (a dynamic filter belongs to the
-//! operator above one occurrence, so the occurrences would differ once it fills).
+//! plan and replaces each occurrence with a [`SharedExec`]. All of them share one state: the first
+//! to run collects the aggregate's output (every partition) into memory, and the others read it
+//! from there. Only aggregates are shared, since their output is usually small next to what they
+//! read.
+//!
+//! **Proof obligation.** Two occurrences may share one run only if each would return exactly the
+//! rows the other returns, in every partition. [`super::identity`] proves it or refuses: same
+//! operators with the same fields (not the same rendering), the same functions by implementation,
+//! deterministic expressions of known kinds, and leaves that read the same data (the same
+//! in-memory buffers, or the same files, ranges, schema, projection and static predicate). Dynamic
+//! filters are left out of the comparison and of the shared run: they only drop rows that the
+//! operator above each occurrence drops anyway. Anything else is not shared. The rule ships only
+//! with DataFusion's sqllogictest suite passing as on stock DataFusion and the differential run
+//! clean (docs/development.md, "Rules and defaults").
 
 use std::collections::HashMap;
 use std::fmt;
@@ -34,33 +41,14 @@ use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
-    collect_partitioned, displayable,
+    collect_partitioned,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 use tokio::sync::OnceCell;
 
 use super::enabled;
+use super::identity::identity;
 use super::row_filter::DynamicRowFilterExec;
-
-/// The operators a shared subplan may be made of: DataFusion's own, whose output depends only on
-/// their inputs and expressions. A scan (`DataSourceExec`) must be the only kind of leaf.
-const DETERMINISTIC: &[&str] = &[
-    "AggregateExec",
-    "CoalesceBatchesExec",
-    "CoalescePartitionsExec",
-    "CooperativeExec",
-    "CrossJoinExec",
-    "DataSourceExec",
-    "FilterExec",
-    "HashJoinExec",
-    "NestedLoopJoinExec",
-    "ProjectionExec",
-    "RepartitionExec",
-    "SortExec",
-    "SortMergeJoinExec",
-    "SortPreservingMergeExec",
-    "UnionExec",
-];
 
 /// The physical optimizer rule; `fuseplug.optimizer.share_repeated_subplans = false` turns it off.
 /// Distributed sessions go without it (`super::for_distributed`): their stages run on other
@@ -125,8 +113,9 @@ fn address(node: &Arc<dyn ExecutionPlan>) -> *const () {
     Arc::as_ptr(node).cast()
 }
 
-/// If `node` is a complete aggregate that may be shared: the rendering of its whole subplan
-/// (operators, expressions, files, schema) without dynamic filters, and that plain subplan.
+/// If `node` is a complete aggregate that may be shared: the identity of its whole subplan
+/// without dynamic filters (`super::identity`, which decides by the data the leaves read, never by
+/// text), and that plain subplan.
 fn candidate(node: &Arc<dyn ExecutionPlan>) -> Result<Option<(String, Arc<dyn ExecutionPlan>)>> {
     let Some(aggregate) = node.downcast_ref::<AggregateExec>() else {
         return Ok(None);
@@ -135,11 +124,7 @@ fn candidate(node: &Arc<dyn ExecutionPlan>) -> Result<Option<(String, Arc<dyn Ex
         return Ok(None);
     }
     let plain = without_dynamic_filters(Arc::clone(node))?;
-    if !deterministic(&plain) {
-        return Ok(None);
-    }
-    let text = displayable(plain.as_ref()).indent(true).to_string();
-    Ok(Some((format!("{text}\n{:?}", plain.schema()), plain)))
+    Ok(identity(&plain).map(|key| (key, plain)))
 }
 
 /// `node` without the dynamic filters that operators above it pushed into it. They only drop rows
@@ -174,31 +159,6 @@ fn without_dynamic_filters(node: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn Execu
         Ok(Transformed::yes(Arc::new(scan.clone().with_data_source(Arc::new(config))) as _))
     })
     .map(|t| t.data)
-}
-
-/// Whether every operator under `node` is one of [`DETERMINISTIC`], every leaf a scan, and no
-/// expression volatile or dynamic.
-fn deterministic(node: &Arc<dyn ExecutionPlan>) -> bool {
-    let unsure = node.exists(|n| {
-        let leaf_ok = !n.children().is_empty() || n.name() == "DataSourceExec";
-        Ok(!(leaf_ok && DETERMINISTIC.contains(&n.name()) && stable_expressions(n.as_ref())))
-    });
-    // the closure never fails
-    matches!(unsure, Ok(false))
-}
-
-fn stable_expressions(node: &dyn ExecutionPlan) -> bool {
-    let mut ok = true;
-    let _ = node.apply_expressions(&mut |expr: &Arc<dyn PhysicalExpr>| {
-        ok = !DynamicFilterTracking::classify(expr).contains_dynamic_filter() && !volatile(expr);
-        Ok(if ok { TreeNodeRecursion::Continue } else { TreeNodeRecursion::Stop })
-    });
-    ok
-}
-
-fn volatile(expr: &Arc<dyn PhysicalExpr>) -> bool {
-    // the closure never fails
-    expr.exists(|e| Ok(e.is_volatile_node())).unwrap_or(false)
 }
 
 /// What the occurrences of one subplan share: its output, once the first of them has run it, and
