@@ -1,4 +1,8 @@
-"""fuseplug: Apache DataFusion for Python, built to plug in any DataFusion wheel.
+"""fuseplug: Apache DataFusion 55 for Python, built to plug in other DataFusion wheels.
+
+Wheels built on DataFusion 55 plug in directly, and DataFusion 54 ones through the optional bridge
+(``pip install 'fuseplug[bridge54]'``); a wheel built on any other major is refused with
+:class:`~fuseplug.exceptions.IncompatiblePluginError` instead of crashing.
 
 >>> import fuseplug
 >>> ctx = fuseplug.SessionContext()
