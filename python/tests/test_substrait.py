@@ -57,7 +57,7 @@ def test_tpch_round_trip_through_bytes(
     assert isinstance(plan, LogicalPlan)
     answer = run(tpch_ctx, plan)
     assert answer.num_rows > 0
-    assert_same_answer(answer, expected[n], f"q{n:02d}")
+    assert_same_answer(answer, expected[n], f"q{n:02d}", sql=tpch.query(n))
 
 
 @pytest.mark.parametrize("n", tpch.QUERIES, ids=lambda n: f"q{n:02d}")
@@ -71,7 +71,7 @@ def test_tpch_round_trip_through_json(
     plan = Plan.from_json(text)
     assert Plan.from_json(plan.to_json()).encode() == plan.encode()
     answer = run(tpch_ctx, Consumer.from_substrait_plan(fresh_ctx(tpch_dir), plan))
-    assert_same_answer(answer, expected[n], f"q{n:02d}")
+    assert_same_answer(answer, expected[n], f"q{n:02d}", sql=tpch.query(n))
 
 
 #: Queries with correlated subqueries: their unoptimized plans hold outer column references, which
@@ -90,7 +90,7 @@ def test_tpch_unoptimized_plans(
         return
     plan = Serde.deserialize_bytes(Producer.to_substrait_plan(logical, tpch_ctx).encode())
     answer = run(tpch_ctx, Consumer.from_substrait_plan(fresh_ctx(tpch_dir), plan))
-    assert_same_answer(answer, expected[n], f"q{n:02d}")
+    assert_same_answer(answer, expected[n], f"q{n:02d}", sql=tpch.query(n))
 
 
 def test_serialize_to_plan_and_serialize_bytes_agree(
@@ -506,4 +506,4 @@ def test_plans_travel_between_fuseplug_and_the_official_wheel(
     for n in tpch.QUERIES:
         for direction in ("official-to-fuseplug", "fuseplug-to-official"):
             answer = feather.read_table(tmp_path / f"{direction}-{n}.arrow")
-            assert_same_answer(answer, expected[n], f"{direction} q{n:02d}")
+            assert_same_answer(answer, expected[n], f"{direction} q{n:02d}", sql=tpch.query(n))

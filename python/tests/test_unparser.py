@@ -34,7 +34,9 @@ def test_tpch_unparsed_runs_again_with_the_same_answer(n: int, tpch_ctx: Session
     expected = df.to_arrow_table()
     sql = Unparser(Dialect.default()).plan_to_sql(df.logical_plan())
     assert sql.upper().startswith(("SELECT", "WITH"))
-    assert_same_answer(tpch_ctx.sql(sql).to_arrow_table(), expected, f"q{n:02d}: {sql}")
+    assert_same_answer(
+        tpch_ctx.sql(sql).to_arrow_table(), expected, f"q{n:02d}: {sql}", sql=tpch.query(n)
+    )
 
 
 #: Optimized plans the DataFusion 55 unparser writes wrongly (the official wheel does the same).
@@ -71,7 +73,9 @@ def test_tpch_in_the_duckdb_dialect_runs_in_duckdb(
     sql = Unparser(Dialect.duckdb()).plan_to_sql(df.logical_plan())
     answer = duck.sql(sql).to_arrow_table()
     # DuckDB names and types some computed columns its own way: compare values by position
-    assert_same_answer(answer, df.to_arrow_table(), f"q{n:02d}: {sql}", check_names=False)
+    assert_same_answer(
+        answer, df.to_arrow_table(), f"q{n:02d}: {sql}", check_names=False, sql=tpch.query(n)
+    )
 
 
 def simple_plan(ctx: SessionContext) -> object:
