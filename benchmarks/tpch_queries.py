@@ -12,11 +12,11 @@ over the queries every engine ran, the ratios fuseplug / official and fuseplug /
 fuseplug's answers checked against DuckDB's (a mismatch is reported, not raised). A query an
 engine cannot run is n/a with its error.
 
-``--defaults`` picks fuseplug's session settings: ``fuseplug`` (its own defaults, tuned to the
-machine: ``crates/fuseplug/src/config.rs``, and its optimizer rules:
-``crates/fuseplug/src/optimizer``), ``official`` (DataFusion's stock values of the options fuseplug
-tunes and none of its rules, as the official wheel has them), ``both`` (both sessions, as engines
-``fuseplug`` and ``fuseplug@official``, interleaved: the before / after per query) or ``steps``
+``--defaults`` picks fuseplug's session settings: ``fuseplug`` (its own planning changes: joins
+tuned to the machine and its optimizer rules, ``crates/fuseplug-engine/src/optimizer``),
+``official`` (every ``fuseplug.optimizer`` switch off, as the official wheel plans), ``both``
+(both sessions, as engines ``fuseplug`` and ``fuseplug@official``, interleaved: the before / after
+per query) or ``steps``
 (every step from the one to the other, each adding one change: ``fuseplug@official``,
 ``fuseplug@joins``, ``fuseplug@rowfilter``, ``fuseplug``), each checked against ``fuseplug``'s
 answers.

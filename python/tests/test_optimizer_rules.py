@@ -1,4 +1,4 @@
-"""fuseplug's own physical optimizer rules (crates/fuseplug/src/optimizer): dynamic filters applied
+"""fuseplug's own physical optimizer rules (crates/fuseplug-engine/src/optimizer): dynamic filters applied
 to scan rows, and an aggregate that a plan reads twice run once. Each is checked on real Parquet
 files against the same query with the rule turned off, and against answers computed here."""
 
