@@ -8,7 +8,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::bytes::{
     logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
-    physical_plan_from_bytes_with_proto_converter, physical_plan_to_bytes_with_extension_codec,
+    physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
 };
 use datafusion_proto::logical_plan::from_proto::parse_expr;
 use datafusion_proto::logical_plan::to_proto::serialize_expr;
@@ -16,7 +16,7 @@ use datafusion_proto::protobuf::LogicalExprNode;
 use prost::Message;
 use pyo3::prelude::*;
 
-use super::ipc_check::CheckedConverter;
+use super::precheck::{self, Root};
 use super::{Env, PythonLogicalCodec, PythonPhysicalCodec, table};
 use crate::capsule::SessionTasks;
 use crate::errors::Result;
@@ -41,6 +41,11 @@ fn empty(what: &str) -> DataFusionError {
     DataFusionError::Plan(format!("empty bytes are not a serialized {what}"))
 }
 
+/// Refuses `data` before DataFusion decodes it if it breaks one of `precheck`'s limits.
+fn precheck(env: &Env, root: Root, data: &[u8]) -> datafusion::error::Result<()> {
+    precheck::check(root, data).map_err(|why| env.fail(why, None))
+}
+
 pub fn logical_to_bytes(
     py: Python<'_>,
     plan: &LogicalPlan,
@@ -63,7 +68,10 @@ pub fn logical_from_bytes(
         if data.is_empty() {
             return Err(empty("logical plan"));
         }
-        py.detach(|| logical_plan_from_bytes_with_extension_codec(data, &task_ctx, &codec))
+        py.detach(|| {
+            precheck(&env, Root::LogicalPlan, data)?;
+            logical_plan_from_bytes_with_extension_codec(data, &task_ctx, &codec)
+        })
     })
 }
 
@@ -92,12 +100,8 @@ pub fn physical_from_bytes(
             return Err(empty("execution plan"));
         }
         py.detach(|| {
-            physical_plan_from_bytes_with_proto_converter(
-                data,
-                &task_ctx,
-                &codec,
-                &CheckedConverter,
-            )
+            precheck(&env, Root::PhysicalPlan, data)?;
+            physical_plan_from_bytes_with_extension_codec(data, &task_ctx, &codec)
         })
     })
 }
@@ -117,6 +121,7 @@ pub fn expr_from_bytes(py: Python<'_>, tasks: &SessionTasks, data: &[u8]) -> Res
             return Err(empty("expression"));
         }
         py.detach(|| {
+            precheck(&env, Root::LogicalExpr, data)?;
             let node = LogicalExprNode::decode(data)
                 .map_err(|e| DataFusionError::Plan(format!("not a serialized expression: {e}")))?;
             Ok(parse_expr(&node, &task_ctx, &codec)?)

@@ -13,6 +13,7 @@ mod codec;
 mod frame;
 mod ipc_check;
 pub use fuseplug_engine::options;
+mod precheck;
 mod python_udf;
 mod table;
 
