@@ -479,11 +479,16 @@ def fuzz_batch(batch: int, count: int, progress: str, workdir: str) -> dict[str,
             continue
         counts["decoded"] += 1
         try:  # what was decoded must display and encode again
-            # (not physical plans' display: DataFusion builds a Parquet scan's pruning predicate
-            # to render it and panics on operands of incompatible types, which its physical
-            # decoder does not check; ExecutionPlan.__str__ lets that panic through)
-            if root != "physical":
+            try:
                 str(obj)
+            except BaseException as e:
+                # DataFusion builds a Parquet scan's pruning predicate to render it and panics on
+                # operands of incompatible types, which its physical decoder does not check:
+                # ExecutionPlan's display turns that panic into an ExecutionError
+                rendering = "rendering an execution plan" in str(e)
+                if root != "physical" or type(e).__name__ != "ExecutionError" or not rendering:
+                    raise
+                counts["unrenderable"] = counts.get("unrenderable", 0) + 1
             obj.to_bytes(ctx)
         except SerializationError:
             pass

@@ -164,12 +164,12 @@ impl From<Arc<dyn ExecutionPlan>> for PyExecutionPlan {
 
 #[pymethods]
 impl PyExecutionPlan {
-    fn display(&self) -> String {
-        displayable(self.inner.as_ref()).one_line().to_string()
+    fn display(&self) -> Result<String> {
+        rendered(|| displayable(self.inner.as_ref()).one_line().to_string())
     }
 
-    fn display_indent(&self) -> String {
-        displayable(self.inner.as_ref()).indent(false).to_string()
+    fn display_indent(&self) -> Result<String> {
+        rendered(|| displayable(self.inner.as_ref()).indent(false).to_string())
     }
 
     fn children(&self) -> Vec<PyExecutionPlan> {
@@ -244,11 +244,18 @@ impl PyExecutionPlan {
         Self::from_bytes(py, ctx, data)
     }
 
-    fn __repr__(&self) -> String {
-        format!("ExecutionPlan\n{}", self.display_indent())
+    fn __repr__(&self) -> Result<String> {
+        Ok(format!("ExecutionPlan\n{}", self.display_indent()?))
     }
 
-    fn __str__(&self) -> String {
+    fn __str__(&self) -> Result<String> {
         self.display_indent()
     }
+}
+
+/// A physical plan's text. Rendering can run DataFusion code that panics on a plan no planner would
+/// make (a decoded plan whose operand types do not match: a Parquet scan builds its pruning
+/// predicate to show it); that panic becomes an `ExecutionError` instead of a `PanicException`.
+fn rendered(render: impl FnOnce() -> String) -> Result<String> {
+    Ok(fuseplug_capsule::panic::guard("rendering an execution plan", || Ok(render()))?)
 }
