@@ -23,6 +23,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::Result;
+use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::execution::SessionState;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
@@ -48,11 +49,23 @@ impl QueryPlanner for CollectJoinsPlanner {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let planner = DefaultPhysicalPlanner::default();
         let state = session_state.as_any().downcast_ref::<SessionState>();
-        match state.and_then(collecting) {
+        match state.filter(|_| has_join(logical_plan)).and_then(collecting) {
             Some(state) => planner.create_physical_plan(logical_plan, &state).await,
             None => planner.create_physical_plan(logical_plan, session_state).await,
         }
     }
+}
+
+/// Whether `plan` (subqueries included) joins anything: only joins read `repartition_joins`, so
+/// without one the session is not copied (a copy costs about as much as planning `SELECT 1`).
+fn has_join(plan: &LogicalPlan) -> bool {
+    let mut found = false;
+    // the closure never fails
+    let _ = plan.apply_with_subqueries(|node| {
+        found = matches!(node, LogicalPlan::Join(_));
+        Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+    });
+    found
 }
 
 /// `state` with `repartition_joins` off, if the planner changes it.
