@@ -13,7 +13,9 @@ is set (docs/plugins.md, "The version guard").
 
 from __future__ import annotations
 
+import dis
 import importlib.machinery
+import importlib.util
 import os
 import sys
 import types
@@ -44,7 +46,8 @@ def libraries_behind(obj: object, dunder: str | None = None) -> list[str]:
 
     These are the libraries holding the code of ``obj``'s class, of the classes of the objects it
     holds in its attributes and of the objects the ``dunder`` method's code names (its globals and
-    closure); the extension modules of the packages defining those classes (found on disk too, so a
+    closure); the packages that code imports when it runs (found on disk without importing them);
+    the extension modules of the packages defining those classes (found on disk too, so a
     module not imported yet counts); and the loaded extension modules of the packages those packages
     import. A script or notebook (``__main__``) imports everything, so its imports do not count,
     only what the object holds and the dunder names. fuseplug checks each library that contains
@@ -52,8 +55,11 @@ def libraries_behind(obj: object, dunder: str | None = None) -> list[str]:
     """
     own: set[str] = set()
     found: dict[str, None] = {}
-    reached = [*_held(obj), *_named_by(getattr(type(obj), dunder, None) if dunder else None)]
+    method = getattr(type(obj), dunder, None) if dunder else None
+    reached = [*_held(obj), *_named_by(method)]
     own.update(_top(v.__name__) for v in reached if isinstance(v, types.ModuleType))
+    # `from pyiceberg_core.datafusion import ...` inside the dunder: a package it imports when called.
+    own.update(_top(name) for name in _imported_by(method))
     for value in [obj, *(v for v in reached if not isinstance(v, types.ModuleType))]:
         _add_packages(type(value), own)
         # A compiled class may not say which module it belongs to (PyO3 classes often report
@@ -96,6 +102,22 @@ def _named_by(function: object) -> list[object]:
     return named
 
 
+def _imported_by(function: object) -> list[str]:
+    """The modules a Python function's code imports when it runs (its nested functions' too)."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return []
+    names: list[str] = []
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        for instruction in dis.get_instructions(current):
+            if instruction.opname == "IMPORT_NAME" and isinstance(instruction.argval, str):
+                names.append(instruction.argval)
+        pending += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return names
+
+
 def _top(name: str) -> str:
     return name.partition(".")[0]
 
@@ -125,6 +147,13 @@ def _extension_file(module: object) -> str | None:
 def _package_libraries(package: str) -> list[str]:
     module = sys.modules.get(package)
     directories = getattr(module, "__path__", None)
+    if directories is None and module is None:
+        # Not imported yet (a dunder that imports it when called): found without running it.
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            spec = None
+        directories = spec.submodule_search_locations if spec is not None else None
     if not directories:
         return []
     found: list[str] = []

@@ -419,3 +419,105 @@ def test_the_bridge_stub_names_what_the_module_has() -> None:
     assert declared == compiled
     assert fuseplug_bridge54.PLUGIN_DATAFUSION_MAJOR == 54
     assert fuseplug_bridge54.HOST_DATAFUSION_MAJOR == 55
+
+
+def test_pyiceberg_tables_own_python_dunder_is_served_through_the_bridge(
+    run_python: RunPython, tmp_path: Path
+) -> None:
+    # pyiceberg's documented way: `ctx.register_table(name, table)` with pyiceberg's own `Table`,
+    # whose `__datafusion_table_provider__(session)` is Python that calls pyiceberg-core (54). The
+    # dunder is handed the bridge's 54 session, never this host's.
+    code = QUERIES + textwrap.dedent(
+        f"""
+        import pyarrow as pa
+        from pyiceberg.catalog.sql import SqlCatalog
+
+        catalog = SqlCatalog(
+            "docs", uri="sqlite:///{tmp_path / "catalog.db"}", warehouse={tmp_path.as_uri()!r}
+        )
+        catalog.create_namespace("default")
+        data = pa.table({{"x": [1, 2, 3], "y": [4, 5, 6]}})
+        table = catalog.create_table("default.test", schema=data.schema)
+        table.append(data)
+        ctx.register_table("test", table)
+        out = {{
+            "rows": rows("SELECT x, y FROM test WHERE x > 1 ORDER BY x"),
+            "plan": plan("SELECT x FROM test"),
+            "again": ctx.read_table(catalog.load_table("default.test")).count(),
+        }}
+        print(json.dumps(out))
+        """
+    )
+    out = child(run_python, code)
+    assert out["rows"] == {"x": [2, 3], "y": [5, 6]}
+    assert "DataFusion54Exec" in out["plan"], out["plan"]
+    assert out["again"] == 3
+
+
+# A class of our own whose dunder, written in Python, imports a DataFusion 54 plugin when called.
+WRAPPER = """
+class Wrapper:
+    def __init__(self):
+        self.calls = []
+
+    def __datafusion_table_provider__(self, session):
+        self.calls.append(type(session).__name__)
+        from fuseplug_ffi_example54 import SessionProbe
+        return SessionProbe().__datafusion_table_provider__(session)
+"""
+
+
+def test_a_python_dunder_over_a_54_plugin_gets_the_bridges_session_and_the_host_config(
+    run_python: RunPython,
+) -> None:
+    code = (
+        QUERIES
+        + WRAPPER
+        + textwrap.dedent(
+            """
+        from fuseplug_ffi_example54 import SessionProbe
+
+        config = fuseplug.SessionConfig().with_batch_size(1234).with_target_partitions(3)
+        ctx = fuseplug.SessionContext(config)
+        wrapper = Wrapper()
+        ctx.register_table("w", wrapper)
+        ctx.register_table("p", SessionProbe())
+        first = rows("SELECT * FROM w")
+        ctx.sql("SET datafusion.execution.batch_size = 777")
+        print(json.dumps({
+            "wrapped": first,
+            "probe": rows("SELECT * FROM p"),
+            "calls": wrapper.calls,
+        }))
+        """
+        )
+    )
+    out = child(run_python, code)
+    # the plugin planned its scan with the host's options (what datafusion-ffi 54 can carry)
+    assert out["wrapped"] == {"batch_size": [1234], "target_partitions": [3]}
+    assert out["probe"] == {"batch_size": [777], "target_partitions": [3]}
+    assert out["calls"] == ["Session54"]
+
+
+def test_a_python_dunder_over_a_54_plugin_is_not_called_when_the_bridge_is_off(
+    run_python: RunPython,
+) -> None:
+    code = (
+        QUERIES
+        + WRAPPER
+        + textwrap.dedent(
+            """
+        wrapper = Wrapper()
+        try:
+            ctx.register_table("w", wrapper)
+            out = ["registered"]
+        except Exception as e:
+            out = [type(e).__name__, str(e)]
+        print(json.dumps({"error": out, "calls": wrapper.calls}))
+        """
+        )
+    )
+    out = child(run_python, code, env={"FUSEPLUG_DISABLE_BRIDGE": "1"})
+    assert out["error"][0] == "IncompatiblePluginError", out
+    assert "DataFusion 54" in out["error"][1]
+    assert out["calls"] == []  # never handed this host's session

@@ -4,11 +4,18 @@
 //! with 54's layout, so it must never see the 55 host's session. It gets [`Session54`]: a Python
 //! object whose capsules come from this library's DataFusion 54 and point at one session that lives
 //! as long as the process (their task-context providers hold it weakly; LESSONS 5).
+//!
+//! Scans, executions and table-function calls through the bridge use that session with the host's
+//! configuration ([`state_for`]): every option of the host's that DataFusion 54 also has. That is
+//! all datafusion-ffi 54 carries across to a plugin (`FFI_SessionConfig`); the host's memory pool,
+//! object stores and functions stay on the 55 side (docs/plugins.md).
 
 use std::sync::{Arc, LazyLock};
 
+use datafusion::config::ConfigOptions;
 use datafusion_ffi54::execution::FFI_TaskContextProvider;
 use datafusion_ffi54::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
+use datafusion54::execution::session_state::SessionState;
 use datafusion54::execution::{TaskContext, TaskContextProvider};
 use datafusion54::prelude::SessionContext;
 use pyo3::prelude::*;
@@ -31,6 +38,25 @@ static PROVIDER: LazyLock<Arc<Live>> = LazyLock::new(|| Arc::new(Live(Arc::clone
 /// The bridge's DataFusion 54 session.
 pub fn context() -> Arc<SessionContext> {
     Arc::clone(&CONTEXT)
+}
+
+/// The bridge's 54 session state carrying the `host`'s configuration: each host option DataFusion 54
+/// knows is set to the host's value; options 54 lacks (and fuseplug's own) are left out.
+pub fn state_for(host: &ConfigOptions) -> SessionState {
+    let mut state = CONTEXT.state();
+    let options = state.config_mut().options_mut();
+    for entry in host.entries() {
+        if let Some(value) = entry.value {
+            // An option 54 does not have, or a value it does not take, keeps 54's default.
+            let _ = options.set(&entry.key, &value);
+        }
+    }
+    state
+}
+
+/// A 54 task context for running a plan with the `host`'s configuration.
+pub fn task_ctx_for(host: &ConfigOptions) -> Arc<TaskContext> {
+    Arc::new(TaskContext::from(&state_for(host)))
 }
 
 /// Its task-context provider, for exported 54 structs.

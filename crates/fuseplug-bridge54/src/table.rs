@@ -96,12 +96,13 @@ impl TableProvider for Table54 {
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        guard_future("the DataFusion 54 bridge's scan", self.plan(projection, filters, limit)).await
+        let planned = self.plan(state.config_options(), projection, filters, limit);
+        guard_future("the DataFusion 54 bridge's scan", planned).await
     }
 }
 
@@ -124,10 +125,10 @@ impl Table54 {
         Ok(out)
     }
 
-    /// Plans the scan with the 54 provider against the bridge's 54 session (its default
-    /// configuration: the host's options are not carried over).
+    /// Plans the scan with the 54 provider against the bridge's 54 session, configured as the host's.
     async fn plan(
         &self,
+        host: &datafusion::config::ConfigOptions,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
@@ -141,7 +142,7 @@ impl Table54 {
             .iter()
             .map(|f| convert::expr_to_54(f, &task_ctx))
             .collect::<Result<Vec<_>>>()?;
-        let state = ctx.state();
+        let state = session::state_for(host);
         let plan =
             self.inner.scan(&state, projection, &filters, limit).await.map_err(convert::error)?;
         Ok(Arc::new(Exec54::new(plan)?))
@@ -236,16 +237,16 @@ impl ExecutionPlan for Exec54 {
     fn execute(
         &self,
         partition: usize,
-        _context: Arc<TaskContext>,
+        context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        guard("the DataFusion 54 bridge's execute", || self.stream(partition))
+        guard("the DataFusion 54 bridge's execute", || self.stream(partition, &context))
     }
 }
 
 impl Exec54 {
-    fn stream(&self, partition: usize) -> Result<SendableRecordBatchStream> {
-        let stream =
-            self.inner.execute(partition, session::context().task_ctx()).map_err(convert::error)?;
+    fn stream(&self, partition: usize, host: &TaskContext) -> Result<SendableRecordBatchStream> {
+        let task_ctx = session::task_ctx_for(host.session_config().options());
+        let stream = self.inner.execute(partition, task_ctx).map_err(convert::error)?;
         let schema = Arc::clone(self.properties.eq_properties.schema());
         let converted = {
             let schema = Arc::clone(&schema);

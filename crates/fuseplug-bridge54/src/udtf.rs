@@ -39,7 +39,7 @@ impl TableFunctionImpl for TableFunction54 {
                 .iter()
                 .map(|e| convert::expr_to_54(e, &task_ctx))
                 .collect::<Result<Vec<_>>>()?;
-            let state = ctx.state();
+            let state = session::state_for(args.session().config_options());
             let table = self
                 .inner
                 .call_with_args(TableFunctionArgs54::new(&exprs, &state))

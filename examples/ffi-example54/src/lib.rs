@@ -287,6 +287,72 @@ impl ArrowTable {
     }
 }
 
+/// A table of one row: the `batch_size` and `target_partitions` of the session its scan was planned
+/// in, so a test can see which configuration reached a DataFusion 54 plugin.
+#[derive(Debug)]
+struct ProbeTable {
+    schema: Arc<Schema>,
+}
+
+#[async_trait::async_trait]
+impl TableProvider for ProbeTable {
+    fn schema(&self) -> Arc<Schema> {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> datafusion54::datasource::TableType {
+        datafusion54::datasource::TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn datafusion54::catalog::Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn datafusion54::physical_plan::ExecutionPlan>> {
+        let options = state.config().options();
+        let seen = |n: usize| Arc::new(Int64Array::from(vec![n as i64])) as ArrayRef;
+        let batch = RecordBatch::try_new(
+            Arc::clone(&self.schema),
+            vec![seen(options.execution.batch_size), seen(options.execution.target_partitions)],
+        )?;
+        let table = MemTable::try_new(Arc::clone(&self.schema), vec![vec![batch]])?;
+        table.scan(state, projection, filters, limit).await
+    }
+}
+
+/// A table provider whose one row says what configuration its scan saw (`batch_size`,
+/// `target_partitions`).
+#[pyclass(frozen)]
+struct SessionProbe;
+
+#[pymethods]
+impl SessionProbe {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __datafusion_table_provider__<'py>(
+        &self,
+        py: Python<'py>,
+        session: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("batch_size", DataType::Int64, false),
+            Field::new("target_partitions", DataType::Int64, false),
+        ]));
+        let ffi = FFI_TableProvider::new_with_ffi_codec(
+            Arc::new(ProbeTable { schema }),
+            false,
+            None,
+            logical_codec(session)?,
+        );
+        PyCapsule::new_with_value(py, ffi, c"datafusion_table_provider")
+    }
+}
+
 /// Catalog `c54` with schema `s54` holding `t54`.
 #[pyclass(frozen)]
 struct ExampleCatalogList;
@@ -321,5 +387,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ExampleSchema>()?;
     m.add_class::<ExampleCatalogList>()?;
     m.add_class::<ArrowTable>()?;
+    m.add_class::<SessionProbe>()?;
     Ok(())
 }

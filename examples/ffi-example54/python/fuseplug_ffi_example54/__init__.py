@@ -12,7 +12,9 @@ as a plugin for a DataFusion 54 host would:
 - :class:`ExampleSchema`: a schema holding ``t54`` (``i``, ``name``);
 - :class:`ExampleCatalogList`: catalog ``c54`` with schema ``s54`` holding ``t54``;
 - :class:`ArrowTable`: a table provider over the batches of any Arrow stream (``__arrow_c_stream__``),
-  shared, not copied: what ``benchmarks/bridge54.py`` scans to measure the bridge itself.
+  shared, not copied: what ``benchmarks/bridge54.py`` scans to measure the bridge itself;
+- :class:`SessionProbe`: a table of one row, the ``batch_size`` and ``target_partitions`` of the
+  session its scan was planned in (what configuration reached the plugin).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from fuseplug_ffi_example54._internal import (
     FrameSum,
     RunningTotal,
     Series,
+    SessionProbe,
 )
 
 __all__ = [
@@ -33,4 +36,5 @@ __all__ = [
     "FrameSum",
     "RunningTotal",
     "Series",
+    "SessionProbe",
 ]
