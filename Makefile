@@ -34,9 +34,9 @@ export PROTOC := $(PROTOC_DIR)/protoc/data/bin/protoc
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 DEPS_STAMP := $(VENV)/.fuseplug-deps
-PY_PATHS := python examples benchmarks conftest.py crates/fuseplug-bridge54/python
+PY_PATHS := python examples benchmarks tools conftest.py crates/fuseplug-bridge54/python
 
-.PHONY: help uv venv deps develop develop-all demo test slt fuzz-sql lint fmt bench clean pyo3-config protoc
+.PHONY: help uv venv deps develop develop-all demo test slt official-suite fuzz-sql lint fmt bench clean pyo3-config protoc
 
 help: ## Show this help
 	@echo "fuseplug make targets:"
@@ -100,8 +100,10 @@ demo: develop ## Build, run examples/quickstart.py, then the fuseplug CLI on the
 	"$(PY)" -m fuseplug --max-rows 10 \
 		"SELECT g, count(*) AS n, round(avg(x), 3) AS avg_x FROM 'build/demo/quickstart.parquet' GROUP BY g ORDER BY g"
 
+# The shared crate's tests are built with the runner selected too: so they resolve the host's feature
+# set (tools/feature_sets.py) and reuse its compiled DataFusion instead of compiling another.
 test: develop-all lint ## Build, lint, the shared crate's Rust unit tests, DataFusion's sqllogictest suite, then pytest
-	cargo test -p fuseplug-capsule --lib
+	cargo test -p fuseplug-capsule -p fuseplug-slt --lib
 	$(MAKE) slt
 	"$(PY)" -m pytest
 
@@ -123,6 +125,14 @@ slt: $(PYO3_CONFIG_FILE) $(PROTOC) ## DataFusion's sqllogictest suite, stock vs 
 			--report "build/slt/partitions-$$p.json" $(SLT_ARGS) || exit 1; \
 	done
 
+# The official bindings' own test suite, run on fuseplug and on the official wheel
+# (tools/official_suite.py). The suite lives outside the repository (SUITE, ../shared/conformance by
+# default), so this target is for developers and not part of `make test`.
+SUITE ?= $(abspath $(CURDIR)/../shared/conformance)
+
+official-suite: develop ## The official bindings' test suite on fuseplug vs the official wheel (SUITE=dir)
+	"$(PY)" tools/official_suite.py --suite "$(SUITE)" --python "$(PY)"
+
 # The differential SQL generator (python/tests/differential/): fuseplug as shipped, with its rules
 # off, and DuckDB, on random schemas, data and queries, for SECONDS seconds.
 SECONDS ?= 60
@@ -133,6 +143,7 @@ fuzz-sql: develop ## Differential SQL runs (fuseplug / its rules off / DuckDB) f
 lint: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## cargo fmt --check, clippy -D warnings, ruff check, ruff format --check
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	"$(PY)" tools/feature_sets.py
 	"$(VENV)/bin/ruff" check $(PY_PATHS)
 	"$(VENV)/bin/ruff" format --check $(PY_PATHS)
 
