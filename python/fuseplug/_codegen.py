@@ -111,13 +111,22 @@ from fuseplug._functions_base import (
     ExprLike,
     SortLike,
     _aggregate,
+    _arrow_cast,
+    _default_if,
+    _get_field,
     _many,
+    _named_struct,
+    _native,
+    _native_utf8,
     _null_treatment,
     _scalar,
     _series,
     _sort_args,
+    _sort_value,
     _trim,
+    _utf8,
     _window,
+    _with_metadata,
     alias,
     array,
     case,
@@ -149,6 +158,11 @@ def __getattr__(name: str) -> Any:
 
         return importlib.import_module("fuseplug.functions.spark")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Lists ``spark`` too (served on first use), for ``dir()`` and tab completion."""
+    return sorted({*globals(), "spark"})
 '''
 
 SPARK_HEADER = '''\
@@ -190,9 +204,10 @@ SPARK_IMPORTS = {
             "_null_treatment",
             "_spark_aggregate",
             "_spark_scalar",
+            "_seed",
+            "_spark_like",
             "_spark_window",
             "_trim",
-            "_unsupported",
         )
     },
 }
@@ -265,12 +280,21 @@ ANNOTATIONS = {
     "window_frame": "WindowFrame | None",
     "null_treatment": "Any",
     "expressions": "ExprLike | Sequence[ExprLike] | None",
+    "sort_expression": "SortLike",
+    "name_pairs": "Sequence[tuple[str, ExprLike]]",
+    "metadata": "dict[str, str]",
+    "escapeChar": "str | None",
 }
 
 #: Calls whose arguments are not the parameters in order (the official API's own conveniences).
 SPECIAL_CALLS = {
     "generate_series": '_series("{name}", args, kwargs)',
     "range": '_series("{name}", args, kwargs)',
+    "arrow_cast": '_arrow_cast("{name}", expr, data_type)',
+    "arrow_try_cast": '_arrow_cast("{name}", expr, data_type)',
+    "with_metadata": "_with_metadata(expr, metadata)",
+    "named_struct": "_named_struct(name_pairs)",
+    "get_field": "_get_field(expr, names)",
     "array_sort": '_scalar("{name}", _sort_args(array, descending, null_first))',
     "list_sort": '_scalar("{name}", _sort_args(array, descending, null_first))',
 }
@@ -282,8 +306,8 @@ def _i32_or_zero(*names: str) -> dict[str, str]:
 
 #: What the official Spark wrappers do to a parameter before the call, where it is more than making
 #: a literal of a plain value: `_i32` makes an int an Int32 literal (the datetime and interval
-#: functions take Int32 only), `_name` reads a str as a column name, `_unsupported` refuses a value
-#: the function cannot take yet; an omitted value may stand for a default.
+#: functions take Int32 only), `_name` reads a str as a column name, `_seed` checks a shuffle seed;
+#: an omitted value may stand for a default.
 SPARK_ARGUMENTS: dict[str, dict[str, str]] = {
     "add_months": {"months": "_i32(months)"},
     "date_add": {"days": "_i32(days)"},
@@ -309,15 +333,44 @@ SPARK_ARGUMENTS: dict[str, dict[str, str]] = {
     "parse_url": {"partToExtract": "_name(partToExtract)", "key": "_name(key)"},
     "try_parse_url": {"partToExtract": "_name(partToExtract)", "key": "_name(key)"},
     "printf": {"format": "_name(format)", "cols": "*_names(cols)"},
-    "like": {
-        "pattern": "_name(pattern)",
-        "escapeChar": '_unsupported(escapeChar, "like(escapeChar=...)")',
+    "shuffle": {"seed": "_seed(seed)"},
+}
+
+#: Spark calls that are not one registry call with the parameters in order: `like` / `ilike` with
+#: an `escapeChar` are SQL's LIKE ... ESCAPE (the crate's function takes no escape character).
+SPARK_SPECIAL_CALLS = {
+    "like": '_spark_like("{name}", str, pattern, escapeChar)',
+    "ilike": '_spark_like("{name}", str, pattern, escapeChar)',
+}
+
+
+def _native_args(function: str, *parameters: str, utf8: bool = False) -> dict[str, str]:
+    helper = "_native_utf8" if utf8 else "_native"
+    return {p: f'{helper}({p}, "{function}", "{p}")' for p in parameters}
+
+
+#: The same for the built-in functions: `_native` takes a plain Python value for a parameter that
+#: is a constant of the call (an Expr there still works but warns, as in the official bindings);
+#: `_default_if` fills an omitted optional argument that a later given one needs in front of it.
+BUILTIN_ARGUMENTS: dict[str, dict[str, str]] = {
+    **{name: _native_args(name, "part") for name in ("date_part", "datepart")},
+    **{name: _native_args(name, "part") for name in ("date_trunc", "datetrunc")},
+    "encode": _native_args("encode", "encoding"),
+    "decode": _native_args("decode", "encoding"),
+    "digest": _native_args("digest", "method"),
+    "arrow_metadata": _native_args("arrow_metadata", "key", utf8=True),
+    "date_bin": {p: f"_utf8({p})" for p in ("stride", "source", "origin")},
+    "union_extract": {"field_name": "_utf8(field_name)"},
+    **{
+        name: {"delimiter": "_utf8(delimiter)"}
+        for name in ("array_to_string", "array_join", "list_join", "list_to_string")
     },
-    "ilike": {
-        "pattern": "_name(pattern)",
-        "escapeChar": '_unsupported(escapeChar, "ilike(escapeChar=...)")',
+    "regexp_count": {"start": "_default_if(start, 1, flags)"},
+    "regexp_instr": {
+        "start": "_default_if(start, 1, n, flags, sub_expr)",
+        "n": "_default_if(n, 1, flags, sub_expr)",
+        "flags": '_default_if(flags, "", sub_expr)',
     },
-    "shuffle": {"seed": '_unsupported(seed, "shuffle(seed=...)")'},
 }
 
 #: Official Spark names that are no spelling in the crate's registry: the registry function they call.
@@ -334,7 +387,7 @@ class Registry:
         self.spark = spark
         self.infos = _internal.spark_functions() if spark else _internal.builtin_functions()
         self.signatures = official.SPARK_SIGNATURES if spark else official.SIGNATURES
-        self.arguments = SPARK_ARGUMENTS if spark else {}
+        self.arguments = SPARK_ARGUMENTS if spark else BUILTIN_ARGUMENTS
         self.spellings = SPARK_SPELLINGS if spark else {}
         prefix = "_spark_" if spark else "_"
         self.calls = {k: f"{prefix}{k}" for k in ("scalar", "aggregate", "window")}
@@ -369,8 +422,9 @@ def _official_call(
     name: str,
     params: tuple[tuple[str, str, str | None], ...],
 ) -> str:
-    if not registry.spark and name in SPECIAL_CALLS:
-        return SPECIAL_CALLS[name].format(name=name)
+    special = SPARK_SPECIAL_CALLS if registry.spark else SPECIAL_CALLS
+    if name in special:
+        return special[name].format(name=name)
     converted = registry.arguments.get(py, {})
     names = {p for p, _, _ in params}
     positional = []
@@ -379,6 +433,8 @@ def _official_call(
             continue
         if pname in converted:
             positional.append(converted[pname])
+        elif pname == "sort_expression":  # WITHIN GROUP (ORDER BY sort_expression)
+            positional.append(f"_sort_value({pname})")
         elif pname == "expressions":
             positional.append(f"*_many({pname})")
         elif kind == "VAR_POSITIONAL":
@@ -392,9 +448,10 @@ def _official_call(
 
     call = registry.calls[info.kind]
     if info.kind == "aggregate":
+        order_by = "[sort_expression]" if "sort_expression" in names else mod("order_by")
         return (
             f'{call}("{name}", {args}, {mod("distinct", "False")}, {mod("filter")}, '
-            f"{mod('order_by')}, _null_treatment({mod('null_treatment')}))"
+            f"{order_by}, _null_treatment({mod('null_treatment')}))"
         )
     if info.kind == "window":
         return (

@@ -4,6 +4,8 @@ Spark wrappers, and the few helpers that are not registry functions (CASE, IN, a
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -19,6 +21,7 @@ from fuseplug.expr import (
     _ignore_nulls,
     lit,
     literal,
+    string_literal,
     to_expr,
     to_sort,
 )
@@ -73,6 +76,44 @@ def _trim(args: Sequence[Any]) -> list[Any]:
     return args
 
 
+def _default_if(value: Any, default: Any, *later: Any) -> Any:
+    """``value``; when it is omitted (``None``) but a later parameter is given, ``default``, so
+    that the later argument keeps its position in the call."""
+    if value is None and any(v is not None for v in later):
+        return default
+    return value
+
+
+def _native(value: Any, function: str, parameter: str, stacklevel: int = 3) -> Any:
+    """A parameter that takes a plain Python value (a date part, an encoding, a type name), as
+    it is; an :class:`Expr` still works but is deprecated, as in the official bindings."""
+    if isinstance(value, Expr):
+        warnings.warn(
+            f"Passing Expr for {function}() argument {parameter!r} is deprecated; "
+            "pass a Python literal instead.",
+            DeprecationWarning,
+            stacklevel=stacklevel,
+        )
+    return value
+
+
+def _native_utf8(value: Any, function: str, parameter: str) -> Any:
+    """:func:`_native`, with a str as a ``Utf8`` literal (what the function's signature takes)."""
+    value = _native(value, function, parameter, stacklevel=4)
+    return string_literal(value) if isinstance(value, str) else value
+
+
+def _utf8(value: Any) -> Any:
+    """A str as a ``Utf8`` literal (plain literals of a str are ``Utf8View``), for the parameters
+    whose planning wants ``Utf8``: ``date_bin``'s interval and timestamps, a union's field name."""
+    return string_literal(value) if isinstance(value, str) else value
+
+
+def _sort_value(value: Any) -> Any:
+    """The expression of a sort key (``col("x").sort()``); anything else as it is."""
+    return value.expr() if isinstance(value, SortExpr) else value
+
+
 def _many(value: Any) -> list[Any]:
     """A parameter that takes one expression, a list of them, or ``None`` (none)."""
     if value is None:
@@ -86,7 +127,9 @@ def _null_treatment(value: Any) -> bool | None:
 
 
 def _sort_args(array: Any, descending: Any, null_first: Any) -> list[Any]:
-    return [array, "DESC" if descending else "ASC", "NULLS FIRST" if null_first else "NULLS LAST"]
+    direction = "DESC" if descending else "ASC"
+    nulls = "NULLS FIRST" if null_first else "NULLS LAST"
+    return [array, string_literal(direction), string_literal(nulls)]
 
 
 def _scalar(name: str, args: Sequence[Any], call: _Call = _internal.call_builtin) -> Expr:
@@ -184,12 +227,26 @@ def _names(values: Iterable[Any]) -> list[Any]:
     return [_name(v) for v in values]
 
 
-def _unsupported(value: Any, what: str) -> Any:
-    """``value`` if it is ``None`` (an omitted argument, which ``_trim`` drops); anything else is
-    refused: the Spark function has no argument for it yet."""
-    if value is not None:
-        raise NotImplementedError(f"{what} is not supported by the Spark function yet")
+def _seed(value: Any) -> Any:
+    """A shuffle seed: the crate's ``shuffle`` takes an Int64 constant (``None`` is no seed)."""
+    if isinstance(value, bool) or not (value is None or isinstance(value, (int, Expr))):
+        raise TypeError(f"seed must be an int, got {type(value).__name__}")
     return value
+
+
+def _spark_like(name: str, value: Any, pattern: Any, escape_char: str | None) -> Expr:
+    """Spark ``like`` / ``ilike``. The crate's function (and DataFusion's LIKE) know only the
+    backslash as escape character, so with another ``escapeChar`` the pattern is rewritten to
+    backslash escapes: its backslashes doubled, then ``escapeChar`` + c made ``\\`` + c."""
+    pattern = _name(pattern)
+    if escape_char is not None and escape_char != "\\":
+        if not isinstance(escape_char, str) or len(escape_char) != 1:
+            raise ValueError(f"escapeChar must be a single character, got {escape_char!r}")
+        doubled = _scalar("replace", [pattern, "\\", "\\\\"])
+        pattern = _scalar(
+            "regexp_replace", [doubled, re.escape(escape_char) + "(?s:(.))", "\\${1}", "g"]
+        )
+    return _spark_scalar(name, [value, pattern])
 
 
 def case(expr: Expr) -> CaseBuilder:
@@ -245,6 +302,54 @@ def _series(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Expr:
     return _scalar(name, call)
 
 
+# Functions whose official wrappers take their arguments in a shape of their own.
+
+
+def _arrow_cast(name: str, expr: Any, data_type: Any) -> Expr:
+    """``arrow_cast`` / ``arrow_try_cast``: a pyarrow ``DataType`` casts as ``Expr.cast`` does;
+    a str is the name of an Arrow type (``"Float64"``, ``"Timestamp(Nanosecond, None)"``)."""
+    data_type = _native(data_type, name, "data_type", stacklevel=4)
+    if isinstance(data_type, pa.DataType):
+        target = to_expr(expr)
+        return target.cast(data_type) if name == "arrow_cast" else target.try_cast(data_type)
+    if isinstance(data_type, str):
+        data_type = string_literal(data_type)
+    return _scalar(name, [expr, data_type])
+
+
+def _with_metadata(expr: Any, metadata: dict[str, str]) -> Expr:
+    """``expr`` with ``metadata`` added to its field; an empty dict leaves it as it is."""
+    if not metadata:
+        return to_expr(expr)
+    args: list[Any] = [expr]
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError("with_metadata keys must be non-empty strings")
+        if not isinstance(value, str):
+            raise TypeError(f"with_metadata values must be str, got {type(value).__name__}")
+        args += [string_literal(key), string_literal(value)]
+    return _scalar("with_metadata", args)
+
+
+def _named_struct(name_pairs: Iterable[tuple[str, Any]]) -> Expr:
+    """A struct from ``(name, expression)`` pairs: ``named_struct([("a", col("a"))])``."""
+    args: list[Any] = []
+    for pair in name_pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not isinstance(pair[0], str):
+            raise TypeError(f"named_struct takes (name, expression) pairs, got {pair!r}")
+        args += [string_literal(pair[0]), pair[1]]
+    return _scalar("named_struct", args)
+
+
+def _get_field(expr: Any, names: Sequence[Any]) -> Expr:
+    """The field at the path ``names`` (str or expressions) of a struct or map."""
+    if not names:
+        raise ValueError("get_field requires at least one field name")
+    return _scalar(
+        "get_field", [expr, *(string_literal(n) if isinstance(n, str) else n for n in names)]
+    )
+
+
 # Names of the official functions module that are spellings of registry functions.
 
 
@@ -255,7 +360,7 @@ def array(*args: ExprLike) -> Expr:
 
 def extract(part: ExprLike, date: ExprLike) -> Expr:
     """Same as ``date_part``: the ``part`` (``"year"``, ``"month"``, ...) of ``date``."""
-    return _scalar("date_part", [part, date])
+    return _scalar("date_part", [_native(part, "extract", "part"), date])
 
 
 def gen_series(*args: Any, **kwargs: Any) -> Expr:
@@ -285,12 +390,14 @@ def make_map(*args: Any) -> Expr:
         keys, values = list(args[0]), list(args[0].values())
     elif len(args) == 2 and isinstance(args[0], list) and isinstance(args[1], list):
         if len(args[0]) != len(args[1]):
-            raise ValueError("make_map needs key and value lists of the same length")
+            raise ValueError("make_map requires key and value lists to be the same length")
         keys, values = args[0], args[1]
     elif len(args) >= 2 and len(args) % 2 == 0:
         keys, values = list(args[0::2]), list(args[1::2])
     else:
-        raise ValueError("make_map needs a dict, two lists, or an even number of keys and values")
+        raise ValueError(
+            "make_map expects a dict, two lists, or an even number of key-value arguments"
+        )
     return _scalar("map", [_scalar("make_array", keys), _scalar("make_array", values)])
 
 

@@ -39,8 +39,8 @@ def lambda_(params: list[str], body: Expr) -> Expr:
     """A lambda with parameters ``params`` whose ``body`` refers to them with :func:`lambda_var`.
 
     >>> from fuseplug import functions as f
-    >>> str(f.lambda_(["v"], f.lambda_var("v") * 2))
-    '(v) -> v * Int64(2)'
+    >>> f.lambda_(["v"], f.lambda_var("v") * 2)
+    Expr((v) -> v * Int64(2))
     """
     names: object = params  # checked at run time: a bare str would split into letters
     if isinstance(names, str) or not all(isinstance(p, str) for p in params):
@@ -60,9 +60,7 @@ def _as_lambda(function: Expr | Callable[..., Any]) -> Expr:
     if isinstance(function, Expr):
         return function
     if not callable(function):
-        raise TypeError(
-            f"expected a lambda (an Expr from lambda_() or a callable), got {type(function).__name__}"
-        )
+        raise TypeError(f"expected an Expr or callable (a lambda), got {type(function).__name__}")
     names = []
     for parameter in inspect.signature(function).parameters.values():
         if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
@@ -72,7 +70,7 @@ def _as_lambda(function: Expr | Callable[..., Any]) -> Expr:
             )
         names.append(parameter.name)
     if not names:
-        raise TypeError("a lambda needs at least one parameter")
+        raise ValueError("lambda callable must accept at least one parameter")
     body = function(*(lambda_var(n) for n in names))
     return lambda_(names, to_expr(body))
 

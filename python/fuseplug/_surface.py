@@ -117,7 +117,8 @@ def _import(path: str) -> Any:
 
 
 def differences() -> list[str]:
-    """One line per gap: ``missing <place>.<name>`` or ``signature <place>.<name>``."""
+    """One line per gap: ``missing <place>.<name>``, ``signature <place>.<name>``, or
+    ``invisible <place>.<name>`` (a module serves the name but ``dir()`` does not list it)."""
     out: list[str] = []
     classes = list(CLASSES)
     for official_path, ours_path in MODULES:
@@ -146,6 +147,8 @@ def differences() -> list[str]:
 
 def _compare(place: str, official: Any, ours: Any, names: list[str]) -> list[str]:
     out = []
+    # Read before any lookup below, which would put a lazily served name into the module's globals.
+    listed = set(dir(ours)) if inspect.ismodule(ours) else None
     for name in names:
         theirs = getattr(official, name, None)
         if inspect.ismodule(theirs) and not theirs.__name__.startswith("datafusion"):
@@ -153,6 +156,8 @@ def _compare(place: str, official: Any, ours: Any, names: list[str]) -> list[str
         if not hasattr(ours, name):
             out.append(f"missing {place}.{name}")
             continue
+        if listed is not None and name not in listed:
+            out.append(f"invisible {place}.{name}")
         mine = getattr(ours, name)
         if callable(theirs) and callable(mine) and not inspect.isclass(theirs):
             a, b = _params(theirs), _params(mine)

@@ -6,8 +6,8 @@ node; every accessor is a method, as in the official bindings.
 >>> ctx = fuseplug.SessionContext()
 >>> _ = ctx.from_pydict({"a": [1, 2]}, name="t")
 >>> projection = ctx.sql("SELECT a + 1 AS b FROM t").logical_plan().to_variant()
->>> type(projection).__name__, [str(e) for e in projection.projections()]
-('Projection', ['t.a + Int64(1) AS b'])
+>>> type(projection).__name__, projection.projections()
+('Projection', [Expr(t.a + Int64(1) AS b)])
 >>> projection.projections()[0].to_variant().expr().to_variant().op()
 '+'
 """

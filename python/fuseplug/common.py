@@ -21,7 +21,7 @@ NotImplementedError: no Python / SQL type mapping for the Arrow type list<item: 
 
 >>> from fuseplug import col, functions as f
 >>> from fuseplug.common import NullTreatment
->>> str(f.first_value(col("x"), null_treatment=NullTreatment.IGNORE_NULLS))
+>>> f.first_value(col("x"), null_treatment=NullTreatment.IGNORE_NULLS).canonical_name()
 'first_value(x) IGNORE NULLS'
 """
 
@@ -89,3 +89,8 @@ def __getattr__(name: str) -> Any:
     value = getattr(source, name)
     globals()[name] = value  # later lookups (and doctest's finder) see it directly
     return value
+
+
+def __dir__() -> list[str]:
+    """Lists the classes served on first use too, for ``dir()`` and tab completion."""
+    return sorted(set(globals()) | set(__all__) | set(_TYPES))

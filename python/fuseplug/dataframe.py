@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import os
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -291,6 +292,11 @@ class DataFrame:
     def _from_inner(cls, inner: _internal.DataFrame) -> DataFrame:
         return cls(inner)
 
+    @property
+    def df(self) -> _internal.DataFrame:
+        """The compiled DataFrame (the official bindings' name for it)."""
+        return self._inner
+
     # projection and filtering ----------------------------------------------------------------
     def select(self, *exprs: Expr | str) -> DataFrame:
         """Keeps the given columns (by name) or computes expressions."""
@@ -300,27 +306,49 @@ class DataFrame:
         return DataFrame(self._inner.select_columns(list(_flatten(names))))
 
     def __getitem__(self, key: str | Sequence[str]) -> DataFrame:
-        """``df["a"]`` or ``df[["a", "b"]]`` selects columns."""
-        names = [key] if isinstance(key, str) else list(key)
+        """``df["a"]``, ``df["a", "b"]`` or ``df[["a", "b"]]`` selects columns."""
+        names = [key] if isinstance(key, str) else key
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise TypeError(
+                "DataFrame can only be indexed by string index or indices, "
+                f"not {type(key).__name__}"
+            )
         return self.select_columns(*names)
 
-    def filter(self, *predicates: Expr) -> DataFrame:
-        """Keeps rows where every predicate is true."""
-        if not predicates:
-            raise TypeError("filter() needs at least one predicate")
+    def _sql_or_expr(self, value: Expr | str) -> _internal.Expr:
+        """A SQL expression string parsed against this frame's schema, or an :class:`Expr`
+        (anything else is a ``TypeError``)."""
+        return self.parse_sql_expr(value)._inner if isinstance(value, str) else ensure_expr(value)
+
+    def filter(self, *predicates: Expr | str) -> DataFrame:
+        """Keeps rows where every predicate is true; a predicate is an :class:`Expr` or a SQL
+        expression string such as ``"a > 1"``. Without predicates, the frame itself.
+
+        >>> import fuseplug
+        >>> df = fuseplug.SessionContext().from_pydict({"a": [1, 2, 3]})
+        >>> df.filter("a > 1", fuseplug.col("a") < 3).to_pydict()
+        {'a': [2]}
+        """
         inner = self._inner
         for predicate in predicates:
-            inner = inner.filter(to_expr(predicate)._inner)
-        return DataFrame(inner)
+            inner = inner.filter(self._sql_or_expr(predicate))
+        return self if inner is self._inner else DataFrame(inner)
 
-    def with_column(self, name: str, expr: Expr) -> DataFrame:
-        """Adds column ``name`` (or replaces it)."""
-        return DataFrame(self._inner.with_column(name, to_expr(expr)._inner))
+    def with_column(self, name: str, expr: Expr | str) -> DataFrame:
+        """Adds column ``name`` (or replaces it), from an :class:`Expr` or a SQL expression
+        string."""
+        return DataFrame(self._inner.with_column(name, self._sql_or_expr(expr)))
 
-    def with_columns(self, *exprs: Expr, **named_exprs: Expr) -> DataFrame:
-        """Adds or replaces several columns: aliased expressions, or ``name=expr`` keywords."""
-        inner = [to_expr(e)._inner for e in _flatten(exprs)]
-        inner += [to_expr(e).alias(name)._inner for name, e in named_exprs.items()]
+    def with_columns(
+        self, *exprs: Expr | str | Iterable[Expr | str], **named_exprs: Expr | str
+    ) -> DataFrame:
+        """Adds or replaces several columns: aliased expressions or SQL strings (``"a + b AS c"``),
+        lists of them, or ``name=expr`` keywords."""
+        inner = [self._sql_or_expr(e) for e in _flatten(exprs)]
+        for name, e in named_exprs.items():
+            parsed = self.parse_sql_expr(e) if isinstance(e, str) else e
+            ensure_expr(parsed)
+            inner.append(parsed.alias(name)._inner)
         return DataFrame(self._inner.with_columns(inner))
 
     def with_column_renamed(self, old_name: str, new_name: str) -> DataFrame:
@@ -334,8 +362,13 @@ class DataFrame:
         return DataFrame(self._inner.cast({k: _arrow_type(v) for k, v in mapping.items()}))
 
     def fill_null(self, value: Any, subset: Sequence[str] | None = None) -> DataFrame:
-        """Replaces nulls with ``value`` in ``subset`` (default: every column of a compatible type)."""
-        return DataFrame(self._inner.fill_null(value, list(subset) if subset is not None else None))
+        """Replaces nulls with ``value`` in ``subset`` (default: every column of a compatible type;
+        an empty ``subset`` fills none)."""
+        if subset is not None:
+            subset = list(subset)
+            if not subset:
+                return self
+        return DataFrame(self._inner.fill_null(value, subset))
 
     def unnest_columns(
         self,
@@ -435,7 +468,13 @@ class DataFrame:
         self, group_by: Expr | str | Sequence[Expr | str], aggs: Expr | Sequence[Expr]
     ) -> DataFrame:
         """Groups by ``group_by`` (may be empty) and computes the aggregate expressions ``aggs``."""
-        return DataFrame(self._inner.aggregate(exprs_of([group_by]), exprs_of([aggs])))
+        given: object = aggs  # anything else than expressions is a TypeError below
+        agg_list: list[Any] = (
+            list(given)
+            if isinstance(given, Iterable) and not isinstance(given, (Expr, str))
+            else [given]
+        )
+        return DataFrame(self._inner.aggregate(exprs_of([group_by]), ensure_expr_list(agg_list)))
 
     def sort(self, *exprs: Expr | str) -> DataFrame:
         """Sorts by sort keys (``col("a").sort(ascending=False)``), expressions or names (ascending)."""
@@ -463,7 +502,7 @@ class DataFrame:
     def join(
         self,
         right: DataFrame,
-        on: str | Sequence[str] | None = None,
+        on: str | Sequence[str] | tuple[list[str], list[str]] | None = None,
         how: JoinHow = "inner",
         *,
         left_on: str | Sequence[str] | None = None,
@@ -471,19 +510,36 @@ class DataFrame:
         join_keys: tuple[list[str], list[str]] | None = None,
         coalesce_duplicate_keys: bool = True,
     ) -> DataFrame:
-        """Joins on equal key columns: ``on`` for keys named alike, or ``left_on`` / ``right_on``.
+        """Joins on equal key columns: ``on`` for keys named alike, or ``left_on`` / ``right_on``
+        (``on`` may also be a ``(left_keys, right_keys)`` pair of lists, the form before
+        DataFusion 43; ``join_keys`` is its deprecated keyword).
 
         A key that has the same name on both sides appears once in the result unless
         ``coalesce_duplicate_keys=False``.
         """
         if join_keys is not None:
+            warnings.warn(
+                "join_keys is deprecated: use on=, or left_on= with right_on=",
+                DeprecationWarning,
+                stacklevel=2,
+            )
             left_on, right_on = join_keys
+        if (
+            isinstance(on, tuple)
+            and len(on) == 2
+            and isinstance(on[0], list)
+            and isinstance(on[1], list)
+        ):
+            left_on, right_on = on
+            on = None
         if on is not None:
             if left_on is not None or right_on is not None:
-                raise ValueError("give either on= or left_on=/right_on=, not both")
+                raise ValueError("`left_on` or `right_on` should not provided with `on`")
             left_on = right_on = on
+        elif left_on is None and right_on is None:
+            raise ValueError("either `on` or `left_on` and `right_on` should be provided.")
         if left_on is None or right_on is None:
-            raise ValueError("join() needs on= or both left_on= and right_on=")
+            raise ValueError("`left_on` and `right_on` should both be provided.")
         left = [left_on] if isinstance(left_on, str) else list(left_on)
         right_keys = [right_on] if isinstance(right_on, str) else list(right_on)
         return DataFrame(
@@ -493,7 +549,7 @@ class DataFrame:
     def join_on(self, right: DataFrame, *on_exprs: Expr, how: JoinHow = "inner") -> DataFrame:
         """Joins where every expression is true, e.g. ``col("l.id") == col("r.id")``."""
         return DataFrame(
-            self._inner.join_on(_df(right)._inner, [to_expr(e)._inner for e in on_exprs], how)
+            self._inner.join_on(_df(right)._inner, [ensure_expr(e) for e in on_exprs], how)
         )
 
     def union(self, other: DataFrame, distinct: bool = False) -> DataFrame:
@@ -600,9 +656,9 @@ class DataFrame:
             categories = ",".join(names) if names else "none"
         plans = DataFrame(
             self._inner.explain(verbose, analyze, fmt, show_statistics, level, categories)
-        ).to_pydict()
-        for plan_type, plan in zip(plans["plan_type"], plans["plan"], strict=True):
-            print(f"{plan_type}:\n{plan}\n")
+        )
+        # the plans untruncated, each line in its cell: the text table of repr()
+        print(DataFrame.default_str_repr(plans.collect(), plans.schema(), False))
 
     def logical_plan(self) -> LogicalPlan:
         return self._inner.logical_plan()
@@ -642,10 +698,11 @@ class DataFrame:
                 raise ValueError("compression_level must be None with ParquetWriterOptions")
             self.write_parquet_with_options(path, compression, write_options)
             return
-        compression = str(getattr(compression, "value", compression))
+        # an unknown codec is a ValueError here; a bad level one from the compiled writer
+        codec = Compression.from_str(compression) if isinstance(compression, str) else compression
         self._inner.write_parquet(
             _path(path),
-            compression,
+            str(getattr(codec, "value", codec)),
             compression_level,
             *_write_args(write_options, partition_by, single_file_output),
         )
@@ -713,7 +770,8 @@ class DataFrame:
         return self._inner.to_string(max_rows)
 
     def show(self, num: int = 20) -> None:
-        print(self.to_string(num))
+        """Prints the first ``num`` rows as a text table (``DataFrame has no rows`` without any)."""
+        print(self._inner.to_string(num, "DataFrame has no rows"))
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:
         """Pickles the DataFrame's logical plan through this thread's sender context

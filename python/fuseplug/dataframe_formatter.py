@@ -162,8 +162,9 @@ class DataFrameHtmlFormatter:
         custom_css: CSS added in a ``<style>`` element before the table.
         show_truncation_message: say so under the table when rows were left out.
         style_provider: the cells' inline styles (default :class:`DefaultStyleProvider`).
-        use_shared_styles: add the table's CSS to the page once, from a script, rather than
-            in every table.
+        use_shared_styles: the table's CSS goes into the page's head from a script either way;
+            shared, the first table adds it and later ones leave it; not shared, every table
+            writes it again.
 
     Raises:
         ValueError: a size or row count is not a positive integer, or ``min_rows > max_rows``.
@@ -196,13 +197,13 @@ class DataFrameHtmlFormatter:
             _require_positive_int(value, name)
         if repr_rows is not None:
             warnings.warn(
-                "repr_rows is deprecated; use max_rows",
+                "repr_rows parameter is deprecated, use max_rows instead",
                 DeprecationWarning,
                 stacklevel=_user_stacklevel(),
             )
             _require_positive_int(repr_rows, "repr_rows")
             if max_rows is not None and max_rows != repr_rows:
-                raise ValueError("give max_rows only (repr_rows is its deprecated name)")
+                raise ValueError("Cannot specify both repr_rows and max_rows; use max_rows only")
             max_rows = repr_rows
         if max_rows is None:
             max_rows = _DEFAULT_MAX_ROWS
@@ -248,7 +249,9 @@ class DataFrameHtmlFormatter:
 
     @repr_rows.setter
     def repr_rows(self, value: int) -> None:
-        warnings.warn("repr_rows is deprecated; use max_rows", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "repr_rows is deprecated, use max_rows instead", DeprecationWarning, stacklevel=2
+        )
         self._max_rows = value
 
     def register_formatter(self, type_class: type, formatter: CellFormatter) -> None:
@@ -312,21 +315,28 @@ class DataFrameHtmlFormatter:
         return _default_str_repr(batches, schema, has_more, table_uuid)
 
     def _style_parts(self) -> list[str]:
+        """The table's CSS, added to the page's head by a script (no ``<style>`` in the output, so
+        notebooks that sanitize or re-render output keep one copy). With shared styles the first
+        table's script adds it once; without, every table's script writes it again."""
         parts = []
         if self.enable_cell_expansion:
-            if self.use_shared_styles:
-                css = json.dumps(_EXPANSION_CSS).replace("</", "<\\/")
-                parts.append(
-                    "<script>\n(function () {\n"
-                    f'  if (document.getElementById("{_STYLE_ELEMENT_ID}")) {{ return; }}\n'
-                    '  var style = document.createElement("style");\n'
-                    f'  style.id = "{_STYLE_ELEMENT_ID}";\n'
-                    f"  style.textContent = {css};\n"
-                    "  document.head.appendChild(style);\n"
-                    "})();\n</script>"
-                )
-            else:
-                parts.append(f"<style>{_EXPANSION_CSS}</style>")
+            css = json.dumps(_EXPANSION_CSS).replace("</", "<\\/")
+            existing = (
+                "if (style) { return; }"
+                if self.use_shared_styles
+                else "if (style) { style.textContent = css; return; }"
+            )
+            parts.append(
+                "<script>\n(function () {\n"
+                f"  var css = {css};\n"
+                f'  var style = document.getElementById("{_STYLE_ELEMENT_ID}");\n'
+                f"  {existing}\n"
+                '  style = document.createElement("style");\n'
+                f'  style.id = "{_STYLE_ELEMENT_ID}";\n'
+                "  style.textContent = css;\n"
+                "  document.head.appendChild(style);\n"
+                "})();\n</script>"
+            )
         if self.custom_css:
             parts.append(f"<style>{self.custom_css}</style>")
         return parts
@@ -487,7 +497,8 @@ def _collect_for_display(
         if rows >= min_rows and (rows >= max_rows or size >= max_bytes):
             more = True
             break
-        size += batch.nbytes
+        # the memory a kept batch holds: all of its buffers, which a slice shares with its parent
+        size += batch.get_total_buffer_size()
         take = batch.num_rows
         if size > max_bytes:
             total = rows + take

@@ -1,8 +1,8 @@
 """Expressions: column references, literals, operators, sorting, CASE and window specifications.
 
 >>> from fuseplug import col, lit
->>> str((col("a") + lit(1)).alias("b"))
-'a + Int64(1) AS b'
+>>> (col("a") + lit(1)).alias("b")
+Expr(a + Int64(1) AS b)
 """
 
 from __future__ import annotations
@@ -143,15 +143,19 @@ class Expr(IntrospectionMethods, FunctionMethods):
             "and a.between(lo, hi) instead of lo < a < hi"
         )
 
-    def __getitem__(self, key: str | int) -> Expr:
-        """``expr["field"]`` reads a struct field; ``expr[i]`` a list element (0-based)."""
+    def __getitem__(self, key: str | int | slice) -> Expr:
+        """``expr["field"]`` reads a struct field; ``expr[i]`` a list element and ``expr[i:j:k]``
+        a slice of a list, both 0-based with Python's meaning of negative and omitted bounds (the
+        bounds may be expressions)."""
         from fuseplug import functions as f
 
         if isinstance(key, str):
-            return f.get_field(self, lit(key))
+            return f.get_field(self, key)
         if isinstance(key, int):
             return f.array_element(self, lit(key + 1 if key >= 0 else key))
-        raise TypeError(f"index an Expr with a str or an int, not {type(key).__name__}")
+        if isinstance(key, slice):
+            return f.array_slice(self, *_slice_bounds(key))
+        raise TypeError(f"index an Expr with a str, an int or a slice, not {type(key).__name__}")
 
     # methods ---------------------------------------------------------------------------------
     def alias(self, name: str, metadata: dict[str, str] | None = None) -> Expr:
@@ -278,8 +282,8 @@ class Expr(IntrospectionMethods, FunctionMethods):
 
     @staticmethod
     def string_literal(value: str) -> Expr:
-        """A string literal (``Utf8``)."""
-        return Expr.literal(value)
+        """A string literal (``Utf8``); :meth:`literal` makes a ``Utf8View`` one of a str."""
+        return Expr(_internal.Expr.string_literal(value))
 
     # serialization -----------------------------------------------------------------------------
     def to_bytes(self, ctx: SessionContext | None = None) -> bytes:
@@ -315,11 +319,15 @@ class Expr(IntrospectionMethods, FunctionMethods):
     def _reconstruct(cls, buf: bytes) -> Expr:
         return cls.from_bytes(buf)
 
-    def __repr__(self) -> str:
-        return f"Expr({self._inner})"
+    @property
+    def expr(self) -> _internal.Expr:
+        """The compiled expression (the official bindings' name for it)."""
+        return self._inner
 
-    def __str__(self) -> str:
-        return str(self._inner)
+    def __repr__(self) -> str:
+        """``Expr(...)`` around the expression's display; ``str()`` gives the same, as in the
+        official bindings (:meth:`canonical_name` is the bare text)."""
+        return f"Expr({self._inner})"
 
 
 class ExprFuncBuilder:
@@ -405,6 +413,12 @@ class WindowFrame:
     __slots__ = ("_bounds", "_inner", "_units")
 
     def __init__(self, units: str, start_bound: Any | None = None, end_bound: Any | None = None):
+        if not isinstance(units, str) or units.lower() not in ("rows", "range", "groups"):
+            from fuseplug.exceptions import NotSupportedError
+
+            raise NotSupportedError(
+                f"window frame units {units!r} are not supported: use 'rows', 'range' or 'groups'"
+            )
         self._inner = _internal.WindowFrame(units, start_bound, end_bound)
         self._units = units
         self._bounds = (start_bound, end_bound)
@@ -471,7 +485,12 @@ class Window:
         order_by: Any = None,
         null_treatment: bool | None = None,
     ) -> None:
-        self.partition_by = list(_flatten([partition_by])) if partition_by is not None else []
+        # a string is a column name, as in sort keys
+        self.partition_by = (
+            [to_column_or_expr(e) for e in _flatten([partition_by])]
+            if partition_by is not None
+            else []
+        )
         self.order_by = list(_flatten([order_by])) if order_by is not None else []
         self.window_frame = window_frame
         self.null_treatment = null_treatment
@@ -484,8 +503,8 @@ ExprLike: TypeAlias = "Expr | str | int | float | bool | bytes | pa.Scalar | Non
 class Col:
     """Column references, by call or by attribute: ``col("price")`` and ``col.price`` are the same.
 
-    >>> str(col("price")), str(col.price)
-    ('price', 'price')
+    >>> col("price"), col.price
+    (Expr(price), Expr(price))
     """
 
     __slots__ = ()
@@ -506,8 +525,8 @@ col = Col()
 def lit(value: Any) -> Expr:
     """A constant.
 
-    >>> str(lit(3))
-    'Int64(3)'
+    >>> lit(3)
+    Expr(Int64(3))
     """
     if isinstance(value, Expr):
         return value
@@ -533,7 +552,9 @@ def to_column_or_expr(value: Any) -> Expr:
         return col(value)
     if isinstance(value, Expr):
         return value
-    raise TypeError(f"expected a column name or an Expr, got {type(value).__name__}")
+    raise TypeError(
+        f"Expected Expr or column name, found: {type(value).__name__}. {EXPR_TYPE_ERROR}."
+    )
 
 
 def to_sort(value: Any) -> SortExpr:
@@ -542,6 +563,25 @@ def to_sort(value: Any) -> SortExpr:
     if isinstance(value, SortExpr):
         return value
     return to_column_or_expr(value).sort()
+
+
+def _slice_bounds(key: slice) -> list[Any]:
+    """A Python slice as ``array_slice``'s 1-based, inclusive ``begin``, ``end`` (and ``stride``);
+    an expression bound is taken as a 0-based start and an exclusive stop, as an int is."""
+    start, stop, step = key.start, key.stop, key.step
+    if start is None:
+        begin: Any = 1
+    elif isinstance(start, int) and start < 0:
+        begin = start  # -1 is the last element in both conventions
+    else:
+        begin = to_expr(start) + 1 if isinstance(start, Expr) else start + 1
+    if stop is None:
+        end: Any = -1
+    elif isinstance(stop, int) and stop < 0:
+        end = stop - 1
+    else:
+        end = stop
+    return [begin, end] if step is None else [begin, end, step]
 
 
 def _flatten(values: Iterable[Any]) -> Iterable[Any]:
@@ -684,6 +724,11 @@ def __getattr__(name: str) -> Any:
     value = getattr(source, name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """Lists the variant classes served on first use too, for ``dir()`` and tab completion."""
+    return sorted(set(globals()) | set(_expr_names) | set(_plan_names))
 
 
 __all__ += [

@@ -17,7 +17,7 @@ functions, tables or codecs that must be registered first:
 ...     print(pickle.loads(pickle.dumps(col("a") + lit(1))))
 ... finally:
 ...     clear_worker_ctx()
-a + Int64(1)
+Expr(a + Int64(1))
 
 Both slots are thread-local and hold a strong reference to their context until cleared.
 

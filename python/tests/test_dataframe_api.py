@@ -33,8 +33,8 @@ def test_select_exprs_and_parse_sql_expr(df: DataFrame) -> None:
 def test_alias_and_qualified_columns(ctx: SessionContext, df: DataFrame) -> None:
     left = df.alias("l")
     right = ctx.from_pydict({"g": ["a", "c"], "label": ["A", "C"]}).alias("r")
-    assert str(left.column("g")) == "l.g" and str(left.col("x")) == "l.x"
-    assert [str(e) for e in left.find_qualified_columns("g", "x")] == ["l.g", "l.x"]
+    assert left.column("g").canonical_name() == "l.g" and left.col("x").canonical_name() == "l.x"
+    assert [e.canonical_name() for e in left.find_qualified_columns("g", "x")] == ["l.g", "l.x"]
     joined = left.join_on(right, left.column("g") == right.column("g")).select(
         left.column("x"), right.column("label")
     )

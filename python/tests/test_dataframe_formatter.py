@@ -180,12 +180,15 @@ def test_size_and_custom_css(small: DataFrame) -> None:
     assert "<style>.mine { color: red; }</style>" in markup
 
 
-def test_shared_styles_load_once_from_a_script(small: DataFrame) -> None:
+def test_styles_go_into_the_page_head_from_a_script(small: DataFrame) -> None:
+    # as in the official bindings: never a <style> element in the output, shared or not
     shared = small._repr_html_()
     assert "getElementById" in shared and "<style>" not in shared
+    assert "if (style) { return; }" in shared  # the first table's styles stay
     configure_formatter(use_shared_styles=False)
-    inline = small._repr_html_()
-    assert "<style>" in inline and ".expandable-container" in inline
+    rewritten = small._repr_html_()
+    assert "<style>" not in rewritten and ".expandable-container" in rewritten
+    assert "style.textContent = css; return;" in rewritten  # every table writes them again
 
 
 def test_custom_style_provider(small: DataFrame) -> None:

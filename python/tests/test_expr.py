@@ -387,4 +387,4 @@ def test_fill_null_fill_nan_and_string_literal() -> None:
         col("x").fill_null(0.0).alias("f"), col("x").fill_nan(-1.0).alias("n")
     ).to_pydict()
     assert out["f"][:2] == [1.0, 0.0] and out["n"] == [1.0, None, -1.0]
-    assert str(Expr.string_literal("hi")) == 'Utf8("hi")'
+    assert Expr.string_literal("hi").canonical_name() == 'Utf8("hi")'

@@ -350,7 +350,7 @@ def test_functions_compute_what_sql_of_the_same_name_computes(ctx: SessionContex
         "abs": (f.abs(col("n")), "abs(n)"),
         "upper": (f.upper(col("w")), "upper(w)"),
         "concat": (f.concat(col("w"), lit("-"), col("o")), "concat(w, '-', o)"),
-        "date_trunc": (f.date_trunc(lit("month"), col("t")), "date_trunc('month', t)"),
+        "date_trunc": (f.date_trunc("month", col("t")), "date_trunc('month', t)"),
         "regexp_replace": (
             f.regexp_replace(col("w"), lit("[aeiou]"), lit("_"), lit("g")),
             "regexp_replace(w, '[aeiou]', '_', 'g')",
@@ -520,7 +520,7 @@ def test_official_spellings_of_registry_functions(ctx: SessionContext) -> None:
         f.make_map({"x": 1}).alias("m1"),
         f.make_map(["x", "y"], [1, 2]).alias("m2"),
         f.make_map("x", 1, "y", 2).alias("m3"),
-        f.extract(lit("year"), f.to_date(col("d"))).alias("year"),
+        f.extract("year", f.to_date(col("d"))).alias("year"),
     ).to_pydict()
     assert out["r"][0] == [0, 1, 2] and out["r2"][0] == [1, 4]
     assert out["g"][0] == [1, 2, 3] and out["gs"][0] == [2, 4, 6]

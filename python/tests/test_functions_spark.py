@@ -113,13 +113,6 @@ def test_official_keyword_names_and_conveniences(ctx: SessionContext) -> None:
     assert out["bit"] == [0] and out["like"] == [True] and out["spaces"] == ["   "]
 
 
-def test_arguments_the_functions_cannot_take_yet() -> None:
-    with pytest.raises(NotImplementedError, match="seed"):
-        spark.shuffle(col("a"), seed=1)
-    with pytest.raises(NotImplementedError, match="escapeChar"):
-        spark.like(col("a"), lit("x%"), escapeChar="!")
-
-
 def test_spark_aggregates_with_modifiers(ctx: SessionContext) -> None:
     df = ctx.from_pydict({"x": [1, 2, 2, 9]})
     out = df.aggregate(

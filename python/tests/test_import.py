@@ -87,3 +87,28 @@ def test_lazy_pyarrow_is_the_real_module_once_used() -> None:
     assert pyarrow.compute is pc
     with pytest.raises(ModuleNotFoundError):
         LazyModule("fuseplug_no_such_module").anything  # noqa: B018
+
+
+#: Modules that serve some of their names on first use, and the modules behind those names.
+SERVED_ON_USE = {
+    "fuseplug.expr": ("fuseplug._variants", "fuseplug._plan_variants"),
+    "fuseplug.common": ("fuseplug._common_types", "fuseplug._common_schema"),
+    "fuseplug.functions": ("fuseplug.functions.spark",),
+}
+
+
+def test_dir_lists_names_served_on_first_use_without_loading_them(run_python: RunPython) -> None:
+    # dir() (and so tab completion) sees the names before they are used, and listing them loads
+    # nothing: the surface test checks that every official name is listed.
+    setup = "import importlib\n" + "".join(
+        f"assert len(dir(importlib.import_module({module!r}))) > 10\n" for module in SERVED_ON_USE
+    )
+    behind = tuple(m for modules in SERVED_ON_USE.values() for m in modules)
+    assert loaded_after(run_python, setup, behind + NOT_AT_IMPORT) == []
+    listed = child(
+        run_python,
+        "import json, fuseplug.expr, fuseplug.common, fuseplug.functions as f\n"
+        "print(json.dumps(['Aggregate' in dir(fuseplug.expr), 'DataTypeMap' in dir(fuseplug.common),"
+        " 'spark' in dir(f)]))",
+    )
+    assert listed == [True, True, True]

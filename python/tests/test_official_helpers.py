@@ -51,7 +51,7 @@ def test_raw_list_helpers() -> None:
         "b + Int64(1)",
     ]
     (key,) = sort_list_to_raw_sort_list("a")  # a bare name sorts ascending, nulls last
-    assert (str(key.expr()), key.ascending(), key.nulls_first()) == ("a", True, False)
+    assert (key.expr().canonical_name(), key.ascending(), key.nulls_first()) == ("a", True, False)
     assert sort_list_to_raw_sort_list(None) is None
     assert DEFAULT_MAX_INFER_SCHEMA == 1000
 
@@ -71,7 +71,9 @@ def test_col_by_attribute_and_by_call() -> None:
     ctx = SessionContext()
     df = ctx.from_pydict({"price": [1, 2]})
     assert df.select(col.price * 2).to_pydict() == df.select(col("price") * 2).to_pydict()
-    assert str(f.col(name="price")) == "price"  # the functions module's form takes `name`
+    assert (
+        f.col(name="price").canonical_name() == "price"
+    )  # the functions module's form takes `name`
     with pytest.raises(AttributeError):
         col.__wrapped__  # noqa: B018  (dunder probes are not columns)
 

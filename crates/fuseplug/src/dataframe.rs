@@ -41,11 +41,13 @@ pub struct PyDataFrame {
     /// The session's task provider, which capsules exported to plugins hold weakly: a DataFrame keeps
     /// it alive, so a plugin table still works after the SessionContext itself is gone.
     session: SessionTasks,
+    /// The physical plan `collect()` / `execute_stream()` last ran (`execution_plan()` returns it).
+    ran: Arc<crate::plan::LastRun>,
 }
 
 impl PyDataFrame {
     pub fn new(df: DataFrame, session: SessionTasks) -> Self {
-        Self { inner: Arc::new(df), session }
+        Self { inner: Arc::new(df), session, ran: Arc::default() }
     }
 
     /// A DataFrame made from this one, keeping the same session alive. Lambda parameters the new
@@ -81,6 +83,27 @@ impl PyDataFrame {
 
     fn collect_batches(&self, py: Python<'_>, df: DataFrame) -> Result<Vec<RecordBatch>> {
         Ok(wait_for_future(py, df.collect())??)
+    }
+
+    /// At most `max_rows` rows (as one batch; none when the query produced no batch), their
+    /// schema, and whether more rows exist.
+    fn first_rows(
+        &self,
+        py: Python<'_>,
+        max_rows: usize,
+    ) -> Result<(Vec<RecordBatch>, SchemaRef, bool)> {
+        let df = self.df();
+        // An EXPLAIN plan must stay the root of its plan, so it takes no limit; its few rows are
+        // collected whole.
+        let first = if is_explain(&df) { df } else { df.limit(0, Some(max_rows + 1))? };
+        let batches = self.collect_batches(py, first)?;
+        let schema = self.result_schema(&batches);
+        if batches.is_empty() {
+            return Ok((batches, schema, false));
+        }
+        let all = concat_batches(&schema, &batches)?;
+        let more = all.num_rows() > max_rows;
+        Ok((vec![all.slice(0, all.num_rows().min(max_rows))], schema, more))
     }
 }
 
@@ -510,13 +533,13 @@ impl PyDataFrame {
     fn collect(&self, py: Python<'_>) -> Result<Vec<Py<PyAny>>> {
         let batches = match self.stored() {
             Some((_, batches)) => batches,
-            None => self.collect_batches(py, self.df())?,
+            None => wait_for_future(py, self.ran.collect(self.df()))??,
         };
         batches_to_py(py, &batches)
     }
 
     fn collect_partitioned(&self, py: Python<'_>) -> Result<Vec<Vec<Py<PyAny>>>> {
-        let partitions = wait_for_future(py, self.df().collect_partitioned())??;
+        let partitions = wait_for_future(py, self.ran.collect_partitioned(self.df()))??;
         partitions.iter().map(|p| batches_to_py(py, p)).collect()
     }
 
@@ -539,52 +562,73 @@ impl PyDataFrame {
     }
 
     fn execute_stream(&self, py: Python<'_>) -> Result<PyRecordBatchStream> {
-        let stream = wait_for_future(py, self.df().execute_stream())??;
+        let stream = wait_for_future(py, self.ran.execute_stream(self.df()))??;
         Ok(PyRecordBatchStream::new(stream))
     }
 
     fn execute_stream_partitioned(&self, py: Python<'_>) -> Result<Vec<PyRecordBatchStream>> {
-        let streams = wait_for_future(py, self.df().execute_stream_partitioned())??;
+        let streams = wait_for_future(py, self.ran.execute_stream_partitioned(self.df()))??;
         Ok(streams.into_iter().map(PyRecordBatchStream::new).collect())
     }
 
     /// Exports the result as an Arrow C stream; batches are computed as the consumer pulls them, or
-    /// handed out as stored when the plan only reads an in-memory table.
-    /// `requested_schema` is accepted and ignored (the protocol makes it best effort).
+    /// handed out as stored when the plan only reads an in-memory table. A `requested_schema` is
+    /// honoured as the official bindings do: its fields, in its order, ours cast where needed and
+    /// null-filled where we have none; types that do not merge raise `SchemaError` now, before any
+    /// batch is computed.
     #[pyo3(signature = (requested_schema = None))]
     fn __arrow_c_stream__<'py>(
         &self,
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> Result<Bound<'py, PyCapsule>> {
-        let _ = requested_schema;
-        let reader: Box<dyn arrow::record_batch::RecordBatchReader + Send> = match self.stored() {
+        let projected = match &requested_schema {
+            Some(requested) if !requested.is_none() => {
+                let ours = self.inner.schema().as_arrow().clone();
+                Some(crate::export::project_schema(
+                    &ours,
+                    &crate::export::requested_schema(requested)?,
+                )?)
+            }
+            _ => None,
+        };
+        let mut reader: Box<dyn arrow::record_batch::RecordBatchReader + Send> = match self.stored()
+        {
             Some((schema, batches)) => Box::new(arrow::record_batch::RecordBatchIterator::new(
                 batches.into_iter().map(Ok),
                 schema,
             )),
             None => batch_reader(wait_for_future(py, self.df().execute_stream())??),
         };
+        if let Some(schema) = projected {
+            reader = Box::new(crate::export::ProjectedReader::new(reader, schema));
+        }
         let ffi = arrow::ffi_stream::FFI_ArrowArrayStream::new(reader);
         Ok(PyCapsule::new_with_value(py, ffi, c"arrow_array_stream")?)
     }
 
-    /// The first `max_rows` rows as a bordered text table.
-    #[pyo3(signature = (max_rows = 20))]
-    fn to_string(&self, py: Python<'_>, max_rows: usize) -> Result<String> {
-        let (rows, more) = self.preview_rows(py, max_rows)?;
-        Ok(format_grid(&rows, more))
+    /// The first `max_rows` rows as a bordered text table; `if_empty`, when given, is returned
+    /// instead when the query produced no batch at all (what `show()` prints; an empty batch still
+    /// shows its header, as in the official bindings).
+    #[pyo3(signature = (max_rows = 20, if_empty = None))]
+    fn to_string(
+        &self,
+        py: Python<'_>,
+        max_rows: usize,
+        if_empty: Option<String>,
+    ) -> Result<String> {
+        let (batches, schema, more) = self.first_rows(py, max_rows)?;
+        match if_empty {
+            Some(text) if batches.is_empty() => Ok(text),
+            _ => Ok(format_grid(&render_table(&batches, &schema)?, more)),
+        }
     }
 
     /// The header and first `max_rows` rows as strings, and whether more rows exist.
     #[pyo3(signature = (max_rows = 20))]
     fn preview_rows(&self, py: Python<'_>, max_rows: usize) -> Result<(Vec<Vec<String>>, bool)> {
-        let batches = self.collect_batches(py, self.df().limit(0, Some(max_rows + 1))?)?;
-        let schema = self.result_schema(&batches);
-        let all = concat_batches(&schema, &batches)?;
-        let more = all.num_rows() > max_rows;
-        let shown = all.slice(0, all.num_rows().min(max_rows));
-        Ok((render_table(&[shown], &schema)?, more))
+        let (batches, schema, more) = self.first_rows(py, max_rows)?;
+        Ok((render_table(&batches, &schema)?, more))
     }
 
     #[pyo3(signature = (path, compression = "zstd", compression_level = None, partition_by = vec![], single_file_output = None, insert_operation = None, sort_by = None))]
@@ -613,6 +657,13 @@ impl PyDataFrame {
             }
             (other, None) => other.to_string(),
         });
+        // The parquet crate's own parser checks the codec and its level range now, before any file
+        // is created, as a ValueError.
+        if let Some(setting) = &options.global.compression {
+            setting.parse::<datafusion::parquet::basic::Compression>().map_err(|e| {
+                Error::Value(format!("invalid parquet compression {setting:?}: {e}"))
+            })?;
+        }
         let write =
             write_options(path, partition_by, single_file_output, insert_operation, sort_by)?;
         wait_for_future(py, self.df().write_parquet(path, write, Some(options)))??;
@@ -732,13 +783,24 @@ impl PyDataFrame {
         Ok(self.df().into_optimized_plan()?.into())
     }
 
+    /// The physical plan: the one that last ran (with its metrics) once the DataFrame was
+    /// collected or streamed, else a fresh one.
     fn execution_plan(&self, py: Python<'_>) -> Result<PyExecutionPlan> {
+        if let Some(plan) = self.ran.get() {
+            return Ok(plan.into());
+        }
         Ok(wait_for_future(py, self.df().create_physical_plan())??.into())
     }
 
     fn __repr__(&self) -> String {
         format!("DataFrame({})", self.inner.logical_plan().display())
     }
+}
+
+/// Whether `df` is an `EXPLAIN` (or `EXPLAIN ANALYZE`) query, whose plan node must stay the root.
+fn is_explain(df: &DataFrame) -> bool {
+    use datafusion::logical_expr::LogicalPlan;
+    matches!(df.logical_plan(), LogicalPlan::Explain(_) | LogicalPlan::Analyze(_))
 }
 
 static JOIN_ALIASES: AtomicUsize = AtomicUsize::new(0);

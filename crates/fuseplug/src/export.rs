@@ -1,11 +1,14 @@
-//! Tables we hand to other hosts. They plan on fuseplug's own session state: planning through the
-//! caller's session would mean serializing our logical plan across the FFI boundary, which fails for
-//! anything the default codec cannot encode (in-memory tables, Python UDFs).
+//! What we hand to other hosts and consumers: tables, and Arrow streams in the schema a consumer
+//! requests. Tables plan on fuseplug's own session state: planning through the caller's session
+//! would mean serializing our logical plan across the FFI boundary, which fails for anything the
+//! default codec cannot encode (in-memory tables, Python UDFs).
 
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::error::ArrowError;
+use arrow::record_batch::{RecordBatch, RecordBatchReader};
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -141,5 +144,83 @@ impl ExecutionPlan for OnOurRuntime {
             let inner = self.inner.execute(partition, context)?;
             Ok(guard_stream("a fuseplug stream", inner, Some(runtime)))
         })
+    }
+}
+
+/// The schema a consumer asks for in `__arrow_c_stream__(requested_schema)`: an `arrow_schema`
+/// capsule (what the protocol passes) or any object exporting `__arrow_c_schema__`.
+pub fn requested_schema(requested: &pyo3::Bound<'_, pyo3::PyAny>) -> crate::errors::Result<Schema> {
+    use arrow::ffi::FFI_ArrowSchema;
+    use arrow::pyarrow::FromPyArrow;
+    use pyo3::types::{PyCapsule, PyCapsuleMethods};
+
+    let Ok(capsule) = requested.cast::<PyCapsule>() else {
+        return Ok(Schema::from_pyarrow_bound(requested)?);
+    };
+    let pointer = capsule.pointer_checked(Some(c"arrow_schema")).map_err(|_| {
+        crate::errors::Error::Type(
+            "requested_schema must be an \"arrow_schema\" PyCapsule or a schema object".into(),
+        )
+    })?;
+    // SAFETY: the capsule is named "arrow_schema", so by the Arrow PyCapsule protocol it holds an
+    // `ArrowSchema`; `capsule` keeps it alive while it is read (the conversion copies it).
+    let ffi = unsafe { pointer.cast::<FFI_ArrowSchema>().as_ref() };
+    Ok(Schema::try_from(ffi)?)
+}
+
+/// The schema a stream of `from` batches is sent with when the consumer asks for `requested`:
+/// `requested`'s fields in its order, merged with ours (so a field we have keeps its type, and one we
+/// do not have stays as requested, null-filled). Types that do not merge are an error ("Fail to
+/// merge schema"), as in the official bindings.
+pub fn project_schema(from: &Schema, requested: &Schema) -> crate::errors::Result<SchemaRef> {
+    let merged = Schema::try_merge([from.clone(), requested.clone()])?;
+    let indices: Vec<usize> =
+        requested.fields().iter().filter_map(|f| merged.index_of(f.name()).ok()).collect();
+    Ok(Arc::new(merged.project(&indices)?))
+}
+
+/// `batch` in `schema`: its columns by name, cast where the type differs, and null columns for the
+/// fields it lacks.
+pub fn batch_into_schema(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> std::result::Result<RecordBatch, ArrowError> {
+    let rows = batch.num_rows();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| match batch.column_by_name(field.name()) {
+            Some(column) if column.data_type() == field.data_type() => Ok(Arc::clone(column)),
+            Some(column) => arrow::compute::cast(column, field.data_type()),
+            None => Ok(arrow::array::new_null_array(field.data_type(), rows)),
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let options = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(Arc::clone(schema), columns, &options)
+}
+
+/// A reader that hands `inner`'s batches over in `schema` (see [`batch_into_schema`]).
+pub struct ProjectedReader {
+    inner: Box<dyn RecordBatchReader + Send>,
+    schema: SchemaRef,
+}
+
+impl ProjectedReader {
+    pub fn new(inner: Box<dyn RecordBatchReader + Send>, schema: SchemaRef) -> Self {
+        Self { inner, schema }
+    }
+}
+
+impl Iterator for ProjectedReader {
+    type Item = std::result::Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next().map(|batch| batch.and_then(|b| batch_into_schema(&b, &self.schema)))
+    }
+}
+
+impl RecordBatchReader for ProjectedReader {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
     }
 }

@@ -4,7 +4,7 @@ use arrow::array::{ArrayData, make_array};
 use arrow::datatypes::DataType;
 use arrow::pyarrow::{FromPyArrow, PyArrowType, ToPyArrow};
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::expr::{Case, Like, NullTreatment, WindowFunction};
+use datafusion::logical_expr::expr::{Like, NullTreatment, WindowFunction};
 use datafusion::logical_expr::{
     Between, BinaryExpr, Expr, ExprFuncBuilder, ExprFunctionExt, Operator, SortExpr, WindowFrame,
     WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition, cast, lit, try_cast,
@@ -85,6 +85,15 @@ pub fn py_to_scalar(value: &Bound<'_, PyAny>) -> Result<ScalarValue> {
     };
     let data = ArrayData::from_pyarrow_bound(&array)?;
     Ok(ScalarValue::try_from_array(&make_array(data), 0)?)
+}
+
+/// The scalar of a literal: a Python str is `Utf8View`, as in the official bindings (whose `lit`
+/// makes a `pa.string_view()` scalar of it); `Expr.string_literal` makes a `Utf8` one.
+fn literal_scalar(value: &Bound<'_, PyAny>) -> Result<ScalarValue> {
+    if value.is_instance_of::<PyString>() {
+        return Ok(ScalarValue::Utf8View(Some(value.extract()?)));
+    }
+    py_to_scalar(value)
 }
 
 /// Converts a DataFusion scalar into a pyarrow scalar.
@@ -207,8 +216,16 @@ impl PyCaseBuilder {
         if self.branches.is_empty() {
             return Err(Error::Value("a CASE expression needs at least one when()".into()));
         }
-        Ok(Expr::Case(Case::new(self.base.clone(), self.branches.clone(), otherwise.map(Box::new)))
-            .into())
+        // DataFusion's own builder, for its check that literal results share one type. This
+        // builder is left as it was, so a failed `otherwise()` can be followed by `end()`.
+        let (whens, thens) = self.branches.iter().map(|(w, t)| (*w.clone(), *t.clone())).unzip();
+        let builder = datafusion::logical_expr::conditional_expressions::CaseBuilder::new(
+            self.base.clone(),
+            whens,
+            thens,
+            otherwise.map(Box::new),
+        );
+        Ok(builder.end()?.into())
     }
 }
 
@@ -323,7 +340,13 @@ impl PyExpr {
 
     #[staticmethod]
     fn literal(value: &Bound<'_, PyAny>) -> Result<Self> {
-        Ok(lit(py_to_scalar(value)?).into())
+        Ok(lit(literal_scalar(value)?).into())
+    }
+
+    /// A `Utf8` string literal (`literal` makes a `Utf8View` one of a str).
+    #[staticmethod]
+    fn string_literal(value: String) -> Self {
+        lit(ScalarValue::Utf8(Some(value))).into()
     }
 
     /// A literal's value as a pyarrow scalar (a `TypeError` for any other expression).
@@ -341,7 +364,8 @@ impl PyExpr {
         metadata: std::collections::HashMap<String, String>,
     ) -> Result<Self> {
         let metadata = datafusion::common::metadata::FieldMetadata::from(metadata);
-        Ok(datafusion::logical_expr::lit_with_metadata(py_to_scalar(value)?, Some(metadata)).into())
+        Ok(datafusion::logical_expr::lit_with_metadata(literal_scalar(value)?, Some(metadata))
+            .into())
     }
 
     /// Calls the operator named by its SQL / Python spelling, e.g. `+`, `=`, `and`, `||`.

@@ -24,13 +24,22 @@ from fuseplug._functions_base import (
     ExprLike,
     SortLike,
     _aggregate,
+    _arrow_cast,
+    _default_if,
+    _get_field,
     _many,
+    _named_struct,
+    _native,
+    _native_utf8,
     _null_treatment,
     _scalar,
     _series,
     _sort_args,
+    _sort_value,
     _trim,
+    _utf8,
     _window,
+    _with_metadata,
     alias,
     array,
     case,
@@ -73,6 +82,11 @@ def __getattr__(name: str) -> Any:
 
         return importlib.import_module("fuseplug.functions.spark")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Lists ``spark`` too (served on first use), for ``dir()`` and tab completion."""
+    return sorted({*globals(), "spark"})
 
 
 def abs(arg: ExprLike) -> Expr:
@@ -207,7 +221,7 @@ def approx_median(expression: ExprLike, filter: Expr | None = None) -> Expr:
     return _aggregate("approx_median", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def approx_percentile_cont(sort_expression: ExprLike, percentile: ExprLike, num_centroids: ExprLike = None, filter: Expr | None = None) -> Expr:
+def approx_percentile_cont(sort_expression: SortLike, percentile: ExprLike, num_centroids: ExprLike = None, filter: Expr | None = None) -> Expr:
     """
     Returns the approximate percentile of input values using the t-digest algorithm.
 
@@ -252,10 +266,10 @@ def approx_percentile_cont(sort_expression: ExprLike, percentile: ExprLike, num_
             | 65.0                                                     |
             +----------------------------------------------------------+
     """
-    return _aggregate("approx_percentile_cont", _trim([sort_expression, percentile, num_centroids]), False, filter, None, _null_treatment(None))
+    return _aggregate("approx_percentile_cont", _trim([_sort_value(sort_expression), percentile, num_centroids]), False, filter, [sort_expression], _null_treatment(None))
 
 
-def approx_percentile_cont_with_weight(sort_expression: ExprLike, weight: ExprLike, percentile: ExprLike, num_centroids: ExprLike = None, filter: Expr | None = None) -> Expr:
+def approx_percentile_cont_with_weight(sort_expression: SortLike, weight: ExprLike, percentile: ExprLike, num_centroids: ExprLike = None, filter: Expr | None = None) -> Expr:
     """
     Returns the weighted approximate percentile of input values using the t-digest algorithm.
 
@@ -294,7 +308,7 @@ def approx_percentile_cont_with_weight(sort_expression: ExprLike, weight: ExprLi
             | 78.5                                             |
             +--------------------------------------------------+
     """
-    return _aggregate("approx_percentile_cont_with_weight", _trim([sort_expression, weight, percentile, num_centroids]), False, filter, None, _null_treatment(None))
+    return _aggregate("approx_percentile_cont_with_weight", _trim([_sort_value(sort_expression), weight, percentile, num_centroids]), False, filter, [sort_expression], _null_treatment(None))
 
 
 def array_add(array1: ExprLike, array2: ExprLike) -> Expr:
@@ -2676,7 +2690,7 @@ def array_to_string(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike =
             | 1,2,3,4,5,6,7,8                                    |
             +----------------------------------------------------+
     """
-    return _scalar("array_to_string", _trim([expr, delimiter, null_string]))
+    return _scalar("array_to_string", _trim([expr, _utf8(delimiter), null_string]))
 
 
 def array_join(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
@@ -2702,7 +2716,7 @@ def array_join(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None
             | 1,2,3,4,5,6,7,8                                    |
             +----------------------------------------------------+
     """
-    return _scalar("array_join", _trim([expr, delimiter, null_string]))
+    return _scalar("array_join", _trim([expr, _utf8(delimiter), null_string]))
 
 
 def list_join(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
@@ -2728,7 +2742,7 @@ def list_join(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None)
             | 1,2,3,4,5,6,7,8                                    |
             +----------------------------------------------------+
     """
-    return _scalar("list_join", _trim([expr, delimiter, null_string]))
+    return _scalar("list_join", _trim([expr, _utf8(delimiter), null_string]))
 
 
 def list_to_string(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = None) -> Expr:
@@ -2754,7 +2768,7 @@ def list_to_string(expr: ExprLike, delimiter: ExprLike, null_string: ExprLike = 
             | 1,2,3,4,5,6,7,8                                    |
             +----------------------------------------------------+
     """
-    return _scalar("list_to_string", _trim([expr, delimiter, null_string]))
+    return _scalar("list_to_string", _trim([expr, _utf8(delimiter), null_string]))
 
 
 def array_union(array1: ExprLike, array2: ExprLike) -> Expr:
@@ -2911,7 +2925,7 @@ def arrow_cast(expr: ExprLike, data_type: ExprLike) -> Expr:
             | 2023-01-02T12:53:02+08:00 | 2023-01-02T12:53:02 |
             +---------------------------+---------------------+
     """
-    return _scalar("arrow_cast", _trim([expr, data_type]))
+    return _arrow_cast("arrow_cast", expr, data_type)
 
 
 def arrow_field(expr: ExprLike) -> Expr:
@@ -2969,7 +2983,7 @@ def arrow_metadata(expr: ExprLike, key: ExprLike = None) -> Expr:
             | v                             |
             +-------------------------------+
     """
-    return _scalar("arrow_metadata", _trim([expr, key]))
+    return _scalar("arrow_metadata", _trim([expr, _native_utf8(key, "arrow_metadata", "key")]))
 
 
 def arrow_try_cast(expr: ExprLike, data_type: ExprLike) -> Expr:
@@ -2994,7 +3008,7 @@ def arrow_try_cast(expr: ExprLike, data_type: ExprLike) -> Expr:
             | 123 | NULL |
             +-----+------+
     """
-    return _scalar("arrow_try_cast", _trim([expr, data_type]))
+    return _arrow_cast("arrow_try_cast", expr, data_type)
 
 
 def arrow_typeof(arg: ExprLike) -> Expr:
@@ -4014,7 +4028,7 @@ def date_bin(stride: ExprLike, source: ExprLike, origin: ExprLike) -> Expr:
             +----------+
             2 row(s) fetched.
     """
-    return _scalar("date_bin", _trim([stride, source, origin]))
+    return _scalar("date_bin", _trim([_utf8(stride), _utf8(source), _utf8(origin)]))
 
 
 def date_part(part: ExprLike, date: ExprLike) -> Expr:
@@ -4043,7 +4057,7 @@ def date_part(part: ExprLike, date: ExprLike) -> Expr:
             | 1                                                  |
             +----------------------------------------------------+
     """
-    return _scalar("date_part", _trim([part, date]))
+    return _scalar("date_part", _trim([_native(part, "date_part", "part"), date]))
 
 
 def datepart(part: ExprLike, date: ExprLike) -> Expr:
@@ -4074,7 +4088,7 @@ def datepart(part: ExprLike, date: ExprLike) -> Expr:
             | 1                                                  |
             +----------------------------------------------------+
     """
-    return _scalar("datepart", _trim([part, date]))
+    return _scalar("datepart", _trim([_native(part, "datepart", "part"), date]))
 
 
 def date_trunc(part: ExprLike, date: ExprLike) -> Expr:
@@ -4103,7 +4117,7 @@ def date_trunc(part: ExprLike, date: ExprLike) -> Expr:
             | 2024-05-15T10:00:00                          |
             +----------------------------------------------+
     """
-    return _scalar("date_trunc", _trim([part, date]))
+    return _scalar("date_trunc", _trim([_native(part, "date_trunc", "part"), date]))
 
 
 def datetrunc(part: ExprLike, date: ExprLike) -> Expr:
@@ -4134,7 +4148,7 @@ def datetrunc(part: ExprLike, date: ExprLike) -> Expr:
             | 2024-05-15T10:00:00                          |
             +----------------------------------------------+
     """
-    return _scalar("datetrunc", _trim([part, date]))
+    return _scalar("datetrunc", _trim([_native(part, "datetrunc", "part"), date]))
 
 
 def decode(expr: ExprLike, encoding: ExprLike) -> Expr:
@@ -4147,7 +4161,7 @@ def decode(expr: ExprLike, encoding: ExprLike) -> Expr:
         expression: Expression containing encoded string data
         format: Same arguments as [encode](#encode)
     """
-    return _scalar("decode", _trim([expr, encoding]))
+    return _scalar("decode", _trim([expr, _native(encoding, "decode", "encoding")]))
 
 
 def degrees(arg: ExprLike) -> Expr:
@@ -4221,7 +4235,7 @@ def digest(value: ExprLike, method: ExprLike) -> Expr:
             | 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae |
             +------------------------------------------------------------------+
     """
-    return _scalar("digest", _trim([value, method]))
+    return _scalar("digest", _trim([value, _native(method, "digest", "method")]))
 
 
 def empty(array: ExprLike) -> Expr:
@@ -4304,7 +4318,7 @@ def encode(expr: ExprLike, encoding: ExprLike) -> Expr:
         expression: Expression containing string or binary data
         format: Supported formats are: `base64`, `base64pad`, `hex`
     """
-    return _scalar("encode", _trim([expr, encoding]))
+    return _scalar("encode", _trim([expr, _native(encoding, "encode", "encoding")]))
 
 
 def ends_with(arg: ExprLike, suffix: ExprLike) -> Expr:
@@ -4614,7 +4628,7 @@ def get_field(expr: ExprLike, *names: ExprLike) -> Expr:
             | 42     |
             +--------+
     """
-    return _scalar("get_field", _trim([expr, *names]))
+    return _get_field(expr, names)
 
 
 def greatest(*args: ExprLike) -> Expr:
@@ -5525,7 +5539,7 @@ def min(expression: ExprLike, filter: Expr | None = None) -> Expr:
     return _aggregate("min", _trim([expression]), False, filter, None, _null_treatment(None))
 
 
-def named_struct(name_pairs: ExprLike) -> Expr:
+def named_struct(name_pairs: Sequence[tuple[str, ExprLike]]) -> Expr:
     """
     Returns an Arrow struct using the specified name and input expressions pairs.
     For information on comparing and ordering struct values (including `NULL` handling),
@@ -5558,7 +5572,7 @@ def named_struct(name_pairs: ExprLike) -> Expr:
             | {field_a: 3, field_b: 4}                              |
             +-------------------------------------------------------+
     """
-    return _scalar("named_struct", _trim([name_pairs]))
+    return _named_struct(name_pairs)
 
 
 def nanvl(x: ExprLike, y: ExprLike) -> Expr:
@@ -5902,7 +5916,7 @@ def percent_rank(partition_by: ExprLike | Sequence[ExprLike] | None = None, orde
     return _window("percent_rank", _trim([]), partition_by, order_by, None, _null_treatment(None))
 
 
-def percentile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
+def percentile_cont(sort_expression: SortLike, percentile: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the exact percentile of input values, interpolating between values if needed.
 
@@ -5933,10 +5947,10 @@ def percentile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: b
             | 45.5                                  |
             +---------------------------------------+
     """
-    return _aggregate("percentile_cont", _trim([sort_expression, percentile]), distinct, filter, None, _null_treatment(None))
+    return _aggregate("percentile_cont", _trim([_sort_value(sort_expression), percentile]), distinct, filter, [sort_expression], _null_treatment(None))
 
 
-def quantile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
+def quantile_cont(sort_expression: SortLike, percentile: ExprLike, distinct: bool = False, filter: Expr | None = None) -> Expr:
     """
     Returns the exact percentile of input values, interpolating between values if needed.
 
@@ -5969,7 +5983,7 @@ def quantile_cont(sort_expression: ExprLike, percentile: ExprLike, distinct: boo
             | 45.5                                  |
             +---------------------------------------+
     """
-    return _aggregate("quantile_cont", _trim([sort_expression, percentile]), distinct, filter, None, _null_treatment(None))
+    return _aggregate("quantile_cont", _trim([_sort_value(sort_expression), percentile]), distinct, filter, [sort_expression], _null_treatment(None))
 
 
 def pi() -> Expr:
@@ -6176,7 +6190,7 @@ def regexp_count(string: ExprLike, pattern: ExprLike, start: ExprLike = None, fl
             | 1                                                             |
             +---------------------------------------------------------------+
     """
-    return _scalar("regexp_count", _trim([string, pattern, start, flags]))
+    return _scalar("regexp_count", _trim([string, pattern, _default_if(start, 1, flags), flags]))
 
 
 def regexp_instr(values: ExprLike, regex: ExprLike, start: ExprLike = None, n: ExprLike = None, flags: ExprLike = None, sub_expr: ExprLike = None) -> Expr:
@@ -6203,7 +6217,7 @@ def regexp_instr(values: ExprLike, regex: ExprLike, start: ExprLike = None, n: E
             | 3                                                             |
             +---------------------------------------------------------------+
     """
-    return _scalar("regexp_instr", _trim([values, regex, start, n, flags, sub_expr]))
+    return _scalar("regexp_instr", _trim([values, regex, _default_if(start, 1, n, flags, sub_expr), _default_if(n, 1, flags, sub_expr), _default_if(flags, "", sub_expr), sub_expr]))
 
 
 def regexp_like(string: ExprLike, regex: ExprLike, flags: ExprLike = None) -> Expr:
@@ -8091,7 +8105,7 @@ def union_extract(union_expr: ExprLike, field_name: ExprLike) -> Expr:
             | {a=}         |                                  |                                  |
             +--------------+----------------------------------+----------------------------------+
     """
-    return _scalar("union_extract", _trim([union_expr, field_name]))
+    return _scalar("union_extract", _trim([union_expr, _utf8(field_name)]))
 
 
 def union_tag(union_expr: ExprLike) -> Expr:
@@ -8246,7 +8260,7 @@ def version() -> Expr:
     return _scalar("version", _trim([]))
 
 
-def with_metadata(expr: ExprLike, metadata: ExprLike) -> Expr:
+def with_metadata(expr: ExprLike, metadata: dict[str, str]) -> Expr:
     """
     Attaches Arrow field metadata (key/value pairs) to the input expression. Keys must be non-empty constant strings and values must be constant strings (empty values are allowed). Existing metadata on the input field is preserved; new keys overwrite on collision. This is the inverse of `arrow_metadata`.
 
@@ -8271,7 +8285,7 @@ def with_metadata(expr: ExprLike, metadata: ExprLike) -> Expr:
             | {source: sensor, unit: ms} |
             +--------------------------+
     """
-    return _scalar("with_metadata", _trim([expr, metadata]))
+    return _with_metadata(expr, metadata)
 
 
 __all__ = [

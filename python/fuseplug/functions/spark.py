@@ -27,10 +27,11 @@ from fuseplug._functions_base import (
     _name,
     _names,
     _null_treatment,
+    _seed,
     _spark_aggregate,
+    _spark_like,
     _spark_scalar,
     _trim,
-    _unsupported,
 )
 from fuseplug.expr import Expr
 
@@ -362,11 +363,11 @@ def if_(condition: ExprLike, if_true: ExprLike, if_false: ExprLike) -> Expr:
     return _spark_scalar("if", _trim([condition, if_true, if_false]))
 
 
-def ilike(str: ExprLike, pattern: ExprLike, escapeChar: ExprLike = None) -> Expr:
+def ilike(str: ExprLike, pattern: ExprLike, escapeChar: str | None = None) -> Expr:
     """
     The Spark-compatible function ``ilike`` (datafusion-spark).
     """
-    return _spark_scalar("ilike", _trim([str, _name(pattern), _unsupported(escapeChar, "ilike(escapeChar=...)")]))
+    return _spark_like("ilike", str, pattern, escapeChar)
 
 
 def is_valid_utf8(str: ExprLike) -> Expr:
@@ -424,11 +425,11 @@ def len(*args: ExprLike) -> Expr:
     return _spark_scalar("len", args)
 
 
-def like(str: ExprLike, pattern: ExprLike, escapeChar: ExprLike = None) -> Expr:
+def like(str: ExprLike, pattern: ExprLike, escapeChar: str | None = None) -> Expr:
     """
     The Spark-compatible function ``like`` (datafusion-spark).
     """
-    return _spark_scalar("like", _trim([str, _name(pattern), _unsupported(escapeChar, "like(escapeChar=...)")]))
+    return _spark_like("like", str, pattern, escapeChar)
 
 
 def luhn_check(col: ExprLike) -> Expr:
@@ -660,7 +661,7 @@ def shuffle(col: ExprLike, seed: ExprLike = None) -> Expr:
     """
     The Spark-compatible function ``shuffle`` (datafusion-spark).
     """
-    return _spark_scalar("shuffle", _trim([col, _unsupported(seed, "shuffle(seed=...)")]))
+    return _spark_scalar("shuffle", _trim([col, _seed(seed)]))
 
 
 def size(col: ExprLike) -> Expr:
