@@ -249,7 +249,7 @@ class Repartition(_Variant):
 
     def distribute_columns(self) -> str:
         """The distribution expressions as comma-separated text."""
-        return ", ".join(str(e) for e in self.distribute_list())
+        return ", ".join(str(e._inner) for e in self.distribute_list())
 
 
 class Union(_Variant):
@@ -415,8 +415,19 @@ class CreateExternalTable(_Variant):
     __slots__ = ()
     name = _field("name", "The new table's name.")
     schema = _schema_field("The declared schema.")
-    location = _field("location", "The first location.")
     locations = _field("locations", "Every location.")
+
+    def location(self) -> str:
+        """The first location. Deprecated, as in the official bindings: use :meth:`locations`."""
+        import warnings
+
+        warnings.warn(
+            "CreateExternalTable.location() is deprecated: use locations()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return str(self._fields["location"])
+
     file_type = _field("file_type", "The format, such as ``PARQUET``.")
     table_partition_cols = _field("table_partition_cols", "The partition columns.")
     if_not_exists = _field("if_not_exists", "Whether ``IF NOT EXISTS`` was given.")

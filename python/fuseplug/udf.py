@@ -15,6 +15,8 @@ call them with expressions to use them in the DataFrame API.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -52,7 +54,7 @@ def _exports(value: Any, dunder: str) -> bool:
 
 def _is_types(value: Any) -> bool:
     """Whether ``value`` is a type list, i.e. the first argument of the decorator forms."""
-    return isinstance(value, (pa.DataType, list, tuple))
+    return isinstance(value, (pa.DataType, pa.Field, list, tuple))
 
 
 def _types(types: pa.DataType | Sequence[pa.DataType]) -> list[pa.DataType]:
@@ -65,6 +67,29 @@ def _types(types: pa.DataType | Sequence[pa.DataType]) -> list[pa.DataType]:
     return types
 
 
+def _fields(types: Any) -> list[pa.Field]:
+    """Argument fields: a type or field, or a sequence of them (types become nullable fields named
+    ``value_<i>``, as in the official bindings)."""
+    if isinstance(types, (pa.DataType, pa.Field)):
+        types = [types]
+    fields = []
+    for i, t in enumerate(types):
+        if isinstance(t, pa.DataType):
+            t = pa.field(f"value_{i}", t)
+        elif not isinstance(t, pa.Field):
+            raise TypeError(f"expected pyarrow DataTypes or Fields, got {type(t).__name__}")
+        fields.append(t)
+    return fields
+
+
+def _return_field(value: Any) -> pa.Field:
+    if isinstance(value, pa.DataType):
+        return pa.field("value", value)
+    if not isinstance(value, pa.Field):
+        raise TypeError(f"expected a pyarrow DataType or Field, got {type(value).__name__}")
+    return value
+
+
 def _name_of(func: Any, name: str | None, *, lambdas: bool = True) -> str:
     """``name``, else a name derived as the official bindings do, lowercased so that SQL can call
     it unquoted: a class's or function's name; a lambda's ``__qualname__`` (as there). A function
@@ -73,7 +98,9 @@ def _name_of(func: Any, name: str | None, *, lambdas: bool = True) -> str:
         return name
     found = getattr(func, "__name__", None) or getattr(type(func), "__name__", None)
     if found == "<lambda>" and lambdas:
-        found = getattr(func, "__qualname__", found)
+        # a module-level lambda is named "<lambda>" there too: callable from the DataFrame API
+        # (and from SQL when quoted)
+        return str(getattr(func, "__qualname__", found)).lower()
     if not found or found == "<lambda>":
         raise ValueError("give the function a name with name=...")
     return str(found).lower()
@@ -117,7 +144,10 @@ class _Callable:
 
 
 class ScalarUDF(_Callable):
-    """A scalar function: pyarrow arrays in, one pyarrow array of the same length out."""
+    """A scalar function: pyarrow arrays in, one pyarrow array of the same length out. Its argument
+    and return types may be given as pyarrow Fields, whose nullability and metadata it keeps: the
+    result column is declared non-nullable when the return field is, and an extension type (e.g.
+    ``pa.uuid()``) reaches the function as its pyarrow extension array."""
 
     _internal_type = _internal.ScalarUDF
 
@@ -129,11 +159,13 @@ class ScalarUDF(_Callable):
         self,
         name: str,
         func: Callable[..., Any],
-        input_types: pa.DataType | Sequence[pa.DataType],
-        return_type: pa.DataType,
+        input_fields: pa.DataType | pa.Field | Sequence[pa.DataType | pa.Field],
+        return_field: pa.DataType | pa.Field,
         volatility: Volatility = "immutable",
     ) -> None:
-        self._inner = _internal.ScalarUDF(name, func, _types(input_types), return_type, volatility)
+        self._inner = _internal.ScalarUDF(
+            name, func, _fields(input_fields), _return_field(return_field), str(volatility)
+        )
 
 
 class Accumulator(ABC):
@@ -266,19 +298,54 @@ def _to_table(result: Any) -> _internal.Table:
     )
 
 
-class TableFunction:
-    """A function used in ``FROM``: ``SELECT * FROM name(args)``. Backed by a Python callable (its
-    arguments arrive as Python values) or by a plugin's table function (an object with
-    ``__datafusion_table_function__(session)``, or its capsule)."""
+_FFI_SESSION = (
+    "`with_session=True` is not supported for FFI-exported table functions; session injection "
+    "requires a pure-Python callable"
+)
 
-    def __init__(self, name: str, func: Any) -> None:
+
+def _python_table_function(func: Callable[..., Any], with_session: bool) -> Callable[..., Any]:
+    """``func`` as the compiled table function calls it: with the call's arguments as compiled
+    expressions (and the compiled calling session), which it gets as :class:`~fuseplug.Expr` (and
+    :class:`~fuseplug.SessionContext`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        exprs = [Expr(a) for a in args]
+        if not with_session:
+            return func(*exprs)
+        from fuseplug.context import SessionContext
+
+        return func(*exprs, session=SessionContext._from_inner(kwargs["session"]))
+
+    return call
+
+
+class TableFunction:
+    """A function used in ``FROM``: ``SELECT * FROM name(args)``. Backed by a Python callable or by a
+    plugin's table function (an object with ``__datafusion_table_function__(session)``, or its
+    capsule).
+
+    The callable gets each argument as an :class:`~fuseplug.Expr`, simplified by the planner (``f(1 +
+    2)`` passes the literal ``3``; read it with ``arg.to_variant().value_i64()`` or
+    ``arg.python_value()``); with ``with_session=True`` it also gets the calling
+    :class:`~fuseplug.SessionContext` as keyword ``session``, which shares the caller's catalogs
+    (not its later configuration changes)."""
+
+    def __init__(
+        self, name: str, func: Any, ctx: Any = None, *, with_session: bool = False
+    ) -> None:
+        del ctx  # accepted for the official signature: the calling session is the one used
         self._name = name
         self._plugin: Any = None
         self._inner: _internal.TableFunction | None = None
         if _exports(func, "__datafusion_table_function__"):
+            if with_session:
+                raise TypeError(_FFI_SESSION)
             self._plugin = func
         else:
-            self._inner = _internal.TableFunction(name, func, _to_table)
+            self._inner = _internal.TableFunction(
+                name, _python_table_function(func, with_session), _to_table, with_session
+            )
 
     @property
     def name(self) -> str:
@@ -292,22 +359,23 @@ class TableFunction:
 @overload
 def udf(
     func: Callable[..., Any],
-    input_types: pa.DataType | Sequence[pa.DataType],
-    return_type: pa.DataType,
+    input_fields: pa.DataType | pa.Field | Sequence[pa.DataType | pa.Field],
+    return_field: pa.DataType | pa.Field,
     volatility: Volatility = ...,
     name: str | None = ...,
 ) -> ScalarUDF: ...
 @overload
 def udf(
-    input_types: pa.DataType | Sequence[pa.DataType],
-    return_type: pa.DataType,
+    input_fields: pa.DataType | pa.Field | Sequence[pa.DataType | pa.Field],
+    return_field: pa.DataType | pa.Field,
     volatility: Volatility = ...,
     name: str | None = ...,
 ) -> Callable[[Callable[..., Any]], ScalarUDF]: ...
 def udf(*args: Any, **kwargs: Any) -> Any:
-    """A scalar UDF: ``udf(func, input_types, return_type, volatility, name=None)``, or as a decorator
-    ``@udf(input_types, return_type, volatility, name=None)``. ``udf(plugin_object)`` wraps a plugin's
-    scalar UDF (an object with ``__datafusion_scalar_udf__``)."""
+    """A scalar UDF: ``udf(func, input_fields, return_field, volatility, name=None)``, or as a
+    decorator ``@udf(input_fields, return_field, volatility, name=None)``. Types may be pyarrow
+    DataTypes or Fields (see :class:`ScalarUDF`). ``udf(plugin_object)`` wraps a plugin's scalar UDF
+    (an object with ``__datafusion_scalar_udf__``)."""
     if len(args) == 1 and not kwargs and _exports(args[0], "__datafusion_scalar_udf__"):
         return ScalarUDF.from_pycapsule(args[0])
     if args and not _is_types(args[0]):
@@ -315,21 +383,21 @@ def udf(*args: Any, **kwargs: Any) -> Any:
         return _scalar(func, *rest, **kwargs)
 
     def decorate(func: Callable[..., Any]) -> ScalarUDF:
-        return _scalar(func, *args, **kwargs)
+        return _named_like(_scalar(func, *args, **kwargs), func)
 
     return decorate
 
 
 def _scalar(
     func: Callable[..., Any],
-    input_types: pa.DataType | Sequence[pa.DataType],
-    return_type: pa.DataType,
+    input_fields: pa.DataType | pa.Field | Sequence[pa.DataType | pa.Field],
+    return_field: pa.DataType | pa.Field,
     volatility: Volatility = "immutable",
     name: str | None = None,
 ) -> ScalarUDF:
     if not callable(func):
         raise TypeError(f"udf needs a callable, got {type(func).__name__}")
-    return ScalarUDF(_name_of(func, name), func, input_types, return_type, volatility)
+    return ScalarUDF(_name_of(func, name), func, input_fields, return_field, volatility)
 
 
 def udaf(*args: Any, **kwargs: Any) -> Any:
@@ -344,7 +412,7 @@ def udaf(*args: Any, **kwargs: Any) -> Any:
         return _aggregate(accumulator, *rest, **kwargs)
 
     def decorate(accumulator: Callable[[], Accumulator]) -> AggregateUDF:
-        return _aggregate(accumulator, *args, **kwargs)
+        return _named_like(_aggregate(accumulator, *args, **kwargs), accumulator)
 
     return decorate
 
@@ -361,9 +429,35 @@ def _aggregate(
         raise TypeError(
             f"udaf needs an Accumulator class or factory, got {type(accumulator).__name__}"
         )
+    _check_accumulator(accumulator)
     return AggregateUDF(
         _name_of(accumulator, name), accumulator, input_types, return_type, state_type, volatility
     )
+
+
+def _check_accumulator(accumulator: Callable[[], Accumulator]) -> None:
+    """Refuses, at definition time, a factory whose products are no accumulators: neither an
+    :class:`Accumulator` nor an object with its four methods. A class is checked without being
+    instantiated (an abstract one raises Python's own TypeError); any other factory is called once."""
+    if isinstance(accumulator, type):
+        if issubclass(accumulator, Accumulator) and inspect.isabstract(accumulator):
+            accumulator()  # raises "Can't instantiate abstract class ..."
+        made: Any = accumulator
+    else:
+        made = accumulator()
+    if not isinstance(made, Accumulator) and not (
+        isinstance(made, type) and issubclass(made, Accumulator)
+    ):
+        missing = [m for m in _ACCUMULATOR_METHODS if not callable(getattr(made, m, None))]
+        if missing:
+            raise TypeError(
+                "Accumulator must implement the abstract base class Accumulator "
+                f"(missing {', '.join(missing)})"
+            )
+
+
+#: What an accumulator that does not subclass :class:`Accumulator` must still have.
+_ACCUMULATOR_METHODS = ("state", "update", "merge", "evaluate")
 
 
 def udwf(*args: Any, **kwargs: Any) -> Any:
@@ -377,9 +471,15 @@ def udwf(*args: Any, **kwargs: Any) -> Any:
         return _window(evaluator, *rest, **kwargs)
 
     def decorate(evaluator: Callable[[], WindowEvaluator]) -> WindowUDF:
-        return _window(evaluator, *args, **kwargs)
+        return _named_like(_window(evaluator, *args, **kwargs), evaluator)
 
     return decorate
+
+
+def _named_like(udf: _C, decorated: Callable[..., Any]) -> _C:
+    """A decorator's result carries the decorated function's (or class's) ``__name__``,
+    ``__qualname__``, ``__doc__`` and ``__wrapped__``, as the official decorators' wrappers do."""
+    return functools.update_wrapper(udf, decorated, updated=())  # type: ignore[return-value]
 
 
 def _window(
@@ -393,27 +493,53 @@ def _window(
         raise TypeError(
             f"udwf needs a WindowEvaluator class or factory, got {type(evaluator).__name__}"
         )
+    _check_evaluator(evaluator)
     return WindowUDF(_name_of(evaluator, name), evaluator, input_types, return_type, volatility)
 
 
-def udtf(func: Any = None, name: str | None = None) -> Any:
-    """A table function: ``udtf(func, name=None)`` or ``@udtf(name=...)``. ``func`` returns a fuseplug
-    DataFrame, a pyarrow Table or any object exporting ``__arrow_c_stream__``. ``udtf(plugin_object,
-    name)`` wraps a plugin's table function (``__datafusion_table_function__``)."""
+def _check_evaluator(evaluator: Callable[[], WindowEvaluator]) -> None:
+    """Refuses, at definition time, a factory whose products are not :class:`WindowEvaluator`s. A
+    class is checked without being instantiated; any other factory is called once."""
+    if isinstance(evaluator, type):
+        ok = issubclass(evaluator, WindowEvaluator)
+    else:
+        ok = isinstance(evaluator(), WindowEvaluator)
+    if not ok:
+        raise TypeError("`func` must implement the abstract base class WindowEvaluator")
+
+
+@overload
+def udtf(
+    func: str | None = ..., name: str | None = ..., *, with_session: bool = ...
+) -> Callable[[Callable[..., Any]], TableFunction]: ...
+@overload
+def udtf(func: Any, name: str | None = ..., *, with_session: bool = ...) -> TableFunction: ...
+def udtf(func: Any = None, name: str | None = None, *, with_session: bool = False) -> Any:
+    """A table function: ``udtf(func, name=None)`` or ``@udtf(name)``. ``func`` gets the arguments
+    as expressions (see :class:`TableFunction`) and returns a fuseplug DataFrame, a pyarrow Table or
+    any object exporting ``__arrow_c_stream__``; ``with_session=True`` also passes the calling
+    session as keyword ``session``. ``udtf(plugin_object, name)`` wraps a plugin's table function
+    (``__datafusion_table_function__``)."""
     if func is None or isinstance(func, str):
         decorator_name = func if isinstance(func, str) else name
 
         def decorate(f: Callable[..., Any]) -> TableFunction:
-            return TableFunction(_name_of(f, decorator_name, lambdas=False), f)
+            return _table_function(f, decorator_name, with_session)
 
         return decorate
     if _exports(func, "__datafusion_table_function__"):
+        if with_session:
+            raise TypeError(_FFI_SESSION)
         if name is None:
             raise ValueError("give a plugin's table function a name: udtf(obj, name)")
         return TableFunction(name, func)
+    return _table_function(func, name, with_session)
+
+
+def _table_function(func: Any, name: str | None, with_session: bool) -> TableFunction:
     if not callable(func):
         raise TypeError(f"udtf needs a callable, got {type(func).__name__}")
-    return TableFunction(_name_of(func, name, lambdas=False), func)
+    return TableFunction(_name_of(func, name, lambdas=False), func, with_session=with_session)
 
 
 # The official bindings also expose the constructors as static methods of the classes.

@@ -169,8 +169,8 @@ def test_strict_sender_sends_python_udfs_by_name() -> None:
     strict = sender.with_python_udf_inlining(enabled=False)
     assert sender.python_udf_inlining and not strict.python_udf_inlining
     data = df.logical_plan().to_bytes(strict)
-    assert b"FPus" not in data and b"FPua" not in data and b"FPuw" not in data
-    assert b"FPus" in df.logical_plan().to_bytes(sender)
+    assert b"DFPYUDF" not in data and b"DFPYUDA" not in data and b"DFPYUDW" not in data
+    assert b"DFPYUDF" in df.logical_plan().to_bytes(sender)
     with pytest.raises(
         SerializationError, match=r"calls the \w+ function \"(triple|total|running)\" by name"
     ):
@@ -228,7 +228,7 @@ def refusal(decode):
 out = {}
 same = fuseplug.udf(lambda a: a, [pa.int64()], pa.int64(), "immutable", name="same")
 inline_expr = same(col("x")).to_bytes()  # the global context sends Python UDFs inline
-out["inline frame"] = b"FPus" in inline_expr
+out["inline frame"] = b"DFPYUDF" in inline_expr
 # codecs installed on a strict context, and a strict context made from one with codecs
 strict = fuseplug.SessionContext().with_python_udf_inlining(enabled=False)
 for name, ctx in {
@@ -243,8 +243,8 @@ for name, ctx in {
     out[name] = {
         "ids": [ctx.logical_extension_codec_ids(), ctx.physical_extension_codec_ids()],
         "inlining": ctx.python_udf_inlining,
-        "sends by name": b"FPus" not in by_name and b"FPus" not in df.execution_plan().to_bytes(ctx),
-        "inline plan": b"FPus" in inline_plan,
+        "sends by name": b"DFPYUDF" not in by_name and b"DFPYUDF" not in df.execution_plan().to_bytes(ctx),
+        "inline plan": b"DFPYUDF" in inline_plan,
         "refuses expr": refusal(lambda: Expr.from_bytes(inline_expr, ctx)),
         "refuses plan": refusal(lambda: LogicalPlan.from_bytes(ctx, inline_plan)),
         "rows by name": ctx.create_dataframe_from_logical_plan(
@@ -297,22 +297,22 @@ def scalar_payload() -> tuple[bytes, int]:
     """A serialized expression calling a Python UDF, and where its frame starts."""
     scalar, _, _ = udfs()
     data = scalar(col("x")).to_bytes()
-    return data, data.index(b"FPus")
+    return data, data.index(b"DFPYUDF")
 
 
 def test_wrong_wire_version_is_refused() -> None:
     data, at = scalar_payload()
     patched = bytearray(data)
-    patched[at + 4] = 99
+    patched[at + 7] = 99
     with pytest.raises(SerializationError, match=r"wire version 99.*version 1"):
         Expr.from_bytes(bytes(patched))
 
 
 def test_another_python_minor_is_refused_naming_both_versions() -> None:
     data, at = scalar_payload()
-    assert data[at + 5 : at + 7] == bytes(sys.version_info[:2])
+    assert data[at + 8 : at + 10] == bytes(sys.version_info[:2])
     patched = bytearray(data)
-    patched[at + 6] = (sys.version_info.minor + 1) % 256
+    patched[at + 9] = (sys.version_info.minor + 1) % 256
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     sent = f"{sys.version_info.major}.{(sys.version_info.minor + 1) % 256}"
     with pytest.raises(SerializationError, match=f"Python {sent} but this is Python {here}"):
@@ -322,7 +322,7 @@ def test_another_python_minor_is_refused_naming_both_versions() -> None:
 def test_corrupt_pickle_bytes_are_refused_with_the_cause() -> None:
     data, at = scalar_payload()
     patched = bytearray(data)
-    start = at + 7
+    start = at + 10
     patched[start : start + 16] = b"\xff" * 16
     with pytest.raises(SerializationError, match="could not be unpickled") as info:
         Expr.from_bytes(bytes(patched))
@@ -355,7 +355,7 @@ except SerializationError as e:
 
 
 @pytest.mark.parametrize(
-    "data", [b"", b"\x00garbage\xff" * 10, b"FPc\x01\xff", b"FPus", b"\x12\x04FPmt"]
+    "data", [b"", b"\x00garbage\xff" * 10, b"FPc\x01\xff", b"DFPYUDF", b"\x12\x04FPmt"]
 )
 def test_garbage_is_a_serialization_error_everywhere(data: bytes) -> None:
     ctx = SessionContext()
@@ -422,7 +422,7 @@ def test_pickle_uses_the_sender_and_worker_contexts() -> None:
     finally:
         ipc.clear_sender_ctx()
     for blob in blobs.values():
-        assert b"FPus" not in blob  # by name: the sender was strict
+        assert b"DFPYUDF" not in blob  # by name: the sender was strict
         with pytest.raises(SerializationError, match=r"triple|total|running"):
             pickle.loads(blob)  # the global context has none of them
     worker = SessionContext()

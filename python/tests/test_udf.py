@@ -9,6 +9,7 @@ import pytest
 from fuseplug import (
     Accumulator,
     DataFrame,
+    Expr,
     SessionConfig,
     SessionContext,
     Window,
@@ -299,8 +300,8 @@ def test_udwf_with_frame_evaluate(ctx: SessionContext) -> None:
 
 
 def test_udtf_from_sql(ctx: SessionContext) -> None:
-    def numbers(n: int) -> pa.Table:
-        return pa.table({"n": list(range(n))})
+    def numbers(n: Expr) -> pa.Table:  # arguments arrive as expressions, as in the official API
+        return pa.table({"n": list(range(n.to_variant().value_i64()))})
 
     ctx.register_udtf(udtf(numbers, name="numbers"))
     out = ctx.sql("SELECT sum(n) AS s, count(*) AS c FROM numbers(5)").to_pydict()

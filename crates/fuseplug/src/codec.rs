@@ -88,7 +88,17 @@ fn untag(buf: &[u8]) -> Result<Option<(&str, &[u8])>> {
 /// The library's name is its file name up to the first dot, behind the names of the enclosing
 /// Python package directories (those holding an `__init__.py`): a wheel's extension module is named
 /// as Python imports it, and neither its install path nor its ABI tag enters the id.
+///
+/// A capsule this library made itself is a session's own codec
+/// (`SessionContext.__datafusion_logical_extension_codec__()`). The library does not tell one
+/// session's codec from another's, so such a capsule gets a random `anon:` id, new on every
+/// install, as the official bindings give every bare capsule: what it writes decodes only on the
+/// session it is installed on. (Installing the context itself, not its capsule, uses the session's
+/// stable `__datafusion_codec_id__`.)
 pub fn library_codec_id(library: &Path, kind: &str) -> String {
+    if is_host_library(library) {
+        return anonymous_codec_id();
+    }
     let stem = |p: &Path| {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         name.split('.').next().unwrap_or_default().to_string()
@@ -101,6 +111,26 @@ pub fn library_codec_id(library: &Path, kind: &str) -> String {
     }
     parts.reverse();
     format!("{}:{kind}", parts.join("."))
+}
+
+/// Whether `library` is the library this code runs in (the host's compiled module).
+fn is_host_library(library: &Path) -> bool {
+    let this = library_codec_id as fn(&Path, &str) -> String;
+    fuseplug_capsule::guard::library_of(this as usize).is_some_and(|host| host == library)
+}
+
+/// `anon:` and 32 random hex digits.
+fn anonymous_codec_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom02::getrandom(&mut bytes).is_err() {
+        // no OS randomness: a process-unique counter still keeps two installs apart
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
+        bytes[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("anon:{hex}")
 }
 
 impl<C: ?Sized> Chain<C> {

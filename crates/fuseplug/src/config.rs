@@ -85,9 +85,20 @@ impl PySessionConfig {
 
 #[pymethods]
 impl PySessionConfig {
+    /// A config with `config_options` (full key to value) set on the defaults. The official
+    /// bindings name the argument `config_options`; `options` is this package's older name.
     #[new]
-    #[pyo3(signature = (options = None))]
-    fn new(options: Option<HashMap<String, String>>) -> Result<Self> {
+    #[pyo3(signature = (config_options = None, *, options = None))]
+    fn new(
+        config_options: Option<HashMap<String, String>>,
+        options: Option<HashMap<String, String>>,
+    ) -> Result<Self> {
+        let options = match (config_options, options) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Type("give config_options or options, not both".into()));
+            }
+            (given, None) | (None, given) => given,
+        };
         let mut config = Self::default().inner;
         for (key, value) in options.unwrap_or_default() {
             config = set_option(&config, &key, &value)?;

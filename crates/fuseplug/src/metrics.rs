@@ -30,10 +30,14 @@ impl PyMetric {
         self.inner.partition()
     }
 
-    /// The value: a count, bytes or nanoseconds (timestamps: nanoseconds since the epoch).
+    /// The value: a count, bytes or nanoseconds; for start / end timestamps a UTC `datetime`
+    /// (`None` while unset).
     #[getter]
-    fn value(&self) -> usize {
-        self.inner.value().as_usize()
+    fn value<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if self.inner.value().is_timestamp() {
+            return self.value_as_datetime(py);
+        }
+        Ok(Some(self.inner.value().as_usize().into_pyobject(py)?.into_any()))
     }
 
     /// For start / end timestamps, the value as a UTC `datetime`; otherwise `None`.
@@ -169,6 +173,28 @@ impl PyPhysicalPartitioning {
     }
 
     fn __repr__(&self) -> String {
+        self.inner.to_string()
+    }
+
+    /// Structural equality: same scheme, partition count and hashed (or range) expressions. Two
+    /// `UnknownPartitioning(n)` of one width are equal, although DataFusion's own comparison says
+    /// they are not (it cannot know the two unknown schemes agree).
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Self>().is_ok_and(|other| self.key() == other.get().key())
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.key().hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+impl PyPhysicalPartitioning {
+    /// What equality compares: the partitioning written out in full, which names the scheme, the
+    /// partition count and every expression (and, for a range, its split points).
+    fn key(&self) -> String {
         self.inner.to_string()
     }
 }

@@ -1,7 +1,11 @@
 //! Read-only views of logical and physical plans.
 
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
+use datafusion::dataframe::DataFrame;
+use datafusion::error::Result as DFResult;
+use datafusion::execution::TaskContext;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use pyo3::prelude::*;
@@ -57,6 +61,59 @@ pub fn tasks_of(ctx: Option<&Bound<'_, PyAny>>) -> Result<Option<SessionTasks>> 
 /// The session `from_bytes` decodes against.
 pub fn decoding_tasks(ctx: &Bound<'_, PyAny>) -> Result<SessionTasks> {
     Ok(session_of(ctx)?.get().tasks.clone())
+}
+
+/// The physical plan a DataFrame last ran, so that `DataFrame.execution_plan()` after `collect()`
+/// (or a stream) returns the operators that ran, with their metrics, instead of a fresh plan.
+#[derive(Debug, Default)]
+pub struct LastRun(Mutex<Option<Arc<dyn ExecutionPlan>>>);
+
+impl LastRun {
+    /// Plans `df` for a run and remembers the plan; returns it with the task context to run it in
+    /// (what `DataFrame::collect` and friends do inside).
+    pub async fn plan(
+        &self,
+        df: DataFrame,
+    ) -> DFResult<(Arc<dyn ExecutionPlan>, Arc<TaskContext>)> {
+        let task_ctx = Arc::new(df.task_ctx());
+        let plan = df.create_physical_plan().await?;
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&plan));
+        Ok((plan, task_ctx))
+    }
+
+    /// The plan of the last run, if there was one.
+    pub fn get(&self) -> Option<Arc<dyn ExecutionPlan>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub async fn collect(&self, df: DataFrame) -> DFResult<Vec<arrow::record_batch::RecordBatch>> {
+        let (plan, task_ctx) = self.plan(df).await?;
+        datafusion::physical_plan::collect(plan, task_ctx).await
+    }
+
+    pub async fn collect_partitioned(
+        &self,
+        df: DataFrame,
+    ) -> DFResult<Vec<Vec<arrow::record_batch::RecordBatch>>> {
+        let (plan, task_ctx) = self.plan(df).await?;
+        datafusion::physical_plan::collect_partitioned(plan, task_ctx).await
+    }
+
+    pub async fn execute_stream(
+        &self,
+        df: DataFrame,
+    ) -> DFResult<datafusion::execution::SendableRecordBatchStream> {
+        let (plan, task_ctx) = self.plan(df).await?;
+        datafusion::physical_plan::execute_stream(plan, task_ctx)
+    }
+
+    pub async fn execute_stream_partitioned(
+        &self,
+        df: DataFrame,
+    ) -> DFResult<Vec<datafusion::execution::SendableRecordBatchStream>> {
+        let (plan, task_ctx) = self.plan(df).await?;
+        datafusion::physical_plan::execute_stream_partitioned(plan, task_ctx)
+    }
 }
 
 #[pyclass(frozen, name = "LogicalPlan", module = "fuseplug._internal", skip_from_py_object)]
@@ -143,6 +200,18 @@ impl PyLogicalPlan {
 
     fn __repr__(&self) -> String {
         format!("LogicalPlan\n{}", self.inner.display_indent())
+    }
+
+    /// Structural equality (DataFusion's): same nodes, expressions and schemas; a table scan is
+    /// compared by its table name, projection and filters, not by the provider behind it.
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Self>().is_ok_and(|other| self.inner == other.get().inner)
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.inner.hash(&mut hasher);
+        hasher.finish()
     }
 
     fn __str__(&self) -> String {

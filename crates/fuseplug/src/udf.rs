@@ -19,7 +19,7 @@ use datafusion::logical_expr::function::{
 };
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, PartitionEvaluator,
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, PartitionEvaluator,
     ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, WindowUDF, WindowUDFImpl,
 };
 use fuseplug_capsule::panic::guard;
@@ -27,7 +27,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::errors::{Error, Result, py_to_datafusion};
-use crate::expr::{PyExpr, exprs, py_to_scalar, scalar_to_pyarrow};
+use crate::expr::{PyExpr, exprs, py_to_scalar};
 
 pub fn parse_volatility(volatility: &str) -> Result<Volatility> {
     match volatility.to_ascii_lowercase().as_str() {
@@ -84,6 +84,41 @@ fn arrays_to_py<'py>(py: Python<'py>, arrays: &[ArrayRef]) -> PyResult<Vec<Bound
     arrays.iter().map(|a| a.to_data().to_pyarrow(py)).collect()
 }
 
+/// As [`arrays_to_py`], each array exported with its field, so that field metadata reaches
+/// pyarrow: an extension type (e.g. `arrow.uuid`) arrives as its pyarrow extension array.
+fn fields_arrays_to_py<'py>(
+    py: Python<'py>,
+    arrays: &[ArrayRef],
+    fields: &[FieldRef],
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    arrays
+        .iter()
+        .enumerate()
+        .map(|(i, array)| match fields.get(i) {
+            Some(field) if !field.metadata().is_empty() => array_with_field_to_py(py, array, field),
+            _ => array.to_data().to_pyarrow(py),
+        })
+        .collect()
+}
+
+fn array_with_field_to_py<'py>(
+    py: Python<'py>,
+    array: &ArrayRef,
+    field: &Field,
+) -> PyResult<Bound<'py, PyAny>> {
+    use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+    let field = field.clone().with_data_type(array.data_type().clone());
+    let schema =
+        FFI_ArrowSchema::try_from(&field).map_err(|e| crate::errors::to_py_err(e.into()))?;
+    let ffi_array = FFI_ArrowArray::new(&array.to_data());
+    let class = py.import("pyarrow")?.getattr("Array")?;
+    // pyarrow moves both structs out (leaving released shells that drop as no-ops)
+    class.call_method1(
+        "_import_from_c",
+        (std::ptr::addr_of!(ffi_array) as usize, std::ptr::addr_of!(schema) as usize),
+    )
+}
+
 /// Accepts a pyarrow Array (or anything `pyarrow.array` accepts) of the declared type.
 fn py_to_array(value: &Bound<'_, PyAny>, expected: &DataType) -> PyResult<ArrayRef> {
     let value = if value.hasattr("__arrow_c_array__")? {
@@ -110,22 +145,33 @@ fn py_to_array(value: &Bound<'_, PyAny>, expected: &DataType) -> PyResult<ArrayR
     })
 }
 
-/// Converts a Python value or pyarrow scalar into a scalar of the declared type.
+/// Converts a Python value or pyarrow scalar into a scalar of the declared type. For a list type, a
+/// pyarrow array (or any `__arrow_c_array__` exporter) is the list's elements.
 fn py_to_typed_scalar(value: &Bound<'_, PyAny>, expected: &DataType) -> PyResult<ScalarValue> {
+    if let DataType::List(field) | DataType::LargeList(field) = expected
+        && value.hasattr("__arrow_c_array__")?
+    {
+        let elements = make_array(ArrayData::from_pyarrow_bound(value)?);
+        let list = datafusion::common::utils::SingleRowListArrayBuilder::new(elements)
+            .with_nullable(field.is_nullable())
+            .build_list_scalar();
+        return list.cast_to(expected).map_err(crate::errors::to_py_err);
+    }
     let scalar = py_to_scalar(value).map_err(PyErr::from)?;
     let scalar =
         if scalar.is_null() { ScalarValue::try_from(expected) } else { scalar.cast_to(expected) };
     scalar.map_err(crate::errors::to_py_err)
 }
 
-/// A scalar function whose body is a Python callable: arrays in, one array out. Its parts are kept
-/// so that a plan codec can send the function inline (`crate::serialize`).
+/// A scalar function whose body is a Python callable: arrays in, one array out. Its argument and
+/// return fields carry nullability and metadata (an extension type is metadata on its storage
+/// type). Its parts are kept so that a plan codec can send the function inline (`crate::serialize`).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct PythonScalarUDF {
     pub name: String,
     pub func: PyIdentity,
-    pub input_types: Vec<DataType>,
-    pub return_type: DataType,
+    pub input_fields: Vec<FieldRef>,
+    pub return_field: FieldRef,
     pub signature: Signature,
 }
 
@@ -133,12 +179,13 @@ impl PythonScalarUDF {
     pub fn new(
         name: String,
         func: Py<PyAny>,
-        input_types: Vec<DataType>,
-        return_type: DataType,
+        input_fields: Vec<FieldRef>,
+        return_field: FieldRef,
         volatility: Volatility,
     ) -> Self {
-        let signature = Signature::exact(input_types.clone(), volatility);
-        Self { name, func: PyIdentity(func), input_types, return_type, signature }
+        let types = input_fields.iter().map(|f| f.data_type().clone()).collect();
+        let signature = Signature::exact(types, volatility);
+        Self { name, func: PyIdentity(func), input_fields, return_field, signature }
     }
 }
 
@@ -152,16 +199,23 @@ impl ScalarUDFImpl for PythonScalarUDF {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> DFResult<DataType> {
-        Ok(self.return_type.clone())
+        Ok(self.return_field.data_type().clone())
+    }
+
+    fn return_field_from_args(
+        &self,
+        _args: datafusion::logical_expr::ReturnFieldArgs,
+    ) -> DFResult<FieldRef> {
+        Ok(Arc::clone(&self.return_field))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DFResult<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let rows = arrays.first().map_or(1, |a| a.len());
         let result = with_python(|py| {
-            let py_args = PyTuple::new(py, arrays_to_py(py, &arrays)?)?;
+            let py_args = PyTuple::new(py, fields_arrays_to_py(py, &arrays, &args.arg_fields)?)?;
             let out = self.func.0.bind(py).call1(py_args)?;
-            py_to_array(&out, &self.return_type)
+            py_to_array(&out, self.return_field.data_type())
         })?;
         if result.len() != rows {
             return Err(DataFusionError::Execution(format!(
@@ -201,15 +255,15 @@ impl PyScalarUDF {
     fn new(
         name: &str,
         func: Py<PyAny>,
-        input_types: Vec<PyArrowType<DataType>>,
-        return_type: PyArrowType<DataType>,
+        input_fields: Vec<PyArrowType<Field>>,
+        return_field: PyArrowType<Field>,
         volatility: &str,
     ) -> Result<Self> {
         let definition = PythonScalarUDF::new(
             name.to_string(),
             func,
-            types(input_types),
-            return_type.0,
+            input_fields.into_iter().map(|f| Arc::new(f.0)).collect(),
+            Arc::new(return_field.0),
             parse_volatility(volatility)?,
         );
         Ok(Self { inner: ScalarUDF::new_from_impl(definition) })
@@ -626,31 +680,58 @@ impl PyWindowUDF {
 }
 
 /// A Python callable that returns a table: a fuseplug DataFrame or any Arrow stream / array object.
+/// It gets the call's arguments as expressions (simplified by the planner: `1 + 2` arrives as the
+/// literal `3`) and, when registered `with_session`, the calling session as keyword `session`.
 #[derive(Debug)]
 struct PythonTableFunction {
     func: Py<PyAny>,
     /// Turns the callable's result into a table provider (see `fuseplug.udf`).
     to_provider: Py<PyAny>,
+    with_session: bool,
 }
 
 impl TableFunctionImpl for PythonTableFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> DFResult<Arc<dyn TableProvider>> {
+        let session = match self.with_session {
+            true => Some(calling_session(&args)?),
+            false => None,
+        };
         with_python(|py| {
-            let mut values = Vec::with_capacity(args.exprs().len());
-            for expr in args.exprs() {
-                values.push(match expr {
-                    Expr::Literal(scalar, _) => {
-                        scalar_to_pyarrow(py, scalar).map_err(PyErr::from)?.call_method0("as_py")?
-                    }
-                    other => PyExpr::from(other.clone()).into_pyobject(py)?.into_any(),
-                });
-            }
-            let result = self.func.bind(py).call1(PyTuple::new(py, values)?)?;
+            let exprs = args
+                .exprs()
+                .iter()
+                .map(|e| Ok(PyExpr::from(e.clone()).into_pyobject(py)?.into_any()))
+                .collect::<PyResult<Vec<_>>>()?;
+            let kwargs = match session {
+                Some(session) => {
+                    let kwargs = pyo3::types::PyDict::new(py);
+                    kwargs.set_item("session", session)?;
+                    Some(kwargs)
+                }
+                None => None,
+            };
+            let result = self.func.bind(py).call(PyTuple::new(py, exprs)?, kwargs.as_ref())?;
             let table = self.to_provider.bind(py).call1((result,))?;
             let table: crate::catalog::PyTable = table.extract()?;
             Ok(table.inner)
         })
     }
+}
+
+/// The session a table function is called in, as a compiled `SessionContext`: it shares the
+/// caller's catalogs (tables registered through it are visible to the caller) but holds a copy of
+/// the configuration.
+fn calling_session(args: &TableFunctionArgs) -> DFResult<crate::context::PySessionContext> {
+    use datafusion::execution::SessionState;
+    let Some(state) = args.session().as_any().downcast_ref::<SessionState>() else {
+        return Err(DataFusionError::Plan(
+            "a table function registered with_session=True was called outside a DataFusion \
+             SessionState"
+                .to_string(),
+        ));
+    };
+    let ctx = datafusion::prelude::SessionContext::new_with_state(state.clone());
+    Ok(crate::context::PySessionContext::from_context(ctx))
 }
 
 #[pyclass(frozen, name = "TableFunction", module = "fuseplug._internal", from_py_object)]
@@ -663,8 +744,10 @@ pub struct PyTableFunction {
 #[pymethods]
 impl PyTableFunction {
     #[new]
-    fn new(name: &str, func: Py<PyAny>, to_provider: Py<PyAny>) -> Self {
-        Self { name: name.to_string(), inner: Arc::new(PythonTableFunction { func, to_provider }) }
+    #[pyo3(signature = (name, func, to_provider, with_session = false))]
+    fn new(name: &str, func: Py<PyAny>, to_provider: Py<PyAny>, with_session: bool) -> Self {
+        let inner = PythonTableFunction { func, to_provider, with_session };
+        Self { name: name.to_string(), inner: Arc::new(inner) }
     }
 
     #[getter]

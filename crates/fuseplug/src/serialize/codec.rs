@@ -166,9 +166,10 @@ impl Functions<'_> {
         if !env.inline_python {
             return Err(env.fail(
                 format!(
-                    "refusing to load the native library {} for {name:?}: this session was made \
-                     with {STRICT_OPTION}, which loads no library; load the extension on the \
-                     decoding session first (ctx.load_extension)",
+                    "Refusing to deserialize {name:?}: refusing to load the native library {} \
+                     it needs, as this session was made with {STRICT_OPTION}, which loads no \
+                     library; load the extension on the decoding session first \
+                     (ctx.load_extension)",
                     identity.library.display()
                 ),
                 None,

@@ -1,8 +1,10 @@
 //! The frames the Python codecs write inside DataFusion's protobuf: a magic per kind of payload, a
 //! wire version, and for inline Python the sender's Python major.minor, then the payload itself.
 //!
-//! The magics never begin like the plugin chain's tag (`FPc\x01`, `crate::codec`), so a payload is
-//! claimed by exactly one layer of the codec stack.
+//! The inline Python frames use the official bindings' family magics (`DFPYUDF`, `DFPYUDA`,
+//! `DFPYUDW`) and layout (magic, version, major, minor, cloudpickle), so tools that look for them
+//! find them; the tuple inside is fuseplug's own. The magics never begin like the plugin chain's
+//! tag (`FPc\x01`, `crate::codec`), so a payload is claimed by exactly one layer of the codec stack.
 
 use std::fmt;
 
@@ -41,11 +43,11 @@ impl Kind {
         Kind::SharedPlan,
     ];
 
-    pub const fn magic(self) -> &'static [u8; 4] {
+    pub const fn magic(self) -> &'static [u8] {
         match self {
-            Kind::PythonScalar => b"FPus",
-            Kind::PythonAggregate => b"FPua",
-            Kind::PythonWindow => b"FPuw",
+            Kind::PythonScalar => b"DFPYUDF",
+            Kind::PythonAggregate => b"DFPYUDA",
+            Kind::PythonWindow => b"DFPYUDW",
             Kind::Native => b"FPnx",
             Kind::MemoryTable => b"FPmt",
             Kind::RowFilter => b"FPrf",

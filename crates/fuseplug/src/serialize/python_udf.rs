@@ -2,7 +2,9 @@
 //! return types, state types, volatility) cloudpickled into a frame that records the sender's
 //! Python version. Decoding checks every field of the frame before it runs any code.
 
-use arrow::datatypes::DataType;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, FieldRef};
 use arrow::pyarrow::{FromPyArrow, ToPyArrow};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, Signature, WindowUDF};
@@ -40,25 +42,50 @@ fn cloudpickle<'py>(py: Python<'py>, env: &Env, action: &str) -> Result<Bound<'p
     })
 }
 
+/// A UDF's argument and return types: plain types, or (scalar UDFs) fields, which keep nullability
+/// and metadata.
+enum Types<'a> {
+    Plain(&'a [DataType], &'a DataType),
+    Fields(&'a [FieldRef], &'a FieldRef),
+}
+
+impl Types<'_> {
+    fn to_pyarrow<'py>(&self, py: Python<'py>) -> PyResult<[Bound<'py, PyAny>; 2]> {
+        Ok(match self {
+            Types::Plain(inputs, output) => {
+                [pyarrow_types(py, inputs)?.into_pyobject(py)?.into_any(), output.to_pyarrow(py)?]
+            }
+            Types::Fields(inputs, output) => {
+                let inputs = inputs
+                    .iter()
+                    .map(|f| f.as_ref().to_pyarrow(py))
+                    .collect::<PyResult<Vec<_>>>()?;
+                [inputs.into_pyobject(py)?.into_any(), output.as_ref().to_pyarrow(py)?]
+            }
+        })
+    }
+}
+
 /// What a Python UDF's frame holds. It is pickled as the tuple `(name, callable, input types,
-/// return type, [state types,] volatility)`; only aggregates have state types.
+/// return type, [state types,] volatility)`; only aggregates have state types, and a scalar UDF's
+/// types are pyarrow fields.
 struct Definition<'a> {
     kind: Kind,
     name: &'a str,
     callable: &'a Py<PyAny>,
-    input_types: &'a [DataType],
-    return_type: &'a DataType,
+    types: Types<'a>,
     state_types: Option<&'a [DataType]>,
     signature: &'a Signature,
 }
 
 impl Definition<'_> {
     fn to_tuple<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let [inputs, output] = self.types.to_pyarrow(py)?;
         let mut items: Vec<Bound<'py, PyAny>> = vec![
             self.name.into_pyobject(py)?.into_any(),
             self.callable.bind(py).clone(),
-            pyarrow_types(py, self.input_types)?.into_pyobject(py)?.into_any(),
-            self.return_type.to_pyarrow(py)?,
+            inputs,
+            output,
         ];
         if let Some(state_types) = self.state_types {
             items.push(pyarrow_types(py, state_types)?.into_pyobject(py)?.into_any());
@@ -92,8 +119,7 @@ pub fn encode_scalar(env: &Env, udf: &PythonScalarUDF, buf: &mut Vec<u8>) -> Res
         kind: Kind::PythonScalar,
         name: &udf.name,
         callable: &udf.func.0,
-        input_types: &udf.input_types,
-        return_type: &udf.return_type,
+        types: Types::Fields(&udf.input_fields, &udf.return_field),
         state_types: None,
         signature: &udf.signature,
     };
@@ -105,8 +131,7 @@ pub fn encode_aggregate(env: &Env, udf: &PythonAggregateUDF, buf: &mut Vec<u8>) 
         kind: Kind::PythonAggregate,
         name: &udf.name,
         callable: &udf.factory.0,
-        input_types: &udf.input_types,
-        return_type: &udf.return_type,
+        types: Types::Plain(&udf.input_types, &udf.return_type),
         state_types: Some(&udf.state_types),
         signature: &udf.signature,
     };
@@ -118,8 +143,7 @@ pub fn encode_window(env: &Env, udf: &PythonWindowUDF, buf: &mut Vec<u8>) -> Res
         kind: Kind::PythonWindow,
         name: &udf.name,
         callable: &udf.factory.0,
-        input_types: &udf.input_types,
-        return_type: &udf.return_type,
+        types: Types::Plain(&udf.input_types, &udf.return_type),
         state_types: None,
         signature: &udf.signature,
     };
@@ -156,6 +180,27 @@ impl<'py> Fields<'py> {
             .map_err(|_| self.bad(env, &format!("field {i} is not a pyarrow DataType")))
     }
 
+    /// A pyarrow Field, or a DataType as a nullable field named `value`.
+    fn field_of(&self, env: &Env, i: usize, value: &Bound<'py, PyAny>) -> Result<FieldRef> {
+        if let Ok(field) = Field::from_pyarrow_bound(value) {
+            return Ok(Arc::new(field));
+        }
+        DataType::from_pyarrow_bound(value)
+            .map(|t| Arc::new(Field::new("value", t, true)))
+            .map_err(|_| self.bad(env, &format!("field {i} is not a pyarrow Field or DataType")))
+    }
+
+    fn field(&self, env: &Env, i: usize) -> Result<FieldRef> {
+        self.field_of(env, i, &self.items[i])
+    }
+
+    fn fields(&self, env: &Env, i: usize) -> Result<Vec<FieldRef>> {
+        let list: Vec<Bound<'py, PyAny>> = self.items[i]
+            .extract()
+            .map_err(|_| self.bad(env, &format!("field {i} is not a list")))?;
+        list.iter().map(|f| self.field_of(env, i, f)).collect()
+    }
+
     fn data_types(&self, env: &Env, i: usize) -> Result<Vec<DataType>> {
         let list: Vec<Bound<'py, PyAny>> = self.items[i]
             .extract()
@@ -187,9 +232,9 @@ fn read<'py>(
     if !env.inline_python {
         return Err(env.fail(
             format!(
-                "refusing to decode {kind} {name:?}: this session was made with {STRICT_OPTION}, which \
-                 never runs inline Python; register {name:?} on the decoding session and encode \
-                 with inlining off so that it travels by name"
+                "Refusing to deserialize {kind} {name:?}: Python UDF inlining is disabled on this \
+                 session ({STRICT_OPTION}), which never runs inline Python; register {name:?} on \
+                 the decoding session and encode with inlining off so that it travels by name"
             ),
             None,
         ));
@@ -200,8 +245,8 @@ fn read<'py>(
         return Err(env.fail(
             format!(
                 "{kind} {name:?} was pickled by Python {}.{} but this is Python {}.{}: cloudpickle \
-                 payloads do not travel across Python minor versions; run the same Python on both \
-                 sides",
+                 payloads are not portable across Python minor versions; run the same Python on \
+                 both sides",
                 sent.0, sent.1, here.0, here.1
             ),
             None,
@@ -241,8 +286,8 @@ pub fn decode_scalar(env: &Env, name: &str, buf: &[u8]) -> Result<ScalarUDF> {
         let udf = PythonScalarUDF::new(
             name.to_string(),
             f.callable(env, 1)?,
-            f.data_types(env, 2)?,
-            f.data_type(env, 3)?,
+            f.fields(env, 2)?,
+            f.field(env, 3)?,
             f.volatility(env, 4)?,
         );
         Ok(ScalarUDF::new_from_impl(udf))
