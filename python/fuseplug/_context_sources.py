@@ -14,8 +14,14 @@ from fuseplug import _internal
 from fuseplug._internal import ObjectStore
 from fuseplug.dataframe import DataFrame
 from fuseplug.expr import SortExpr, to_sort
-from fuseplug.object_store import _register_for_path
-from fuseplug.options import CsvReadOptions, PartitionCols, _csv_args, _partition_cols
+from fuseplug.object_store import _check_store, _store_location
+from fuseplug.options import (
+    CsvReadOptions,
+    PartitionCols,
+    _compression,
+    _csv_args,
+    _partition_cols,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -51,14 +57,22 @@ class FileSources:
     __slots__ = ()
     _inner: _internal.SessionContext
 
-    def _source(self, path: PathLike | Sequence[PathLike], store: ObjectStore | None) -> None:
+    def _source(self, path: PathLike | Sequence[PathLike], store: Any) -> None:
         """Registers ``store`` for ``path``'s scheme and host when one is given (the ``object_store=``
         parameter); a list of paths registers it for the first."""
         if store is not None:
             first = path if isinstance(path, (str, os.PathLike)) else next(iter(path), None)
             if first is None:
                 raise ValueError("object_store= needs at least one path")
-            _register_for_path(self._inner, _path(first), store)
+            self._register_object_store_for_path(first, store)
+
+    def _register_object_store_for_path(self, path: PathLike, store: Any) -> None:
+        """Registers ``store`` (with :meth:`register_object_store`) for the scheme and host of the
+        URL ``path``: ``s3://bucket/key`` gives ``("s3://", "bucket")``, ``file:///tmp/x`` gives
+        ``("file://", None)``. ``ValueError`` when ``path`` is no URL, or has no host where the
+        scheme needs one."""
+        scheme, host = _store_location(path)
+        self.register_object_store(scheme, store, host=host)
 
     # object stores -----------------------------------------------------------------------------
     def register_object_store(
@@ -80,6 +94,7 @@ class FileSources:
         >>> ctx.read_parquet("data://lake/t/").count()
         2
         """
+        _check_store(store)
         _internal.register_object_store(self._inner, schema, store, host)
 
     def deregister_object_store(self, schema: str, host: str | None = None) -> None:
@@ -146,7 +161,7 @@ class FileSources:
     def register_csv(
         self,
         name: str,
-        path: PathLike,
+        path: PathLike | Sequence[PathLike],
         schema: pa.Schema | None = None,
         has_header: bool = True,
         delimiter: str = ",",
@@ -158,13 +173,13 @@ class FileSources:
         *,
         table_partition_cols: PartitionCols | None = None,
     ) -> None:
-        """Registers a CSV file, directory or glob as table ``name``. ``options`` (a
+        """Registers a CSV file, directory or glob (or a list of them) as table ``name``. ``options`` (a
         :class:`CsvReadOptions`) replaces the other settings and adds quote, escape and the rest;
         ``object_store`` is registered for ``path``'s scheme and host first."""
         self._source(path, object_store)
         self._inner.register_csv(
             name,
-            _path(path),
+            _paths(path),
             *_csv_args(
                 options,
                 schema,
@@ -229,7 +244,7 @@ class FileSources:
             schema,
             schema_infer_max_records,
             file_extension,
-            file_compression_type,
+            _compression(file_compression_type),
             _partition_cols(table_partition_cols),
         )
 
@@ -250,7 +265,7 @@ class FileSources:
                 schema,
                 schema_infer_max_records,
                 file_extension,
-                file_compression_type,
+                _compression(file_compression_type),
                 _partition_cols(table_partition_cols),
             )
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Protocol
 
+from fuseplug import _internal
 from fuseplug._compat import (  # noqa: F401  (re-exported under the official module's names)
     CatalogProviderExportable,
     CatalogProviderListExportable,
@@ -42,17 +43,6 @@ __all__ = [
     "Table",
     "TableProviderFactory",
 ]
-
-
-class _DatasetStream:
-    """A pyarrow Dataset as an Arrow stream that is read again on every scan."""
-
-    def __init__(self, dataset: Any) -> None:
-        self._dataset = dataset
-
-    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        reader = self._dataset.scanner().to_reader()
-        return reader.__arrow_c_stream__(requested_schema)
 
 
 def _is_dataset(obj: object) -> bool:
@@ -101,8 +91,11 @@ def _table_like(table: Any, session: Any = None) -> Table | None:
         return table
     if isinstance(table, DataFrame):
         return table.into_view()
+    if isinstance(table, _internal.DataFrame):  # the compiled frame (``df.df`` officially)
+        return DataFrame(table).into_view()
     if _is_dataset(table):
-        return Table.from_arrow_stream(_DatasetStream(table), False)
+        # read again on every scan, with the query's columns and filters handed to pyarrow
+        return Table.from_dataset(table)
     if _is_capsule(table) or hasattr(table, "__datafusion_table_provider__"):
         if session is None:
             ctx = SessionContext.global_ctx()

@@ -28,7 +28,15 @@ from fuseplug._compat import (  # noqa: F401  (re-exported under the official mo
 from fuseplug._context_extensions import ContextExtensions
 from fuseplug._context_sources import FileSources
 from fuseplug._internal import RuntimeEnvBuilder, SessionConfig, SQLOptions
-from fuseplug.catalog import Catalog, CatalogList, CatalogProviderList, Table, TableProviderFactory  # noqa: F401
+from fuseplug.catalog import (  # noqa: F401
+    Catalog,
+    CatalogList,
+    CatalogProviderList,
+    Table,
+    TableProviderFactory,
+    _as_table,
+    _is_dataset,
+)
 from fuseplug.dataframe import DataFrame, RecordBatchStream
 from fuseplug.expr import Expr, SortExpr  # noqa: F401  (SortExpr: the official module's name)
 from fuseplug.options import CsvReadOptions  # noqa: F401  (the official module's name)
@@ -57,7 +65,8 @@ class SessionContext(FileSources, ContextExtensions):
     and extension bundles (``set_query_planner``, ``with_extensions``) from
     :class:`ContextExtensions`."""
 
-    __slots__ = ("__weakref__", "_inner")
+    # No __slots__: as in the official bindings, instance attributes may be set (tests patch
+    # methods such as ``register_object_store`` on one context).
 
     def __init__(
         self, config: SessionConfig | None = None, runtime: RuntimeEnvBuilder | None = None
@@ -70,6 +79,13 @@ class SessionContext(FileSources, ContextExtensions):
         ctx._inner = inner
         return ctx
 
+    @property
+    def ctx(self) -> _internal.SessionContext:
+        """The compiled session this wraps (the official bindings' name for it): it exports the
+        session's codecs (``ctx.ctx.__datafusion_logical_extension_codec__()``) and is accepted
+        wherever a SessionContext is."""
+        return self._inner
+
     def enable_url_table(self) -> SessionContext:
         """A context sharing this one's tables that also accepts file paths as table names:
         ``SELECT * FROM 'data/file.parquet'``."""
@@ -77,6 +93,13 @@ class SessionContext(FileSources, ContextExtensions):
 
     def session_id(self) -> str:
         return self._inner.session_id()
+
+    @property
+    def __datafusion_codec_id__(self) -> str:
+        """The id this context is installed under when another session takes it as an extension
+        codec (``other.with_logical_extension_codec(ctx)``): ``session:`` and the session's id.
+        Contexts derived from one session share it, since their codecs are that session's."""
+        return f"session:{self.session_id()}"
 
     # SQL ---------------------------------------------------------------------------------------
     def sql(
@@ -142,12 +165,23 @@ class SessionContext(FileSources, ContextExtensions):
         batches = [b for part in partitions for b in part]
         if not batches and schema is None:
             raise ValueError("create_dataframe needs at least one RecordBatch or a schema")
-        return self.from_arrow(pa.Table.from_batches(batches, schema=schema), name=name)
+        # through a reader, which (unlike a Table) keeps empty batches: collect() returns them
+        schema = schema if schema is not None else batches[0].schema
+        return self.from_arrow(pa.RecordBatchReader.from_batches(schema, batches), name=name)
 
     def from_arrow(self, data: Any, name: str | None = None) -> DataFrame:
         """Reads any object exporting ``__arrow_c_stream__`` or ``__arrow_c_array__`` (pyarrow tables,
-        batches and readers, polars, DuckDB relations, nanoarrow, ...) into memory."""
-        return DataFrame(self._inner.from_arrow(data, name))
+        batches and readers, polars, DuckDB relations, nanoarrow, ...) into memory, registered as
+        table ``name``: without one, under a fresh name (``c`` and 32 hex digits), as the official
+        bindings do. The other ``from_*`` methods and :meth:`create_dataframe` do the same.
+
+        >>> ctx = SessionContext()
+        >>> df = ctx.from_pydict({"a": [1, 2]})
+        >>> [name] = ctx.catalog().schema().names()
+        >>> name.startswith("c") and len(name) == 33
+        True
+        """
+        return DataFrame(self._inner.from_arrow(data, name or _fresh_table_name()))
 
     def from_pydict(
         self, data: dict[str, Any], name: str | None = None, *, schema: pa.Schema | None = None
@@ -177,7 +211,8 @@ class SessionContext(FileSources, ContextExtensions):
         self._inner.register_view(name, df._inner)
 
     def register_table(self, name: str, table: Any) -> None:
-        """Registers a table: a DataFrame (as a view), a :class:`Table`, a plugin's table provider
+        """Registers a table: a DataFrame (as a view), a :class:`Table`, a pyarrow Dataset (read
+        again on every scan, with the query's filters handed to pyarrow), a plugin's table provider
         (an object with ``__datafusion_table_provider__(session)``, e.g. a ``deltalake.DeltaTable``, or
         the ``datafusion_table_provider`` capsule itself), an Arrow stream (anything exporting
         ``__arrow_c_stream__``: a DuckDB relation, a polars or pyarrow frame, a reader), read again
@@ -188,6 +223,8 @@ class SessionContext(FileSources, ContextExtensions):
             self._inner.register_table(name, table)
         elif _is_capsule(table) or hasattr(table, "__datafusion_table_provider__"):
             self._inner.register_table_provider(name, table, self)
+        elif _is_dataset(table):
+            self._inner.register_table(name, Table.from_dataset(table))
         elif hasattr(table, "__arrow_c_stream__"):
             one_shot = isinstance(table, pa.RecordBatchReader)
             self._inner.register_table(name, Table.from_arrow_stream(table, one_shot))
@@ -200,16 +237,19 @@ class SessionContext(FileSources, ContextExtensions):
             )
 
     def read_table(self, table: Any) -> DataFrame:
-        """A DataFrame over a :class:`Table` or a plugin's table provider, without registering it."""
+        """A DataFrame over a :class:`Table`, a plugin's table provider, a DataFrame, a pyarrow
+        Dataset or an Arrow stream, without registering it."""
         if isinstance(table, Table):
             return DataFrame(self._inner.read_table(table))
-        return DataFrame(self._inner.read_table_provider(table, self))
+        if _is_capsule(table) or hasattr(table, "__datafusion_table_provider__"):
+            return DataFrame(self._inner.read_table_provider(table, self))
+        return DataFrame(self._inner.read_table(_as_table(table, self)))
 
     def deregister_table(self, name: str) -> None:
         self._inner.deregister_table(name)
 
     def table(self, name: str) -> DataFrame:
-        """A DataFrame reading the registered table ``name``."""
+        """A DataFrame reading the registered table ``name``; ``KeyError`` when there is none."""
         return DataFrame(self._inner.table(name))
 
     def table_exist(self, name: str) -> bool:
@@ -430,15 +470,17 @@ class SessionContext(FileSources, ContextExtensions):
         return self.read_empty()
 
     def read_batch(self, batch: pa.RecordBatch) -> DataFrame:
-        """A DataFrame over one record batch (any ``__arrow_c_array__`` object)."""
-        return self.from_arrow(batch)
+        """A DataFrame over one record batch (any ``__arrow_c_array__`` object); unlike
+        :meth:`from_arrow`, it registers no table."""
+        return DataFrame(self._inner.from_arrow(batch, None))
 
     def read_batches(self, batches: Iterable[pa.RecordBatch]) -> DataFrame:
-        """A DataFrame over record batches of one schema (at least one batch)."""
+        """A DataFrame over record batches of one schema (at least one batch); it registers no
+        table."""
         batches = list(batches)
         if not batches:
             raise ValueError("read_batches needs at least one batch")
-        return self.from_arrow(pa.Table.from_batches(batches))
+        return DataFrame(self._inner.from_arrow(pa.Table.from_batches(batches), None))
 
     def register_batch(self, name: str, batch: pa.RecordBatch) -> None:
         """Registers one record batch as the in-memory table ``name``."""
@@ -579,6 +621,14 @@ class SessionContext(FileSources, ContextExtensions):
 
 _GLOBAL_CTX: SessionContext | None = None
 _GLOBAL_LOCK = threading.Lock()
+
+
+def _fresh_table_name() -> str:
+    """A table name no one else uses: ``c`` and 32 hex digits, as the official bindings name the
+    tables of ``from_*``."""
+    import uuid
+
+    return f"c{uuid.uuid4().hex}"
 
 
 def _codec_id(codec: object, codec_id: str | None) -> str | None:

@@ -3,7 +3,9 @@
 Every error from the engine derives from :class:`FuseplugError` (also importable as ``DataFusionError``,
 the name the official bindings use). Python exceptions raised inside your UDFs are not wrapped: they reach
 the caller unchanged, traceback included. Wrong argument types raise ``TypeError`` and bad argument values
-``ValueError``, as usual in Python.
+``ValueError``, as usual in Python. A query that cannot be parsed or planned (:class:`SQLError`,
+:class:`SchemaError`, :class:`PlanError`) is a bad argument too, so those are also ``ValueError``, as in
+the official bindings.
 
 >>> import fuseplug
 >>> try:
@@ -42,15 +44,15 @@ class FuseplugError(Exception):
 DataFusionError = FuseplugError
 
 
-class SQLError(FuseplugError):
+class SQLError(FuseplugError, ValueError):
     """The SQL text could not be parsed."""
 
 
-class PlanError(FuseplugError):
+class PlanError(FuseplugError, ValueError):
     """The query could not be planned: an unknown table or function, a type mismatch, a bad option."""
 
 
-class SchemaError(FuseplugError):
+class SchemaError(FuseplugError, ValueError):
     """A column is unknown, ambiguous or duplicated."""
 
 
@@ -98,9 +100,10 @@ class IncompatiblePluginError(PluginError):
     """A plugin was built against a DataFusion major that this fuseplug cannot load."""
 
 
-class SerializationError(FuseplugError, ValueError):
+class SerializationError(FuseplugError, ValueError, RuntimeError):
     """A plan or expression could not be serialized or deserialized: corrupt, truncated or hostile
     bytes, a payload from another fuseplug wire version or Python minor version, an inline payload
     refused by a strict session (``with_python_udf_inlining(enabled=False)``), or an in-memory table
-    over ``fuseplug.serialization.max_inline_table_bytes``. It is also a ``ValueError``, which the
-    official bindings raise for some of these."""
+    over ``fuseplug.serialization.max_inline_table_bytes``. It is also a ``ValueError`` and a
+    ``RuntimeError``, the classes the official bindings raise for these (``RuntimeError`` when
+    ``from_bytes`` cannot decode)."""

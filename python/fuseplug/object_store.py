@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from fuseplug import _internal
 from fuseplug._internal import (
     AmazonS3,
     GoogleCloud,
@@ -41,24 +40,28 @@ from fuseplug._internal import (
 __all__ = ["AmazonS3", "GoogleCloud", "Http", "LocalFileSystem", "MicrosoftAzure"]
 
 
-def _register_for_path(ctx: _internal.SessionContext, path: str, store: ObjectStore) -> None:
-    """Registers ``store`` for the scheme and host of the URL ``path`` (what ``object_store=`` does).
-    ``ValueError`` when ``path`` is not a URL, or has no host where the scheme needs one."""
-    if not isinstance(store, ObjectStore):
-        raise TypeError(
-            "object_store= needs a store from fuseplug.object_store (AmazonS3, GoogleCloud, "
-            f"MicrosoftAzure, Http or LocalFileSystem), got {type(store).__name__}"
-        )
-    parts = urlsplit(path)
-    # A Windows drive letter ("C:\\data") is a path, not a scheme.
-    if not parts.scheme or len(parts.scheme) == 1 or os.path.isabs(path):
+def _store_location(path: str | os.PathLike[str]) -> tuple[str, str | None]:
+    """The scheme (``"s3://"``) and host (bucket, container or server; None for ``file://``) a
+    store given as ``object_store=`` serves for ``path``. ``ValueError`` when ``path`` is no URL, or
+    has no host where the scheme needs one."""
+    text = os.fspath(path)
+    parts = urlsplit(text)
+    if not parts.scheme:
         raise ValueError(
-            f"object_store= needs a URL such as 's3://bucket/key' to know what the store serves, "
-            f"got the path {path!r}"
+            f"Cannot determine object store URL from path {text!r}: "
+            "object_store= needs a URL such as 's3://bucket/key'"
         )
     if parts.scheme != "file" and not parts.netloc:
         raise ValueError(
-            f"object_store= needs a URL with a bucket or host ('{parts.scheme}://bucket/key'), "
-            f"got {path!r}"
+            f"Cannot determine object store URL from path {text!r}: the URL must include a host "
+            f"or bucket ('{parts.scheme}://bucket/key')"
         )
-    _internal.register_object_store(ctx, f"{parts.scheme}://", store, parts.netloc or None)
+    return f"{parts.scheme}://", parts.netloc or None
+
+
+def _check_store(store: object) -> None:
+    if not isinstance(store, ObjectStore):
+        raise TypeError(
+            "an object store must be one of fuseplug.object_store (AmazonS3, GoogleCloud, "
+            f"MicrosoftAzure, Http or LocalFileSystem), got {type(store).__name__}"
+        )

@@ -134,10 +134,55 @@ class CsvReadOptions:
         }
 
 
+# The type names the official bindings once took for partition columns (deprecated there too).
+_PARTITION_TYPE_NAMES = {"string": "string", "int": "int32"}
+
+
 def _partition_cols(cols: PartitionCols | None) -> list[tuple[str, pa.DataType]] | None:
+    """Partition columns as ``(name, pyarrow type)``; a missing type is a string. The type names
+    ``"string"`` and ``"int"`` are still read, with a ``DeprecationWarning``."""
     if cols is None:
         return None
-    return [(name, pa.string() if t is None else t) for name, t in cols]
+    out = []
+    named = False
+    for name, t in cols:
+        if isinstance(t, str):
+            if t not in _PARTITION_TYPE_NAMES:
+                raise ValueError(
+                    f"partition column {name!r} has the type name {t!r}: give a pyarrow type "
+                    "(the names 'string' and 'int' are also read)"
+                )
+            named = True
+            t = getattr(pa, _PARTITION_TYPE_NAMES[t])()
+        out.append((name, pa.string() if t is None else t))
+    if named:
+        warnings.warn(
+            "type names such as 'string' in table_partition_cols are deprecated: give pyarrow "
+            "types (pa.string())",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return out
+
+
+# What DataFusion reads as a compression type, in any case; "" and None mean uncompressed.
+_COMPRESSIONS = {"gzip", "gz", "bz2", "bzip2", "xz", "zstd", "zst", "uncompressed", ""}
+
+
+def _compression(value: str | None) -> str | None:
+    """``file_compression_type`` checked, before any file is opened."""
+    if value is not None and (not isinstance(value, str) or value.lower() not in _COMPRESSIONS):
+        raise ValueError(
+            "file_compression_type must be one of: gzip, bz2, xz, zstd (or None for "
+            f"uncompressed files), got {value!r}"
+        )
+    return value
+
+
+def _single_char(name: str, value: str) -> str:
+    if not isinstance(value, str) or len(value) != 1:
+        raise ValueError(f"{name} must be a single character, got {value!r}")
+    return value
 
 
 def _csv_args(
@@ -156,10 +201,10 @@ def _csv_args(
         return (
             schema,
             has_header,
-            delimiter,
+            _single_char("delimiter", delimiter),
             schema_infer_max_records,
             file_extension,
-            file_compression_type,
+            _compression(file_compression_type),
             _partition_cols(table_partition_cols),
             None,
         )
@@ -181,10 +226,10 @@ def _csv_args(
     return (
         options.schema,
         options.has_header,
-        options.delimiter,
+        _single_char("delimiter", options.delimiter),
         options.schema_infer_max_records,
         options.file_extension,
-        options.file_compression_type or None,
+        _compression(options.file_compression_type or None),
         _partition_cols(options.table_partition_cols),
         options.to_inner(),
     )

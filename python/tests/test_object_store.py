@@ -324,7 +324,7 @@ def test_object_store_parameter_needs_a_url(s3: S3, bucket: str, tmp_path: Path)
     store = s3.store(bucket)
     with pytest.raises(ValueError, match="needs a URL"):
         ctx.read_parquet(str(tmp_path / "x.parquet"), object_store=store)
-    with pytest.raises(ValueError, match="bucket or host"):
+    with pytest.raises(ValueError, match="must include a host or bucket"):
         ctx.read_parquet("s3:///x.parquet", object_store=store)
     with pytest.raises(TypeError, match=r"fuseplug.object_store"):
         ctx.read_parquet(f"s3://{bucket}/x.parquet", object_store=object())  # type: ignore[arg-type]

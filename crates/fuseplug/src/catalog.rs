@@ -10,9 +10,10 @@ use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider,
     MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider,
 };
-use datafusion::datasource::TableProvider;
+use datafusion::datasource::{TableProvider, TableType};
 use datafusion::prelude::SessionContext;
 use fuseplug_capsule::runtime::wait_for_future;
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 
 use crate::capsule::SessionTasks;
@@ -206,10 +207,7 @@ impl PyCatalogList {
     fn catalog<'py>(&self, py: Python<'py>, name: &str) -> Result<Bound<'py, PyAny>> {
         match py_catalog::catalog(py, &self.inner, name)? {
             Some(inner) => py_catalog::catalog_to_python(py, inner, &self.tasks),
-            None => {
-                Err(fuseplug_exception(py, "PlanError", format!("no catalog named {name:?}"))
-                    .into())
-            }
+            None => Err(PyKeyError::new_err(format!("no catalog named {name:?}")).into()),
         }
     }
 
@@ -281,9 +279,13 @@ impl PyTable {
         as_table(py, table, ctx.cloned())
     }
 
-    /// A table that reads a pyarrow Dataset again on every scan.
+    /// A table that reads a pyarrow Dataset again on every scan, handing pyarrow the columns and
+    /// filters of each query (see `dataset.rs`). Anything else becomes a table as `Table(...)`.
     #[staticmethod]
     fn from_dataset(py: Python<'_>, dataset: &Bound<'_, PyAny>) -> Result<Self> {
+        if crate::dataset::is_dataset(dataset) {
+            return Ok(Self::unowned(Arc::new(crate::dataset::DatasetTable::new(dataset)?)));
+        }
         as_table(py, dataset, None)
     }
 
@@ -341,10 +343,15 @@ impl PyTable {
         crate::capsule::export_table_provider(py, table, session)
     }
 
-    /// `"base"`, `"view"` or `"temporary"`.
+    /// `"physical"` (a table over data: files, memory, a stream), `"view"` or `"temporary"`, the
+    /// official bindings' names.
     #[getter]
     fn kind(&self) -> String {
-        format!("{:?}", self.inner.table_type()).to_lowercase()
+        match self.inner.table_type() {
+            TableType::Base => "physical".to_string(),
+            TableType::View => "view".to_string(),
+            TableType::Temporary => "temporary".to_string(),
+        }
     }
 
     fn __repr__(&self) -> String {

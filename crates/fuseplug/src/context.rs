@@ -10,12 +10,17 @@ use arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::options::ReadOptions;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::ListingOptions;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::error::Result as DFResult;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 use fuseplug_capsule::runtime::{runtime, wait_for_future};
 use fuseplug_engine::state::rebuilt;
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
@@ -184,7 +189,7 @@ impl PySessionContext {
         &self,
         py: Python<'_>,
         name: &str,
-        path: &str,
+        path: Paths,
         schema: Option<PyArrowType<Schema>>,
         has_header: bool,
         delimiter: &str,
@@ -204,7 +209,29 @@ impl PySessionContext {
             table_partition_cols,
             details,
         )?;
-        wait_for_future(py, self.ctx.register_csv(name, path, options))??;
+        let paths = match path {
+            Paths::One(path) => {
+                wait_for_future(py, self.ctx.register_csv(name, &path, options))??;
+                return Ok(());
+            }
+            Paths::Many(paths) => paths,
+        };
+        // Several files: one listing table over all of them, its schema read from the first.
+        let Some(first) = paths.first() else {
+            return Err(Error::Value("register_csv needs at least one path".into()));
+        };
+        let first = ListingTableUrl::parse(first)?;
+        let urls = paths.iter().map(ListingTableUrl::parse).collect::<DFResult<Vec<_>>>()?;
+        let config = self.ctx.copied_config();
+        let listing = options.to_listing_options(&config, self.ctx.copied_table_options());
+        let state = self.ctx.state();
+        let schema = wait_for_future(py, options.get_resolved_schema(&config, state, first))??;
+        let table = ListingTable::try_new(
+            ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(listing)
+                .with_schema(schema),
+        )?;
+        self.ctx.register_table(name, Arc::new(table))?;
         Ok(())
     }
 
@@ -320,7 +347,11 @@ impl PySessionContext {
             partitions.into_iter().map(|p| p.into_iter().map(|b| b.0).collect()).collect();
         let schema =
             partitions.iter().flatten().next().map(RecordBatch::schema).ok_or_else(|| {
-                Error::Value("register_record_batches needs at least one batch".into())
+                Error::Value(
+                    "register_record_batches got no record batches: at least one is needed for \
+                     the schema"
+                        .into(),
+                )
             })?;
         self.ctx.register_table(name, Arc::new(MemTable::try_new(schema, partitions)?))?;
         Ok(())
@@ -561,9 +592,16 @@ impl PySessionContext {
         Ok(())
     }
 
+    /// The registered table `name`; `KeyError` when there is none.
     fn table(&self, py: Python<'_>, name: &str) -> Result<PyDataFrame> {
         let ctx = Arc::clone(&self.ctx);
-        Ok(self.frame(wait_for_future(py, async move { ctx.table(name).await })??))
+        match wait_for_future(py, async move { ctx.table(name).await })? {
+            Ok(df) => Ok(self.frame(df)),
+            Err(_) if !self.ctx.table_exist(name).unwrap_or(true) => {
+                Err(PyKeyError::new_err(format!("No table named '{name}'")).into())
+            }
+            Err(err) => Err(err.into()),
+        }
     }
 
     fn table_exist(&self, name: &str) -> Result<bool> {
@@ -580,10 +618,7 @@ impl PySessionContext {
     fn catalog(&self, py: Python<'_>, name: &str) -> Result<PyCatalog> {
         match py_catalog::catalog(py, &py_catalog::session_catalogs(&self.ctx), name)? {
             Some(inner) => Ok(PyCatalog { inner, tasks: self.tasks.clone() }),
-            None => {
-                Err(fuseplug_exception(py, "PlanError", format!("no catalog named {name:?}"))
-                    .into())
-            }
+            None => Err(PyKeyError::new_err(format!("no catalog named {name:?}")).into()),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod codec;
 pub mod config;
 pub mod context;
 pub mod dataframe;
+pub mod dataset;
 pub mod distributed;
 pub mod errors;
 pub mod export;
@@ -29,6 +30,7 @@ pub mod read_options;
 pub mod serialize;
 pub mod spark;
 pub mod sql;
+pub mod sql_split;
 pub mod stored;
 pub mod stream;
 pub mod substrait;
@@ -97,6 +99,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(variant::expr_data_type, m)?)?;
     m.add_function(wrap_pyfunction!(variant::parse_sql_expr, m)?)?;
     m.add_function(wrap_pyfunction!(expr::expr_from_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(sql_split::split_sql, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
     Ok(())
 }
