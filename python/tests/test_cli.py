@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import fuseplug
 import fuseplug.exceptions
 from fuseplug.cli import CONTINUATION, split_statements
 
@@ -93,17 +94,31 @@ def test_query_argument_table() -> None:
     assert lines[0].startswith("+") and lines[0].endswith("+")
     assert [c.strip() for c in lines[1].strip("|").split("|")] == ["n", "name"]
     assert [c.strip() for c in lines[3].strip("|").split("|")] == ["7", "seven"]
-    assert lines[-1] == "(1 row)"
+    assert len(lines) == 5
 
 
-def test_table_nulls_and_row_count(data_dir: Path) -> None:
+def test_table_is_drawn_like_dataframe_show() -> None:
+    sql = "SELECT * FROM (VALUES (1, 'a', NULL), (22, 'bbb', 2.5)) AS t(k, v, x) ORDER BY k"
+    expected = fuseplug.SessionContext().sql(sql).to_string(100)
+    assert "| NULL |" in expected
+    assert ok(sql) == expected + "\n"
+
+
+def test_table_nulls(data_dir: Path) -> None:
     out = ok(
         f"SELECT city, CASE WHEN rain > 0 THEN rain END AS wet "
         f"FROM '{data_dir / 'cities.parquet'}' ORDER BY city"
     )
     body = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()[3:6]]
     assert body == [["Lima", "NULL"], ["Oslo", "0.5"], ["Pune", "1.25"]]
-    assert out.splitlines()[-1] == "(3 rows)"
+    assert out.splitlines()[-1].startswith("+")
+
+
+def test_tables_of_several_statements_are_separated_by_a_blank_line() -> None:
+    out = ok("SELECT 1 AS a; CREATE VIEW v AS SELECT 2 AS b; SELECT b FROM v")
+    first, second = out.split("\n\n")
+    assert "| a |" in first and "| 1 |" in first
+    assert "| b |" in second and "| 2 |" in second
 
 
 def test_json_lines() -> None:
@@ -203,8 +218,9 @@ def test_max_rows() -> None:
     out = ok("--format", "csv", "--max-rows", "3", sql)
     assert csv_rows(out) == [["v"], ["1"], ["2"], ["3"]]
     table = ok("--max-rows", "2", sql)
-    assert "(50 rows, first 2 shown; see --max-rows)" in table
-    assert "| 3 " not in table
+    assert table.splitlines()[-1] == "(more rows not shown)"
+    assert "| 2 " in table and "| 3 " not in table
+    assert "| 50 " in ok("--max-rows", "0", sql)
 
 
 def test_version() -> None:
@@ -326,3 +342,154 @@ def test_split_statements_respects_quotes_and_comments() -> None:
 
 def test_split_statements_drops_empty_and_comment_only() -> None:
     assert split_statements(";;\n-- only a comment\n;") == ([], "")
+
+
+def test_split_statements_uses_datafusions_tokenizer() -> None:
+    # Dollar quoting and E'' escapes: what a hand-written splitter gets wrong.
+    statements, rest = split_statements(
+        "SELECT $$a;b$$ AS d; SELECT E'it\\'s;' AS e; SELECT $tag$;$tag$;"
+    )
+    assert statements == ["SELECT $$a;b$$ AS d", "SELECT E'it\\'s;' AS e", "SELECT $tag$;$tag$"]
+    assert rest == ""
+
+
+def test_split_statements_keeps_open_quotes_and_comments_in_the_remainder() -> None:
+    assert split_statements("SELECT 1; SELECT 'a;") == (["SELECT 1"], "SELECT 'a;")
+    assert split_statements("SELECT 2; /* still ; open") == (["SELECT 2"], "/* still ; open")
+    assert split_statements('SELECT "col;') == ([], 'SELECT "col;')
+
+
+def test_split_statements_follows_the_dialect() -> None:
+    text = "SELECT 1 AS a # not ; a split\n;"
+    assert split_statements(text, "mysql") == (["SELECT 1 AS a # not ; a split"], "")
+    assert split_statements(text)[0] == ["SELECT 1 AS a # not", "a split"]
+    with pytest.raises(ValueError, match="unknown SQL dialect"):
+        split_statements("SELECT 1", "klingon")
+
+
+def test_split_statements_raises_for_a_bad_token() -> None:
+    with pytest.raises(fuseplug.exceptions.SQLError, match=r"Invalid hex digit.*Line: 2"):
+        split_statements("SELECT 1;\nSELECT U&'\\zz'; SELECT 2;")
+
+
+def test_split_dialect_comes_from_the_session() -> None:
+    script = "SET datafusion.sql_parser.dialect = 'mysql';\nSELECT 5 AS a # a ; comment\n;\n"
+    assert csv_rows(ok("--format", "csv", stdin=script)) == [["a"], ["5"]]
+
+
+@pytest.mark.parametrize("script", ["SELECT 1 AS a;\nSELECT 'no end", "SELECT 1 AS a; /* open"])
+def test_unterminated_quote_in_a_script_is_an_sql_error(script: str) -> None:
+    proc = run_cli("--format", "csv", stdin=script)
+    assert proc.returncode == 1
+    assert csv_rows(proc.stdout) == [["a"], ["1"]]
+    assert error_class(proc.stderr) == "SQLError"
+    assert "Unterminated string literal at Line: 1, Column: 8" in proc.stderr or (
+        "multi-line comment" in proc.stderr
+    )
+    assert script.startswith("SELECT 1 AS a; ") or "(in the statement from line 2)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- dot commands
+
+
+def test_dot_tables_and_schema(data_dir: Path) -> None:
+    script = (
+        "CREATE VIEW answers AS SELECT 42 AS answer;\n.tables\n.schema cities\n.schema answers;\n"
+    )
+    out = ok("--register", f"cities={data_dir / 'cities.parquet'}", "--format", "csv", stdin=script)
+    assert out.split("\n\n") == [out]  # csv: no blank lines
+    rows = csv_rows(out)
+    assert rows[:3] == [["name", "type"], ["answers", "view"], ["cities", "base table"]]
+    assert rows[3] == ["column_name", "data_type", "is_nullable"]
+    assert [(r[0], r[1]) for r in rows[4:7]] == [
+        ("city", "Utf8View"),
+        ("pop", "Int64"),
+        ("rain", "Float64"),
+    ]
+    assert rows[7:] == [["column_name", "data_type", "is_nullable"], ["answer", "Int64", "NO"]]
+
+
+def test_dot_schema_without_a_name_lists_every_table() -> None:
+    out = ok("--format", "json", stdin="CREATE VIEW v AS SELECT 'x' AS s, 1.5 AS f;\n.schema\n")
+    assert [(r["table_name"], r["column_name"]) for r in json_rows(out)] == [("v", "s"), ("v", "f")]
+
+
+def test_dot_mode_switches_the_output_format() -> None:
+    script = "SELECT 1 AS a;\n.mode csv\nSELECT 2 AS b;\n.mode json\nSELECT 3 AS c;\n.mode\n"
+    out = ok(stdin=script)
+    table, rest = out.split("\n", 5)[:5], out.split("\n", 5)[5]
+    assert [line.strip("|+- ") for line in table] == ["", "a", "", "1", ""]
+    assert rest == '"b"\n2\n{"c": 3}\ncurrent output mode: json\n'
+
+
+def test_dot_mode_csv_prints_all_rows_unless_max_rows() -> None:
+    sql = "SELECT * FROM generate_series(1, 150) AS t(v);\n"
+    assert len(csv_rows(ok(stdin=".mode csv\n" + sql))) == 151
+    assert len(csv_rows(ok("--max-rows", "5", stdin=".mode csv\n" + sql))) == 6
+
+
+def test_dot_timer_prints_run_time() -> None:
+    out = ok("--format", "csv", stdin=".timer on\nSELECT 1 AS a;\n.timer off\nSELECT 2 AS b;\n")
+    lines = out.splitlines()
+    assert lines[:2] == ['"a"', "1"]
+    assert re.fullmatch(r"Run Time: real \d+\.\d{3} s", lines[2])
+    assert lines[3:] == ['"b"', "2"]
+
+
+def test_dot_read_runs_a_file(tmp_path: Path) -> None:
+    inner = tmp_path / "inner.sql"
+    inner.write_text("CREATE VIEW w AS SELECT 9 AS nine;\n.mode json\nSELECT nine FROM w\n")
+    out = ok(
+        "--format", "csv", stdin=f"SELECT 1 AS a;\n.read {inner}\nSELECT nine + 1 AS ten FROM w;"
+    )
+    assert out == '"a"\n1\n{"nine": 9}\n{"ten": 10}\n'
+
+
+def test_dot_read_errors(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.sql"
+    loop.write_text(f".read {loop}\n")
+    proc = run_cli(
+        "--format", "csv", stdin=f".read {tmp_path / 'absent.sql'}\n.read {loop}\nSELECT 1 AS a"
+    )
+    assert proc.returncode == 1
+    assert csv_rows(proc.stdout) == [["a"], ["1"]]
+    assert "error: FileNotFoundError:" in proc.stderr
+    assert "error: DotCommandError: .read nested more than 16 deep" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_failing_statement_in_read_file_stops_the_script(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.sql"
+    bad.write_text("SELECT 1 AS a;\nSELEC 2;\nSELECT 3 AS c;\n")
+    proc = run_cli("--format", "csv", stdin=f".read {bad}\nSELECT 4 AS d;\n")
+    assert proc.returncode == 1
+    assert csv_rows(proc.stdout) == [["a"], ["1"]]
+    assert error_class(proc.stderr) == "SQLError"
+
+
+def test_dot_help_lists_the_commands() -> None:
+    out = ok(stdin=".help\n")
+    for command in (".tables", ".schema", ".timer", ".mode", ".read", ".help", ".quit", ".exit"):
+        assert f"\n{command} " in f"\n{out}"
+
+
+@pytest.mark.parametrize("quit_command", [".quit", ".exit", "\\q"])
+def test_dot_quit_ends_a_script(quit_command: str) -> None:
+    out = ok("--format", "csv", stdin=f"SELECT 1 AS a;\n{quit_command}\nSELECT 2 AS b;\n")
+    assert csv_rows(out) == [["a"], ["1"]]
+
+
+def test_unknown_dot_command_is_reported_and_the_script_goes_on() -> None:
+    proc = run_cli("--format", "csv", stdin=".frobnicate now\n.timer maybe\nSELECT 1 AS a;\n")
+    assert proc.returncode == 1
+    assert csv_rows(proc.stdout) == [["a"], ["1"]]
+    assert "error: DotCommandError: unknown command '.frobnicate'; .help lists the commands" in (
+        proc.stderr
+    )
+    assert "error: DotCommandError: usage: .timer on|off" in proc.stderr
+
+
+def test_dot_lines_inside_a_statement_are_sql() -> None:
+    out = ok("--format", "csv", stdin="SELECT\n.5 AS half;\n")
+    assert csv_rows(out) == [["half"], ["0.5"]]
