@@ -91,21 +91,31 @@ impl PartitionStream for ArrowStreamPartition {
                 return Box::pin(RecordBatchStreamAdapter::new(schema, failed));
             }
         };
-        // Reading may block (or call back into Python, which takes the GIL itself): do it on a
-        // blocking thread and hand batches over a bounded channel.
-        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-        handle().spawn_blocking(move || {
-            for batch in reader {
-                if tx.blocking_send(batch.map_err(DataFusionError::from)).is_err() {
-                    break; // the query stopped reading
-                }
-            }
-        });
-        let batches = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|batch| (batch, rx))
-        });
-        Box::pin(RecordBatchStreamAdapter::new(schema, batches))
+        read_on_blocking_thread(reader, schema)
     }
+}
+
+/// The batches of `reader` as a stream. Reading may block (or call back into Python, which takes
+/// the GIL itself), so it runs on a blocking thread that hands batches over a bounded channel and
+/// stops when the query stops reading.
+pub(crate) fn read_on_blocking_thread(
+    reader: ArrowArrayStreamReader,
+    schema: SchemaRef,
+) -> SendableRecordBatchStream {
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    handle().spawn_blocking(move || {
+        for batch in reader {
+            if tx.blocking_send(batch.map_err(DataFusionError::from)).is_err() {
+                break; // the query stopped reading
+            }
+        }
+    });
+    let batches =
+        futures::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|batch| (batch, rx)) },
+        );
+    Box::pin(RecordBatchStreamAdapter::new(schema, batches))
 }
 
 /// A table over `source`'s Arrow stream; `single_shot` when the source can be read only once.

@@ -18,24 +18,20 @@ use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ScalarValue, internal_err};
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::error::{DataFusionError, Result as DFResult};
+use datafusion::error::Result as DFResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::expr::InList;
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
-use fuseplug_capsule::runtime::handle;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::arrow_stream::read_on_blocking_thread;
 use crate::errors::{Result, py_to_datafusion};
-
-/// How many batches the reading thread may run ahead of the query.
-const READ_AHEAD: usize = 2;
 
 /// Whether `obj` is a `pyarrow.dataset.Dataset` (false when pyarrow is not installed).
 pub fn is_dataset(obj: &Bound<'_, PyAny>) -> bool {
@@ -317,18 +313,6 @@ impl ExecutionPlan for DatasetExec {
             return internal_err!("DatasetExec has one partition, asked for {partition}");
         }
         let reader = self.reader().map_err(py_to_datafusion)?;
-        // Reading may block: do it on a blocking thread and hand batches over a bounded channel.
-        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-        handle().spawn_blocking(move || {
-            for batch in reader {
-                if tx.blocking_send(batch.map_err(DataFusionError::from)).is_err() {
-                    break; // the query stopped reading
-                }
-            }
-        });
-        let batches = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|batch| (batch, rx))
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.schema), batches)))
+        Ok(read_on_blocking_thread(reader, Arc::clone(&self.schema)))
     }
 }
