@@ -29,11 +29,19 @@ SUITE = (
     "plan_serialization",
     "python_udf",
     "plugin_overhead",
+    "progress",
     "distributed",
     "bridge54",
 )
 #: Benchmarks that take ``--scale`` (TPC-H data).
-SCALED = ("tpch_queries", "plan_serialization", "plugin_overhead", "distributed", "bridge54")
+SCALED = (
+    "tpch_queries",
+    "plan_serialization",
+    "plugin_overhead",
+    "progress",
+    "distributed",
+    "bridge54",
+)
 #: Options the suite gives one benchmark: TPC-H runs every step of fuseplug's tuning, from
 #: DataFusion's stock settings to fuseplug's own, so the report shows what each one gains.
 EXTRA = {"tpch_queries": ["--defaults", "steps"]}

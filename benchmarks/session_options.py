@@ -36,13 +36,17 @@ def parse_variants(raw: list[list[str]]) -> dict[str, dict[str, str]]:
     return variants
 
 
-def main() -> None:
-    import fuseplug
-
-    p = h.parser(__doc__, repeat=5)
+def parser(description: str | None) -> Any:
+    """The command line of this benchmark and of those built on it (``benchmarks.progress``)."""
+    p = h.parser(description, repeat=5)
     p.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor (1)")
     p.add_argument("--data", help="directory of the Parquet files (default: under --out)")
     p.add_argument("--queries", type=int, nargs="+", default=list(tpch.QUERIES))
+    return p
+
+
+def main() -> None:
+    p = parser(__doc__)
     p.add_argument(
         "--variant",
         nargs="+",
@@ -52,9 +56,18 @@ def main() -> None:
         help="a named variant and the options it sets (repeatable)",
     )
     args = p.parse_args()
+    run(args, parse_variants(args.variant), "session_options", "Session options", __doc__)
+
+
+def run(
+    args: Any, variants: dict[str, dict[str, str]], report_name: str, title: str, doc: str | None
+) -> None:
+    """Times every variant on every query, interleaved, and writes the report ``report_name``."""
+    import fuseplug
+
+    base = next(iter(variants))  # what the others are compared with
     if args.smoke:
         args.scale = 0.01
-    variants = parse_variants(args.variant)
     data = h.tpch_data(args.scale, args.out, args.data)
     contexts = {}
     for name, options in variants.items():
@@ -81,15 +94,15 @@ def main() -> None:
         f"{case} / {v}": problem
         for case in cases
         for v in contexts
-        if v != "defaults"
+        if v != base
         and (case, v) in answers
-        and (case, "defaults") in answers
-        and (problem := difference(answers[case, v], answers[case, "defaults"], case))
+        and (case, base) in answers
+        and (problem := difference(answers[case, v], answers[case, base], case))
     }
     common = [c for c in cases if all(stats[c][v] for v in contexts)]
     geo = {v: h.geomean(stats[c][v]["median"] for c in common) for v in contexts}  # type: ignore[index]
 
-    report = h.Report("session_options", f"Session options, TPC-H SF {args.scale:g}", args, __doc__)
+    report = h.Report(report_name, f"{title}, TPC-H SF {args.scale:g}", args, doc)
     report.data.update(variants=variants, times=raw, stats=stats, geomean=geo, differ=differ)
     report.heading("Variants")
     report.table(
@@ -98,26 +111,40 @@ def main() -> None:
     )
     report.heading("Geometric mean")
     report.table(
-        ["variant", "geomean", "/ defaults"],
-        [[v, h.seconds(geo[v]), h.times_x(h.ratio(geo[v], geo["defaults"]))] for v in contexts],
+        ["variant", "geomean", f"/ {base}"],
+        [[v, h.seconds(geo[v]), h.times_x(h.ratio(geo[v], geo[base]))] for v in contexts],
+    )
+    report.plot(
+        "ratios",
+        f"Each query's median against `{base}`",
+        lambda ax: h.bars(
+            ax,
+            common,
+            {
+                v: [h.ratio(stats[c][v]["median"], stats[c][base]["median"]) for c in common]  # type: ignore[index]
+                for v in contexts
+                if v != base
+            },
+            f"time / {base}",
+        ),
     )
     report.heading("Per query")
-    report.text("Median of the timed runs, and the ratio to `defaults`.")
+    report.text(f"Median of the timed runs, and the ratio to `{base}`.")
 
     def cell(case: str, v: str) -> str:
-        s, base = stats[case][v], stats[case]["defaults"]
-        if not s or not base:
+        s, first = stats[case][v], stats[case][base]
+        if not s or not first:
             return str(raw[case][v]) if isinstance(raw[case][v], str) else "-"
-        if v == "defaults":
+        if v == base:
             return h.seconds(s["median"])
-        return f"{h.seconds(s['median'])} ({h.times_x(h.ratio(s['median'], base['median']))})"
+        return f"{h.seconds(s['median'])} ({h.times_x(h.ratio(s['median'], first['median']))})"
 
     report.table(["query", *contexts], [[c, *(cell(c, v) for v in contexts)] for c in cases])
     report.heading("Answers")
     if differ:
         report.table(["query / variant", "difference"], sorted(differ.items()))
     else:
-        report.text("Every variant gave the same answers as `defaults` (rows in any order).")
+        report.text(f"Every variant gave the same answers as `{base}` (rows in any order).")
     report.write()
 
 

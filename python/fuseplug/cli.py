@@ -20,6 +20,9 @@ Between statements, a line starting with ``.`` is a dot command (at the prompt a
 (``$FUSEPLUG_HISTORY``, else ``~/.fuseplug_history``) when the ``readline`` module is available;
 Ctrl-C cancels the running statement and returns to the prompt.
 
+A statement running longer than 2 s draws a progress line on stderr when stderr is a terminal
+(``fuseplug.progress.*``, see ``fuseplug._progress``).
+
 Errors are printed as ``error: <ExceptionClassName>: <message>`` on stderr. Exit codes: 0 success,
 1 a query or file error (a script stops at the first failing statement; a failing dot command
 is reported and the script goes on), 2 a usage error, 130 interrupted.
@@ -695,6 +698,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     max_rows = args.max_rows  # None: the mode's default, 0: all rows
     out = sys.stdout
+    # `fuseplug.progress.enabled = auto` draws the progress line on stderr when it is a terminal.
+    from fuseplug import _progress
+
+    _progress.cli_active = True
     try:
         try:
             workers = [u.strip() for u in (args.workers or "").split(",") if u.strip()]

@@ -26,6 +26,7 @@ REPORTS = {
     "plan_serialization": "plan_serialization",
     "python_udf": "python_udf",
     "plugin_overhead": "plugin_overhead",
+    "progress": "progress",
     "distributed": "distributed",
     "bridge54": "bridge54",
 }

@@ -140,10 +140,15 @@ def test_session_statements_dot_commands_ctrl_c_and_quit(terminal: Terminal, his
     # Ctrl-C during a query that would run for hours cancels it; the session goes on.
     terminal.type("SELECT count(*) FROM generate_series(1, 10000000000000);\r")
     terminal.expect(r"10000000000000\);\r\n")  # the echo: the query now runs
-    time.sleep(1.0)
+    # After 2 s the progress line shows on stderr (a terminal), redrawn in place.
+    started = time.monotonic()
+    terminal.expect(r"\r\[[#\- ]{24}\] [^\r]*0:0[2-9]", timeout=30)
+    assert time.monotonic() - started >= 1.9
+    terminal.expect(r"\r\[[#\- ]{24}\] [^\r]*0:0[3-9]", timeout=30)
     pressed = time.monotonic()
     terminal.type("\x03")
-    terminal.expect("query interrupted", timeout=30)
+    # The line is cleared before the message.
+    terminal.expect(r"\r\x1b\[K[^\[]*query interrupted", timeout=30)
     assert time.monotonic() - pressed < 20
     terminal.expect(PROMPT)
     terminal.type("SELECT upper('still here') AS alive;\r")

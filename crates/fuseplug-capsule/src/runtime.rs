@@ -76,6 +76,18 @@ where
     F: Future + Send,
     F::Output: Send,
 {
+    wait_for_future_with(py, fut, |_| Ok(()))
+}
+
+/// [`wait_for_future`], calling `on_tick` with the GIL held each time the wait wakes (every 50 ms),
+/// on the waiting thread, after the signal handlers ran. An error from `on_tick` ends the wait as
+/// an interrupt does.
+pub fn wait_for_future_with<F, T>(py: Python<'_>, fut: F, mut on_tick: T) -> PyResult<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+    T: FnMut(Python<'_>) -> PyResult<()> + Send,
+{
     check_interrupts(py)?;
     let drive = move || {
         runtime().block_on(async move {
@@ -89,7 +101,10 @@ where
                 // polled after it would never see its deadline.
                 tokio::select! {
                     biased;
-                    _ = ticks.tick() => Python::attach(check_interrupts)?,
+                    _ = ticks.tick() => Python::attach(|py| {
+                        check_interrupts(py)?;
+                        on_tick(py)
+                    })?,
                     out = &mut fut => return Ok(out),
                 }
             }

@@ -43,12 +43,27 @@ config_namespace! {
     }
 }
 
+config_namespace! {
+    /// The progress line of long queries (`collect`, `show`, `to_arrow_table`, ... and the CLI).
+    pub struct ProgressOptions {
+        /// `auto`: shown in the CLI when stderr is a terminal and in Jupyter, never in scripts;
+        /// `true`: shown wherever the query runs (Jupyter, else stderr); `false`: never.
+        pub enabled: String, default = "auto".to_string()
+        /// How long a query runs, in milliseconds, before its progress shows.
+        pub delay_ms: u64, default = 2000
+    }
+}
+
+/// The values `fuseplug.progress.enabled` takes.
+pub const PROGRESS_MODES: [&str; 3] = ["auto", "true", "false"];
+
 /// Every `fuseplug.*` option. Written out rather than with `extensions_options!`, whose entries
 /// leave out the prefix, so that `SHOW`, `SessionConfig.get` and `options()` know the full keys.
 #[derive(Debug, Clone, Default)]
 pub struct FuseplugOptions {
     pub serialization: SerializationOptions,
     pub optimizer: OptimizerOptions,
+    pub progress: ProgressOptions,
 }
 
 impl ConfigExtension for FuseplugOptions {
@@ -87,6 +102,21 @@ impl ExtensionOptions for FuseplugOptions {
         match key.split_once('.') {
             Some(("serialization", rest)) => self.serialization.set(rest, value),
             Some(("optimizer", rest)) => self.optimizer.set(rest, value),
+            Some(("progress", "enabled")) => {
+                let mode = match value.trim().to_ascii_lowercase().as_str() {
+                    "on" => "true".to_string(),
+                    "off" => "false".to_string(),
+                    other => other.to_string(),
+                };
+                if !PROGRESS_MODES.contains(&mode.as_str()) {
+                    return Err(config_datafusion_err!(
+                        "fuseplug.progress.enabled must be one of auto, true (on), false (off); got {value:?}"
+                    ));
+                }
+                self.progress.enabled = mode;
+                Ok(())
+            }
+            Some(("progress", rest)) => self.progress.set(rest, value),
             _ => Err(config_datafusion_err!("unknown fuseplug option: fuseplug.{key}")),
         }
     }
@@ -97,6 +127,8 @@ impl ExtensionOptions for FuseplugOptions {
         self.serialization.visit(&mut entries, &prefix, "");
         let prefix = format!("{}.optimizer", Self::PREFIX);
         self.optimizer.visit(&mut entries, &prefix, "");
+        let prefix = format!("{}.progress", Self::PREFIX);
+        self.progress.visit(&mut entries, &prefix, "");
         entries.0
     }
 }
@@ -119,4 +151,15 @@ pub fn max_inline_table_bytes(ctx: &SessionContext) -> usize {
         .extensions
         .get::<FuseplugOptions>()
         .map_or(DEFAULT_MAX_INLINE_TABLE_BYTES, |o| o.serialization.max_inline_table_bytes)
+}
+
+/// `fuseplug.progress.*` in force for a session config (the defaults where the options are not
+/// installed).
+pub fn progress_options(config: &SessionConfig) -> ProgressOptions {
+    config
+        .options()
+        .extensions
+        .get::<FuseplugOptions>()
+        .map(|o| o.progress.clone())
+        .unwrap_or_default()
 }

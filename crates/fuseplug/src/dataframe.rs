@@ -81,8 +81,9 @@ impl PyDataFrame {
         crate::stored::stored_batches(self.inner.logical_plan())
     }
 
+    /// Runs `df` to the end, showing its progress (`crate::progress`) where the session asks.
     fn collect_batches(&self, py: Python<'_>, df: DataFrame) -> Result<Vec<RecordBatch>> {
-        Ok(wait_for_future(py, df.collect())??)
+        Ok(crate::progress::collect(py, df, &Arc::default())??)
     }
 
     /// At most `max_rows` rows (as one batch; none when the query produced no batch), their
@@ -533,13 +534,13 @@ impl PyDataFrame {
     fn collect(&self, py: Python<'_>) -> Result<Vec<Py<PyAny>>> {
         let batches = match self.stored() {
             Some((_, batches)) => batches,
-            None => wait_for_future(py, self.ran.collect(self.df()))??,
+            None => crate::progress::collect(py, self.df(), &self.ran)??,
         };
         batches_to_py(py, &batches)
     }
 
     fn collect_partitioned(&self, py: Python<'_>) -> Result<Vec<Vec<Py<PyAny>>>> {
-        let partitions = wait_for_future(py, self.ran.collect_partitioned(self.df()))??;
+        let partitions = crate::progress::collect_partitioned(py, self.df(), &self.ran)??;
         partitions.iter().map(|p| batches_to_py(py, p)).collect()
     }
 

@@ -25,6 +25,7 @@ pub use fuseplug_engine::optimizer;
 pub mod plan;
 pub mod planner;
 pub mod plugin_udf;
+pub mod progress;
 pub mod py_catalog;
 pub mod read_options;
 pub mod serialize;

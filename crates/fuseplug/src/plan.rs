@@ -76,6 +76,8 @@ impl LastRun {
         df: DataFrame,
     ) -> DFResult<(Arc<dyn ExecutionPlan>, Arc<TaskContext>)> {
         let task_ctx = Arc::new(df.task_ctx());
+        // Forget the previous run first, so that no one watching this run reads its plan.
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let plan = df.create_physical_plan().await?;
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&plan));
         Ok((plan, task_ctx))

@@ -1,0 +1,294 @@
+//! The progress line of a long query: how far its scans are, read from their execution metrics
+//! while the query runs, and handed to a reporter written in Python (`fuseplug._progress`), which
+//! draws it on stderr or in a Jupyter cell.
+//!
+//! Each scan's share done is the largest of three lower bounds, each of which can lag behind the
+//! truth but never runs ahead of it: rows read against the rows the files' statistics (Parquet
+//! metadata) promise, bytes read against the files' sizes, and files finished against files to
+//! read. Scans are weighted by their bytes. The wait wakes every 50 ms anyway (to handle Ctrl-C);
+//! before the delay (`fuseplug.progress.delay_ms`) is up a wake-up costs one clock read.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::record_batch::RecordBatch;
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::Result as DFResult;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
+use datafusion::prelude::DataFrame;
+use datafusion::prelude::SessionConfig;
+use fuseplug_capsule::runtime::{runtime, wait_for_future, wait_for_future_with};
+use fuseplug_engine::options::progress_options;
+use pyo3::prelude::*;
+
+use crate::plan::LastRun;
+
+/// The shortest time between two updates of the reporter.
+const UPDATE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Runs `df` to the end through `run` (which keeps its plan), showing its progress where the
+/// session's `fuseplug.progress.*` options ask for it.
+pub fn collect(
+    py: Python<'_>,
+    df: DataFrame,
+    run: &Arc<LastRun>,
+) -> PyResult<DFResult<Vec<RecordBatch>>> {
+    let config = df.task_ctx().session_config().clone();
+    let task = Arc::clone(run);
+    watched(py, &config, run, async move { task.collect(df).await })
+}
+
+/// [`collect`], one list of batches per output partition.
+pub fn collect_partitioned(
+    py: Python<'_>,
+    df: DataFrame,
+    run: &Arc<LastRun>,
+) -> PyResult<DFResult<Vec<Vec<RecordBatch>>>> {
+    let config = df.task_ctx().session_config().clone();
+    let task = Arc::clone(run);
+    watched(py, &config, run, async move { task.collect_partitioned(df).await })
+}
+
+/// Runs `fut` as a task of the runtime, so that the waiting thread stays free to handle Ctrl-C and
+/// draw progress even when the query never yields (one partition of CPU-bound work runs a whole
+/// aggregate in one poll); the task is aborted if the wait ends first.
+fn watched<F>(py: Python<'_>, config: &SessionConfig, run: &LastRun, fut: F) -> PyResult<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let task = AbortOnDrop(runtime().spawn(fut));
+    let joined = async move {
+        let mut task = task;
+        (&mut task.0).await
+    };
+    let options = progress_options(config);
+    let out = if options.enabled == "false" {
+        wait_for_future(py, joined)
+    } else {
+        let mut watch = Watch {
+            mode: options.enabled,
+            delay: Duration::from_millis(options.delay_ms),
+            started: Instant::now(),
+            run,
+            state: State::Waiting,
+            last_update: None,
+            scans: None,
+        };
+        let out = wait_for_future_with(py, joined, |py| watch.tick(py));
+        watch.close(py);
+        out
+    };
+    match out? {
+        Ok(value) => Ok(value),
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(join) => {
+            Err(pyo3::exceptions::PyRuntimeError::new_err(format!("query task ended: {join}")))
+        }
+    }
+}
+
+/// A task that is aborted when its handle is dropped (the wait for it was interrupted).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+enum State {
+    /// The delay is not up yet.
+    Waiting,
+    /// Showing through this reporter.
+    Showing(Py<PyAny>),
+    /// Nothing to show (no reporter for this environment, or the reporter failed).
+    Off,
+}
+
+struct Watch<'a> {
+    mode: String,
+    delay: Duration,
+    started: Instant,
+    run: &'a LastRun,
+    state: State,
+    last_update: Option<Instant>,
+    scans: Option<Vec<Scan>>,
+}
+
+impl Watch<'_> {
+    /// Draws the line when it is due. A reporter's `Exception` turns the line off with a warning;
+    /// anything else it raises (`KeyboardInterrupt` arriving while it ran) ends the wait.
+    fn tick(&mut self, py: Python<'_>) -> PyResult<()> {
+        let elapsed = self.started.elapsed();
+        if elapsed < self.delay {
+            return Ok(());
+        }
+        if matches!(self.state, State::Waiting) {
+            self.state = match open_reporter(py, &self.mode) {
+                Ok(Some(reporter)) => State::Showing(reporter),
+                Ok(None) => State::Off,
+                Err(err) => return self.failed(py, err),
+            };
+        }
+        let State::Showing(reporter) = &self.state else { return Ok(()) };
+        if self.last_update.is_some_and(|at| at.elapsed() < UPDATE_INTERVAL) {
+            return Ok(());
+        }
+        self.last_update = Some(Instant::now());
+        if self.scans.is_none() {
+            self.scans = self.run.get().map(|plan| scans_of(&plan));
+        }
+        let done = Done::of(self.scans.as_deref().unwrap_or_default());
+        let args = (done.fraction, done.bytes, done.total_bytes, done.rows, elapsed.as_secs_f64());
+        match reporter.call_method1(py, "update", args) {
+            Ok(_) => Ok(()),
+            Err(err) => self.failed(py, err),
+        }
+    }
+
+    fn failed(&mut self, py: Python<'_>, err: PyErr) -> PyResult<()> {
+        if err.is_instance_of::<pyo3::exceptions::PyException>(py) {
+            self.state = State::Off;
+            warn_failed(py, &err);
+            Ok(())
+        } else {
+            Err(err)
+        }
+    }
+
+    fn close(&mut self, py: Python<'_>) {
+        if let State::Showing(reporter) = std::mem::replace(&mut self.state, State::Off)
+            && let Err(err) = reporter.call_method0(py, "close")
+        {
+            warn_failed(py, &err);
+        }
+    }
+}
+
+/// A reporter that fails never fails the query: a `RuntimeWarning` says why the line stopped.
+fn warn_failed(py: Python<'_>, err: &PyErr) {
+    let message = format!("the progress line stopped: {err}");
+    let message = std::ffi::CString::new(message).unwrap_or_default();
+    let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+    if let Err(warning) = PyErr::warn(py, category.as_any(), &message, 1) {
+        // Warnings turned into errors: the query still stands, so report and go on.
+        warning.write_unraisable(py, None);
+    }
+}
+
+/// `fuseplug._progress.open(mode)`: a reporter for where this process runs, or None.
+fn open_reporter(py: Python<'_>, mode: &str) -> PyResult<Option<Py<PyAny>>> {
+    let reporter = py.import("fuseplug._progress")?.call_method1("open", (mode,))?;
+    Ok((!reporter.is_none()).then(|| reporter.unbind()))
+}
+
+/// A leaf of the plan and what it has to read, where that is known.
+struct Scan {
+    node: Arc<dyn ExecutionPlan>,
+    total_rows: Option<usize>,
+    total_bytes: Option<usize>,
+    total_files: usize,
+    /// Its share of the whole: its bytes, or an estimate of them from its rows.
+    weight: f64,
+}
+
+/// The leaves of `plan` (scans, in-memory tables, foreign tables).
+fn scans_of(plan: &Arc<dyn ExecutionPlan>) -> Vec<Scan> {
+    let mut scans = Vec::new();
+    let mut stack = vec![Arc::clone(plan)];
+    while let Some(node) = stack.pop() {
+        let children = node.children();
+        if children.is_empty() {
+            scans.push(Scan::new(node));
+        } else {
+            stack.extend(children.into_iter().cloned());
+        }
+    }
+    scans
+}
+
+impl Scan {
+    fn new(node: Arc<dyn ExecutionPlan>) -> Self {
+        let files = node
+            .downcast_ref::<DataSourceExec>()
+            .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+            .map(|config| {
+                let files = config.file_groups.iter().flat_map(|group| group.iter());
+                files.fold((0usize, 0usize), |(count, bytes), file| {
+                    let size = match &file.range {
+                        Some(range) => (range.end - range.start).max(0) as usize,
+                        None => file.object_meta.size as usize,
+                    };
+                    (count + 1, bytes + size)
+                })
+            });
+        let statistics =
+            StatisticsContext::new().compute(node.as_ref(), &StatisticsArgs::new()).ok();
+        let total_rows = statistics.as_ref().and_then(|s| s.num_rows.get_value().copied());
+        let stated_bytes = statistics.as_ref().and_then(|s| s.total_byte_size.get_value().copied());
+        let (total_files, total_bytes) = match files {
+            Some((count, bytes)) => (count, Some(bytes)),
+            None => (0, None),
+        };
+        let row_width = 8 * node.schema().fields().len().max(1);
+        let weight =
+            total_bytes.or(stated_bytes).or(total_rows.map(|rows| rows * row_width)).unwrap_or(0)
+                as f64;
+        Self { node, total_rows, total_bytes, total_files, weight }
+    }
+}
+
+/// How far the scans are.
+#[derive(Debug, Default, PartialEq)]
+struct Done {
+    /// The share done, 0 to 1; None where no scan knows what it has to read.
+    fraction: Option<f64>,
+    rows: usize,
+    bytes: usize,
+    total_bytes: Option<usize>,
+}
+
+impl Done {
+    fn of(scans: &[Scan]) -> Self {
+        let mut done = Done::default();
+        let (mut weighted, mut weights) = (0.0, 0.0);
+        for scan in scans {
+            let metrics = scan.node.metrics();
+            let count = |name: &str| {
+                metrics.as_ref().and_then(|m| m.sum_by_name(name)).map_or(0, |v| v.as_usize())
+            };
+            let counted = |name: &str| metrics.as_ref().and_then(|m| m.sum_by_name(name)).is_some();
+            // A leaf that counts nothing (an in-memory table) cannot say how far it is.
+            if !["output_rows", "bytes_scanned", "files_processed"].iter().any(|n| counted(n)) {
+                continue;
+            }
+            let rows = metrics.as_ref().and_then(|m| m.output_rows()).unwrap_or(0);
+            let bytes = count("bytes_scanned");
+            let files = count("files_processed");
+            done.rows += rows;
+            done.bytes += bytes;
+            if let Some(total) = scan.total_bytes {
+                *done.total_bytes.get_or_insert(0) += total;
+            }
+            if scan.weight > 0.0 {
+                let share = |part: usize, whole: Option<usize>| match whole {
+                    Some(whole) if whole > 0 => (part as f64 / whole as f64).min(1.0),
+                    _ => 0.0,
+                };
+                let files_total = (scan.total_files > 0).then_some(scan.total_files);
+                let fraction = share(rows, scan.total_rows)
+                    .max(share(bytes, scan.total_bytes))
+                    .max(share(files, files_total));
+                weighted += fraction * scan.weight;
+                weights += scan.weight;
+            }
+        }
+        if weights > 0.0 {
+            done.fraction = Some(weighted / weights);
+        }
+        done
+    }
+}
