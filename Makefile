@@ -36,7 +36,7 @@ PY := $(VENV)/bin/python
 DEPS_STAMP := $(VENV)/.fuseplug-deps
 PY_PATHS := python examples benchmarks tools conftest.py crates/fuseplug-bridge54/python
 
-.PHONY: help uv venv deps develop develop-all demo test slt official-suite fuzz-sql lint fmt bench clean pyo3-config protoc
+.PHONY: help uv venv deps develop develop-all demo test slt official-suite fuzz-sql lint fmt bench bench-install bench-sf10 dist clean pyo3-config protoc docs browser
 
 help: ## Show this help
 	@echo "fuseplug make targets:"
@@ -102,10 +102,28 @@ demo: develop ## Build, run examples/quickstart.py, then the fuseplug CLI on the
 
 # The shared crate's tests are built with the runner selected too: so they resolve the host's feature
 # set (tools/feature_sets.py) and reuse its compiled DataFusion instead of compiling another.
-test: develop-all lint ## Build, lint, the shared crate's Rust unit tests, DataFusion's sqllogictest suite, then pytest
+test: develop-all lint browser ## Build, lint, the shared crate's Rust unit tests, DataFusion's sqllogictest suite, then pytest
 	cargo test -p fuseplug-capsule -p fuseplug-slt --lib
 	$(MAKE) slt
 	"$(PY)" -m pytest
+
+# The docs site (mkdocs.yml, docs/development.md "Docs site"): README.md, docs/*.md and the API reference
+# from the docstrings and _internal.pyi, in strict mode (a broken link fails it). Every ```python block
+# of the pages runs during the build (tools/docs_blocks.py), so it needs the wheels they import.
+docs: develop-all ## Build the docs site into build/site (strict; runs every example of the docs)
+	NO_MKDOCS_2_WARNING=1 "$(PY)" -m mkdocs build --strict
+
+# Debian's chromium for the docs site's browser test (python/tests/test_docs_site.py, driven by
+# Playwright with executable_path). Playwright's own browser download is not used.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+browser: ## Make sure Debian's chromium is installed (apt-get, only if missing), for the browser tests
+	@if command -v chromium >/dev/null 2>&1; then chromium --version 2>/dev/null; else \
+		echo "chromium not found: installing Debian's chromium package"; \
+		$(SUDO) apt-get update -q; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		chromium --version 2>/dev/null; \
+	fi
 
 # DataFusion's own sqllogictest suite (the crate datafusion-sqllogictest 55.2.0's .slt files) on stock
 # DataFusion and on fuseplug's session, at upstream's 4 target partitions and at this machine's 2.
@@ -165,14 +183,36 @@ $(BENCH_VENV)/.fuseplug-deps: pyproject.toml uv.lock | $(UV)
 	UV_PROJECT_ENVIRONMENT="$(BENCH_VENV)" "$(UV)" sync --frozen --no-install-project --group dev --inexact
 	@touch "$@"
 
-bench: deps $(BENCH_VENV)/.fuseplug-deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build release wheels into .venv-bench, run the benchmark suite; report in benchmarks/results/
+bench-install: deps $(BENCH_VENV)/.fuseplug-deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build the release wheels and install them into .venv-bench
 	rm -rf "$(BENCH_WHEELS)"
 	"$(VENV)/bin/maturin" build --release --out "$(BENCH_WHEELS)"
 	for manifest in $(BENCH_EXAMPLES); do \
 		"$(VENV)/bin/maturin" build --release -m "$$manifest" --out "$(BENCH_WHEELS)"; \
 	done
 	"$(UV)" pip install --python "$(BENCH_VENV)/bin/python" --reinstall --no-deps "$(BENCH_WHEELS)"/*.whl
+
+bench: bench-install ## Build release wheels into .venv-bench, run the benchmark suite; report in benchmarks/results/
 	FUSEPLUG_BENCH_PROFILE=release "$(BENCH_VENV)/bin/python" -m benchmarks $(BENCH_ARGS)
+
+# TPC-H SF 1 and SF 10 under a 4 GiB memory limit with spilling, fuseplug against DuckDB
+# (benchmarks/tpch_scale.py). The data is generated once into ~/.cache/fuseplug/tpch (SF 10: about
+# 3.5 GB). About an hour on 2 cores: not part of `make bench` or CI.
+bench-sf10: bench-install ## TPC-H SF1 vs SF10 under a 4 GiB memory pool and spilling, fuseplug vs DuckDB (long; not in CI)
+	FUSEPLUG_BENCH_PROFILE=release "$(BENCH_VENV)/bin/python" -m benchmarks.tpch_scale \
+		--data-root "$(FUSEPLUG_CACHE)/tpch" $(BENCH_ARGS)
+
+# What a release publishes (docs/development.md, "Releases"): the fuseplug wheel and the DataFusion 54
+# bridge's, both release builds (thin LTO, abi3, the lowest manylinux tag this machine's glibc
+# allows), and fuseplug's sdist; then tools/dist_check.py audits them, installs the wheels into a
+# fresh venv with pip and runs the quickstart there. A cold build takes about an hour on 2 cores.
+DIST := $(CURDIR)/build/dist
+
+dist: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Release wheels (fuseplug, bridge54) and the sdist into build/dist, audited and installed into a clean venv
+	rm -rf "$(DIST)"
+	"$(VENV)/bin/maturin" build --release --out "$(DIST)"
+	"$(VENV)/bin/maturin" build --release -m crates/fuseplug-bridge54/Cargo.toml --out "$(DIST)"
+	"$(VENV)/bin/maturin" sdist --out "$(DIST)"
+	"$(PY)" tools/dist_check.py "$(DIST)"
 
 clean: ## Remove .venv and .venv-bench (the shared build cache stays)
 	rm -rf "$(VENV)" "$(BENCH_VENV)"
