@@ -256,3 +256,62 @@ def test_notebook_html() -> None:
     assert '<progress max="1" value="0.5000"' in html
     assert "50%  10 B of 20 B  7 rows  0:02" in html
     assert "value=" not in _progress.NotebookLine.html(None, 0, None, 7, 2.5)
+
+
+# In a real Jupyter kernel ---------------------------------------------------------------------
+
+KERNEL_CODE = """
+import time, pyarrow as pa
+from fuseplug import SessionConfig, SessionContext, udf
+config = (SessionConfig().with_target_partitions(1).with_batch_size({batch})
+          .set("fuseplug.progress.delay_ms", "300"))
+ctx = SessionContext(config)
+def sleepy(v):
+    time.sleep(0.01)
+    return v
+ctx.register_udf(udf(sleepy, [pa.float64()], pa.float64(), "immutable", name="sleepy"))
+ctx.register_parquet("t", {path!r})
+print(ctx.sql("SELECT count(sleepy(v)) AS n FROM t").to_pydict())
+"""
+
+
+@pytest.mark.timeout(180)
+def test_a_jupyter_cell_shows_the_line_in_place(parquet_dir: Path) -> None:
+    """`auto` in a kernel: one display, updated in place with a rising <progress>, then emptied."""
+    import re
+
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        msg_id = client.execute(KERNEL_CODE.format(batch=BATCH, path=str(parquet_dir)))
+        displays, updates, printed = [], [], []
+        while True:
+            msg = client.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "display_data":
+                displays.append(content)
+            elif kind == "update_display_data":
+                updates.append(content)
+            elif kind == "stream":
+                printed.append(content["text"])
+            elif kind == "error":
+                pytest.fail("\n".join(content["traceback"]))
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+    assert "".join(printed).strip() == f"{{'n': [{FILES * ROWS_PER_FILE}]}}"
+    assert len(displays) == 1  # one line, created once
+    display_id = displays[0]["transient"]["display_id"]
+    assert all(u["transient"]["display_id"] == display_id for u in updates)
+    html = [u["data"]["text/html"] for u in updates]
+    assert len(html) >= 3, html
+    values = [float(v) for h in html for v in re.findall(r'<progress max="1" value="([0-9.]+)"', h)]
+    assert len(values) >= 2 and values == sorted(values) and 0 < values[-1] <= 1, values
+    assert 'class="fuseplug-progress"' in html[0]
+    assert html[-1] == ""  # removed when the query ended
