@@ -1,6 +1,7 @@
 //! One tokio runtime per library and the one function that blocks on it from Python.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -16,6 +17,11 @@ const SIGNAL_POLL_INTERVAL: Duration = Duration::from_millis(50);
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 /// Held while the runtime starts, so that two threads never both build one.
 static STARTING: Mutex<()> = Mutex::new(());
+/// The process that started [`RUNTIME`]. A child made by `fork()` inherits the runtime's state but
+/// none of its threads (a task spawned there would never run), so it starts one of its own.
+static RUNTIME_PID: AtomicU32 = AtomicU32::new(0);
+/// A forked child's runtime, with the child's process id.
+static FORKED: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 
 /// The library's multi-threaded tokio runtime, started on first use.
 ///
@@ -28,12 +34,30 @@ pub fn runtime() -> &'static Runtime {
 /// The library's multi-threaded tokio runtime, started on first use; an error if it cannot start
 /// (the next call tries again).
 pub fn try_runtime() -> Result<&'static Runtime> {
-    start(&RUNTIME, || {
-        tokio::runtime::Builder::new_multi_thread()
-            .thread_name("fuseplug-worker")
-            .enable_all()
-            .build()
-    })
+    let pid = std::process::id();
+    if RUNTIME.get().is_none() || RUNTIME_PID.load(Ordering::Relaxed) == pid {
+        return start(&RUNTIME, || {
+            RUNTIME_PID.store(pid, Ordering::Relaxed);
+            build_runtime()
+        });
+    }
+    // A forked child: the parent's runtime is there without its threads. Start another (the
+    // parent's is leaked: dropping it would wait for threads that do not exist here).
+    let mut forked = FORKED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((owner, runtime)) = *forked
+        && owner == pid
+    {
+        return Ok(runtime);
+    }
+    let runtime: &'static Runtime = Box::leak(Box::new(build_runtime().map_err(|e| {
+        DataFusionError::Execution(format!("cannot start the tokio runtime: {e}"))
+    })?));
+    *forked = Some((pid, runtime));
+    Ok(runtime)
+}
+
+fn build_runtime() -> std::io::Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread().thread_name("fuseplug-worker").enable_all().build()
 }
 
 fn start(

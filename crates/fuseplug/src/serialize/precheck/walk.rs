@@ -142,23 +142,34 @@ impl Walk<'_> {
             None => 0,
         };
 
-        let mut singular = Vec::new();
+        // the singular message fields seen: a bit each for the usual small numbers
+        let (mut singular_bits, mut singular) = (0u128, Vec::new());
         for field in Fields(bytes) {
             let (number, value) = field?;
-            let Some(field) = message.fields.get(&number) else {
+            let Some(field) = message.fields.get(number) else {
                 continue; // unknown: prost skips it
             };
             let (Some(child), Value::Bytes(payload)) = (field.message, value) else {
                 continue; // not a message (or of the wrong wire type, which prost refuses)
             };
             if !field.repeated {
-                if singular.contains(&number) {
+                let seen = if number < 128 {
+                    let bit = 1u128 << number;
+                    let seen = singular_bits & bit != 0;
+                    singular_bits |= bit;
+                    seen
+                } else if singular.contains(&number) {
+                    true
+                } else {
+                    singular.push(number);
+                    false
+                };
+                if seen {
                     return Err(format!(
                         "field {number} of {} occurs twice (protobuf would merge the two)",
                         message.name
                     ));
                 }
-                singular.push(number);
             }
             let next = At {
                 nesting: at.nesting + 1,
@@ -228,7 +239,7 @@ impl Walk<'_> {
         let mut last = None;
         for field in Fields(bytes) {
             let field = field?;
-            if known.contains_key(&field.0) {
+            if known.get(field.0).is_some() {
                 last = Some(field);
             }
         }
