@@ -81,6 +81,27 @@ def headline(out: Path) -> list[list[str]]:
                 *(h.size(libs[e]["largest_bytes"]) if e in libs else "n/a" for e in ENGINES),
             ]
         )
+    scale = load(out, "tpch_scale")  # `make bench-sf10`, when its report is in the same place
+    if scale:
+        small, big = scale["scales"]
+        geo = scale["geomean"]
+
+        def grew(engine: str) -> str:
+            a, b = geo.get(f"{engine}@{small:g}"), geo.get(f"{engine}@{big:g}")
+            failed = sum(1 for k in scale["errors"] if k.startswith(engine))
+            if not b:
+                return "n/a"
+            return f"{h.seconds(b)} ({h.times_x(h.ratio(b, a))} SF {small:g}, {failed} failed)"
+
+        rows.append(
+            [
+                f"TPC-H SF {big:g} geomean, {scale['memory']} memory limit",
+                grew("fuseplug"),
+                "n/a",
+                grew("duckdb"),
+                "n/a",
+            ]
+        )
     arrow = load(out, "arrow_io")
     if arrow:
         case = next((c for c in reversed(list(arrow["stats"])) if c.endswith("round trip")), None)
@@ -91,6 +112,41 @@ def headline(out: Path) -> list[list[str]]:
                 chunks = arrow["chunks"].get(case, {}).get(e)
                 cells.append("n/a" if not s else f"{h.seconds(s['median'])}, {chunks} chunk(s)")
             rows.append([f"Arrow round trip, {case.split()[0]} rows", *cells])
+    overhead = (load(out, "plugin_overhead") or {}).get("overhead", {})
+    if overhead:
+
+        def pct(key: str) -> str:
+            return f"{overhead[key] * 100:+.1f} %" if key in overhead else "n/a"
+
+        ours = [pct("deltalake lineitem / fuseplug")]
+        ours.append(pct("ffi-example range / against fuseplug native (memory)"))
+        rows.append(
+            [
+                "capsule scan overhead (deltalake; ffi-example)",
+                "; ".join(ours),
+                pct("deltalake lineitem / datafusion"),
+                "n/a",
+                "n/a",
+            ]
+        )
+    serial = load(out, "plan_serialization")
+    if serial:
+        geo = serial["geomean"]
+        cells = {
+            e: " / ".join(
+                h.seconds(geo[op].get(e)) for op in ("physical to_bytes", "physical from_bytes")
+            )
+            for e in ("fuseplug", "datafusion")
+        }
+        rows.append(
+            [
+                "TPC-H physical plans to_bytes / from_bytes",
+                cells["fuseplug"],
+                cells["datafusion"],
+                "n/a",
+                "n/a",
+            ]
+        )
     return rows
 
 
