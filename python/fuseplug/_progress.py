@@ -134,10 +134,12 @@ class NotebookLine:
     """An HTML line in the running Jupyter cell, updated in place and removed when the query ends."""
 
     def __init__(self) -> None:
-        from IPython.display import HTML, display
+        import importlib
 
-        self._html = HTML
-        self._handle: Any = display(HTML(""), display_id=True)
+        # IPython's display functions are untyped: reach them as Any.
+        ipython_display: Any = importlib.import_module("IPython.display")
+        self._html: Any = ipython_display.HTML
+        self._handle: Any = ipython_display.display(self._html(""), display_id=True)
 
     @staticmethod
     def html(
