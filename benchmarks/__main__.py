@@ -119,7 +119,7 @@ def headline(out: Path) -> list[list[str]]:
             return f"{overhead[key] * 100:+.1f} %" if key in overhead else "n/a"
 
         ours = [pct("deltalake lineitem / fuseplug")]
-        ours.append(pct("ffi-example range / against fuseplug native (memory)"))
+        ours.append(pct("ffi-example range / against fuseplug native (range)"))
         rows.append(
             [
                 "capsule scan overhead (deltalake; ffi-example)",
