@@ -19,20 +19,26 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(1500)
-def test_wheels_from_a_checkout_pass_the_release_checks(tmp_path: Path) -> None:
-    """maturin builds fuseplug's and the bridge's wheels and the sdist as `make dist` does (in the
-    dev profile), and tools/dist_check.py audits them, installs them into a fresh venv with pip and
-    runs the quickstart, the CLI and the bridge there."""
+def build_env() -> dict[str, str]:
+    """The environment of the builds: this one without the dev venv, in the dev profile, with the
+    Makefile's settings for a run outside make (the shared target dir and the fixed PyO3 config,
+    so the build reuses every compiled dependency)."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["MATURIN_PEP517_ARGS"] = "--profile dev"
-    # The Makefile's build settings, for a run outside make: the shared target dir and the fixed
-    # PyO3 config, so the build reuses every compiled dependency.
     cache = Path.home() / ".cache" / "fuseplug"
     env.setdefault("CARGO_TARGET_DIR", str(cache / "target"))
     if (cache / "pyo3-config.txt").exists():
         env.setdefault("PYO3_CONFIG_FILE", str(cache / "pyo3-config.txt"))
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+@pytest.mark.timeout(1500)
+def test_wheels_from_a_checkout_pass_the_release_checks(tmp_path: Path) -> None:
+    """maturin builds fuseplug's and the bridge's wheels and the sdist as `make dist` does (in the
+    dev profile), and tools/dist_check.py audits them, installs them into a fresh venv with pip and
+    runs the quickstart, the CLI and the bridge there."""
+    env = build_env()
     dist = tmp_path / "dist"
     maturin = Path(sys.executable).with_name("maturin")
     for command in (
@@ -82,13 +88,7 @@ def test_wheels_from_a_checkout_pass_the_release_checks(tmp_path: Path) -> None:
 @pytest.mark.timeout(900)
 def test_pip_install_of_the_checkout(tmp_path: Path) -> None:
     """`pip install <checkout>`: maturin's PEP 517 backend builds the wheel, as for a user."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    env["MATURIN_PEP517_ARGS"] = "--profile dev"
-    cache = Path.home() / ".cache" / "fuseplug"
-    env.setdefault("CARGO_TARGET_DIR", str(cache / "target"))
-    if (cache / "pyo3-config.txt").exists():
-        env.setdefault("PYO3_CONFIG_FILE", str(cache / "pyo3-config.txt"))
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env = build_env()
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
