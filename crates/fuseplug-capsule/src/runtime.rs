@@ -49,11 +49,13 @@ pub fn try_runtime() -> Result<&'static Runtime> {
     {
         return Ok(runtime);
     }
-    let runtime: &'static Runtime = Box::leak(Box::new(build_runtime().map_err(|e| {
-        DataFusionError::Execution(format!("cannot start the tokio runtime: {e}"))
-    })?));
+    let runtime: &'static Runtime = Box::leak(Box::new(build_runtime().map_err(not_started)?));
     *forked = Some((pid, runtime));
     Ok(runtime)
+}
+
+fn not_started(e: std::io::Error) -> DataFusionError {
+    DataFusionError::Execution(format!("cannot start the tokio runtime: {e}"))
 }
 
 fn build_runtime() -> std::io::Result<Runtime> {
@@ -71,8 +73,7 @@ fn start(
     if let Some(runtime) = cell.get() {
         return Ok(runtime);
     }
-    let runtime = build()
-        .map_err(|e| DataFusionError::Execution(format!("cannot start the tokio runtime: {e}")))?;
+    let runtime = build().map_err(not_started)?;
     Ok(cell.get_or_init(|| runtime))
 }
 

@@ -76,11 +76,16 @@ impl LastRun {
         df: DataFrame,
     ) -> DFResult<(Arc<dyn ExecutionPlan>, Arc<TaskContext>)> {
         let task_ctx = Arc::new(df.task_ctx());
+        Ok((self.plan_only(df).await?, task_ctx))
+    }
+
+    /// Plans `df` and remembers the plan, for a caller that made `df`'s task context already.
+    async fn plan_only(&self, df: DataFrame) -> DFResult<Arc<dyn ExecutionPlan>> {
         // Forget the previous run first, so that no one watching this run reads its plan.
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let plan = df.create_physical_plan().await?;
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&plan));
-        Ok((plan, task_ctx))
+        Ok(plan)
     }
 
     /// The plan of the last run, if there was one.
@@ -88,16 +93,23 @@ impl LastRun {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub async fn collect(&self, df: DataFrame) -> DFResult<Vec<arrow::record_batch::RecordBatch>> {
-        let (plan, task_ctx) = self.plan(df).await?;
+    /// Runs `df` in `task_ctx`, its task context (`df.task_ctx()`).
+    pub async fn collect(
+        &self,
+        df: DataFrame,
+        task_ctx: Arc<TaskContext>,
+    ) -> DFResult<Vec<arrow::record_batch::RecordBatch>> {
+        let plan = self.plan_only(df).await?;
         datafusion::physical_plan::collect(plan, task_ctx).await
     }
 
+    /// [`Self::collect`], one list of batches per output partition.
     pub async fn collect_partitioned(
         &self,
         df: DataFrame,
+        task_ctx: Arc<TaskContext>,
     ) -> DFResult<Vec<Vec<arrow::record_batch::RecordBatch>>> {
-        let (plan, task_ctx) = self.plan(df).await?;
+        let plan = self.plan_only(df).await?;
         datafusion::physical_plan::collect_partitioned(plan, task_ctx).await
     }
 

@@ -15,10 +15,10 @@ use arrow::record_batch::RecordBatch;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result as DFResult;
+use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 use datafusion::prelude::DataFrame;
-use datafusion::prelude::SessionConfig;
 use fuseplug_capsule::runtime::{runtime, wait_for_future, wait_for_future_with};
 use fuseplug_engine::options::progress_options;
 use pyo3::prelude::*;
@@ -35,9 +35,7 @@ pub fn collect(
     df: DataFrame,
     run: &Arc<LastRun>,
 ) -> PyResult<DFResult<Vec<RecordBatch>>> {
-    let config = df.task_ctx().session_config().clone();
-    let task = Arc::clone(run);
-    watched(py, &config, run, async move { task.collect(df).await })
+    watched(py, df, run, |run, df, task_ctx| async move { run.collect(df, task_ctx).await })
 }
 
 /// [`collect`], one list of batches per output partition.
@@ -46,25 +44,31 @@ pub fn collect_partitioned(
     df: DataFrame,
     run: &Arc<LastRun>,
 ) -> PyResult<DFResult<Vec<Vec<RecordBatch>>>> {
-    let config = df.task_ctx().session_config().clone();
-    let task = Arc::clone(run);
-    watched(py, &config, run, async move { task.collect_partitioned(df).await })
+    watched(
+        py,
+        df,
+        run,
+        |run, df, task_ctx| async move { run.collect_partitioned(df, task_ctx).await },
+    )
 }
 
-/// Runs `fut` as a task of the runtime, so that the waiting thread stays free to handle Ctrl-C and
-/// draw progress even when the query never yields (one partition of CPU-bound work runs a whole
-/// aggregate in one poll); the task is aborted if the wait ends first.
-fn watched<F>(py: Python<'_>, config: &SessionConfig, run: &LastRun, fut: F) -> PyResult<F::Output>
+/// Runs what `work` makes of `df` and its task context (made once, here: the session's options
+/// are read from it) as a task of the runtime, so that the waiting thread stays free to handle
+/// Ctrl-C and draw progress even when the query never yields (one partition of CPU-bound work runs
+/// a whole aggregate in one poll); the task is aborted if the wait ends first.
+fn watched<W, F>(py: Python<'_>, df: DataFrame, run: &Arc<LastRun>, work: W) -> PyResult<F::Output>
 where
+    W: FnOnce(Arc<LastRun>, DataFrame, Arc<TaskContext>) -> F,
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let task = AbortOnDrop(runtime().spawn(fut));
+    let task_ctx = Arc::new(df.task_ctx());
+    let options = progress_options(task_ctx.session_config());
+    let task = AbortOnDrop(runtime().spawn(work(Arc::clone(run), df, task_ctx)));
     let joined = async move {
         let mut task = task;
         (&mut task.0).await
     };
-    let options = progress_options(config);
     let out = if options.enabled == "false" {
         wait_for_future(py, joined)
     } else {
@@ -257,17 +261,13 @@ impl Done {
         let (mut weighted, mut weights) = (0.0, 0.0);
         for scan in scans {
             let metrics = scan.node.metrics();
-            let count = |name: &str| {
-                metrics.as_ref().and_then(|m| m.sum_by_name(name)).map_or(0, |v| v.as_usize())
-            };
-            let counted = |name: &str| metrics.as_ref().and_then(|m| m.sum_by_name(name)).is_some();
+            let sum = |name: &str| metrics.as_ref()?.sum_by_name(name).map(|v| v.as_usize());
+            let counts = [sum("output_rows"), sum("bytes_scanned"), sum("files_processed")];
             // A leaf that counts nothing (an in-memory table) cannot say how far it is.
-            if !["output_rows", "bytes_scanned", "files_processed"].iter().any(|n| counted(n)) {
+            if counts.iter().all(Option::is_none) {
                 continue;
             }
-            let rows = metrics.as_ref().and_then(|m| m.output_rows()).unwrap_or(0);
-            let bytes = count("bytes_scanned");
-            let files = count("files_processed");
+            let [rows, bytes, files] = counts.map(|count| count.unwrap_or(0));
             done.rows += rows;
             done.bytes += bytes;
             if let Some(total) = scan.total_bytes {
