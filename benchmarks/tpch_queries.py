@@ -84,8 +84,7 @@ def engines(
         import duckdb
 
         con = duckdb.connect()
-        for name, path in tpch.paths(data).items():
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+        tpch.register_duckdb(con, data)
         runners["duckdb"] = lambda sql: con.sql(sql).to_arrow_table()
     if "polars" in names:
         import polars as pl

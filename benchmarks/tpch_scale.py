@@ -18,6 +18,7 @@ once into ~/.cache/fuseplug/tpch); it is too long for CI and not part of ``pytho
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -61,8 +62,7 @@ def runner(engine: str, data: Path, memory: int, spill: Path) -> Any:
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory // 2**20}MiB'")
     con.execute(f"SET temp_directory = '{spill}'")
-    for name, path in tpch.paths(data).items():
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+    tpch.register_duckdb(con, data)
     return lambda sql: con.sql(sql).to_arrow_table()
 
 
@@ -99,7 +99,7 @@ def main() -> None:
     p.add_argument("--memory", default="4GiB", help="memory limit of each engine (4GiB)")
     p.add_argument("--data-root", help="where the TPC-H files are kept (default: under --out)")
     p.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
-    p.add_argument("--child", nargs=4, help=argparse_hidden())
+    p.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         engine, data, repeat, answers = args.child
@@ -139,12 +139,6 @@ def main() -> None:
         __doc__,
     )
     write_report(report, results, small, big, args.engines, differ, args.memory)
-
-
-def argparse_hidden() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 def compare_answers(answers: Path, engines: list[str]) -> dict[str, str]:

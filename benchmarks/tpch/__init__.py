@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["QUERIES", "TABLES", "generate", "paths", "query", "register"]
+__all__ = ["QUERIES", "TABLES", "generate", "paths", "query", "register", "register_duckdb"]
 
 #: The eight TPC-H tables, in the order the specification lists them.
 TABLES = ("part", "supplier", "partsupp", "customer", "orders", "lineitem", "nation", "region")
@@ -69,6 +69,12 @@ def register(ctx: Any, data_dir: str | os.PathLike[str]) -> None:
     """Registers the eight tables of ``data_dir`` on ``ctx`` under their TPC-H names."""
     for name, path in paths(data_dir).items():
         ctx.register_parquet(name, str(path))
+
+
+def register_duckdb(con: Any, data_dir: str | os.PathLike[str]) -> None:
+    """Makes the eight tables of ``data_dir`` views of DuckDB connection ``con`` under their names."""
+    for name, path in paths(data_dir).items():
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
 
 
 def query(n: int) -> str:

@@ -23,8 +23,7 @@ QUERY_IDS = [f"q{n:02d}" for n in tpch.QUERIES]
 @pytest.fixture(scope="module")
 def duck(tpch_dir: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for name, path in tpch.paths(tpch_dir).items():
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+    tpch.register_duckdb(con, tpch_dir)
     return con
 
 
