@@ -94,7 +94,12 @@ develop: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build the fuseplug wheel (dev pro
 develop-all: develop ## Also build the wheels the tests load (bridge54, ffi-example, ffi-example54, native-extension)
 	for manifest in $(TEST_WHEELS); do $(MATURIN_DEVELOP) -m "$$manifest"; done
 
-demo: develop ## Build, run examples/quickstart.py, then the fuseplug CLI on the Parquet file it wrote
+# The demo's wheel is a lean build: without the Substrait, distributed and Spark crates (Cargo features
+# of crates/fuseplug), which the demo does not use and which lengthen a cold build by minutes. It
+# compiles the same DataFusion 55 as the full wheel (tools/feature_sets.py), so `make develop` after it
+# compiles only those crates and the host crate again.
+demo: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## Build a lean fuseplug wheel, run examples/quickstart.py, then the fuseplug CLI on the Parquet file it wrote
+	$(MATURIN_DEVELOP) --no-default-features
 	@rm -rf build/demo && mkdir -p build/demo
 	"$(PY)" examples/quickstart.py --out build/demo
 	"$(PY)" -m fuseplug --max-rows 10 \
@@ -161,6 +166,7 @@ fuzz-sql: develop ## Differential SQL runs (fuseplug / its rules off / DuckDB) f
 lint: deps $(PYO3_CONFIG_FILE) $(PROTOC) ## cargo fmt --check, clippy -D warnings, ruff check, ruff format --check
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p fuseplug --lib --no-default-features -- -D warnings
 	"$(PY)" tools/feature_sets.py
 	"$(VENV)/bin/ruff" check $(PY_PATHS)
 	"$(VENV)/bin/ruff" format --check $(PY_PATHS)

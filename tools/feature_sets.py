@@ -12,6 +12,7 @@ compiled again, with everything above it: 10 to 15 minutes of a cold build on 2 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,11 @@ HOST = ["-p", "fuseplug"]
 #: `examples/native-extension`, which depends on arrow and pyo3 only (no DataFusion) and compiles its
 #: own small feature set of arrow.
 INVOCATIONS = {
+    "maturin develop --no-default-features (make demo)": [
+        "-p",
+        "fuseplug",
+        "--no-default-features",
+    ],
     "maturin develop -m crates/fuseplug-bridge54": ["-p", "fuseplug-bridge54"],
     "maturin develop -m examples/ffi-example": ["-p", "fuseplug-ffi-example"],
     "maturin develop -m examples/ffi-example54": ["-p", "fuseplug-ffi-example54"],
@@ -38,7 +44,9 @@ INVOCATIONS = {
 }
 
 
-def features(selection: list[str]) -> dict[tuple[str, str], set[str]]:
+def features(selection: list[str]) -> dict[tuple[str, str, str], set[str]]:
+    """Each crate's features as (name, version, context): ``target`` for what the library links,
+    ``host`` for build scripts and proc macros and what they use, which Cargo resolves apart."""
     out = subprocess.run(
         [
             "cargo",
@@ -49,20 +57,37 @@ def features(selection: list[str]) -> dict[tuple[str, str], set[str]]:
             "-f",
             "{p} {f}",
             "--prefix",
-            "none",
+            "indent",
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    found: dict[tuple[str, str], set[str]] = {}
+    found: dict[tuple[str, str, str], set[str]] = {}
+    # Per depth: whether the crate printed last at that depth is a host crate, and which section
+    # ("[build-dependencies]" or not) the crates at that depth are listed under.
+    host: dict[int, bool] = {}
+    section: dict[int, str] = {}
     for line in out.splitlines():
-        parts = line.removesuffix(" (*)").split()
+        text = line.lstrip("│ ")
+        branch = re.search("├── |└── ", line)
+        if text.startswith("["):
+            section[(len(line) - len(text)) // 4 + 1] = text
+            continue
+        depth = branch.start() // 4 + 1 if branch else 0
+        if branch:
+            text = line[branch.end() :]
+        section[depth + 1] = ""
+        host[depth] = "(proc-macro)" in text or (
+            depth > 0 and (host[depth - 1] or section.get(depth) == "[build-dependencies]")
+        )
+        parts = text.removesuffix(" (*)").split()
         if len(parts) < 2:
             continue
         named = parts[2] if len(parts) > 2 and not parts[2].startswith("(") else ""
-        found.setdefault((parts[0], parts[1]), set()).update(f for f in named.split(",") if f)
+        key = (parts[0], parts[1], "host" if host[depth] else "target")
+        found.setdefault(key, set()).update(f for f in named.split(",") if f)
     return found
 
 
@@ -78,9 +103,9 @@ def main() -> int:
             for crate in sorted(set(a) & set(b)):
                 if a[crate] != b[crate]:
                     failed = True
-                    name, version = crate
+                    name, version, context = crate
                     print(
-                        f"{name} {version}: {second} lacks {sorted(a[crate] - b[crate])} "
+                        f"{name} {version} ({context}): {second} lacks {sorted(a[crate] - b[crate])} "
                         f"and adds {sorted(b[crate] - a[crate])} against {first}"
                     )
     if not failed:

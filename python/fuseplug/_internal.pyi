@@ -16,6 +16,7 @@ from typing_extensions import CapsuleType, disjoint_base
 __all__ = [
     "__version__",
     "DATAFUSION_VERSION",
+    "FEATURES",
     "SessionConfig",
     "RuntimeEnvBuilder",
     "SessionContext",
@@ -83,6 +84,8 @@ __all__ = [
 
 __version__: Final[str]
 DATAFUSION_VERSION: Final[str]
+#: The optional Cargo features this build has (lean.rs): "substrait", "distributed", "spark".
+FEATURES: Final[list[str]]
 
 # config.rs ---------------------------------------------------------------------------------------
 

@@ -112,3 +112,12 @@ def test_dir_lists_names_served_on_first_use_without_loading_them(run_python: Ru
         " 'spark' in dir(f)]))",
     )
     assert listed == [True, True, True]
+
+
+def test_the_dev_build_has_every_optional_feature() -> None:
+    """`make develop` (and every released wheel) builds all optional Cargo features; only `make demo`
+    leaves them out (test_install.py checks that lean wheel)."""
+    from fuseplug import _internal
+
+    assert _internal.FEATURES == ["substrait", "distributed", "spark"]
+    assert not hasattr(_internal, "__getattr__")

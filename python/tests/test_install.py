@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,106 @@ def test_pip_install_of_the_checkout(tmp_path: Path) -> None:
     installed_from, result = probe.stdout.splitlines()
     assert str(env_dir) in installed_from  # the wheel, not the checkout's editable copy
     assert result == "{'x': [42]}"
+
+
+#: Run by the lean wheel: what `make demo` does, then each part the lean build leaves out.
+LEAN_PROBE = """
+import subprocess, sys
+import fuseplug
+from fuseplug import _internal, col
+from fuseplug.exceptions import NotSupportedError
+assert "{site}" in fuseplug.__file__, fuseplug.__file__
+assert list(_internal.FEATURES) == [], _internal.FEATURES
+subprocess.run([sys.executable, "{repo}/examples/quickstart.py", "--out", "{out}"], check=True)
+query = "SELECT g, count(*) AS n FROM '{out}/quickstart.parquet' GROUP BY g ORDER BY g"
+cli = subprocess.run([sys.executable, "-m", "fuseplug", "--max-rows", "10", query], check=True,
+                     capture_output=True, text=True)
+assert "alpha" in cli.stdout, cli.stdout
+ctx = fuseplug.SessionContext()
+
+def refused(feature, call):
+    try:
+        call()
+    except NotSupportedError as e:
+        assert f"without its `{{feature}}` feature" in str(e), e
+        print("refused", feature)
+    else:
+        raise AssertionError(f"{{feature}}: no error")
+
+from fuseplug.functions import spark
+from fuseplug.distributed import Worker
+from fuseplug.substrait import Serde
+refused("substrait", lambda: Serde.serialize_bytes("SELECT 1", ctx))
+refused("distributed", lambda: ctx.with_distributed(workers=["127.0.0.1:1"]))
+refused("distributed", lambda: Worker().__enter__())
+refused("spark", lambda: spark.substring(col("g"), 1, 2))
+refused("spark", lambda: ctx.enable_spark_functions())
+try:
+    _internal.no_such_name
+except AttributeError:
+    print("AttributeError for other names")
+"""
+
+
+@pytest.mark.timeout(900)
+def test_the_lean_wheel_of_make_demo(tmp_path: Path) -> None:
+    """`make demo` builds fuseplug without its `substrait`, `distributed` and `spark` Cargo features.
+    That wheel runs the demo, and each left-out part raises NotSupportedError naming its feature.
+    (Unpacked beside the dev venv's packages rather than pip-installed: pyarrow comes from there.)"""
+    env = build_env()
+    maturin = Path(sys.executable).with_name("maturin")
+    built = subprocess.run(
+        [
+            str(maturin),
+            "build",
+            "--profile",
+            "dev",
+            "--no-default-features",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    (wheel,) = tmp_path.glob("*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    env["PYTHONPATH"] = str(site)
+    probe = LEAN_PROBE.format(site=site, repo=REPO, out=tmp_path / "demo")
+    ran = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    refusals = [line for line in ran.stdout.splitlines() if line.startswith("refused ")]
+    assert refusals == [
+        "refused substrait",
+        "refused distributed",
+        "refused distributed",
+        "refused spark",
+        "refused spark",
+    ]
+    assert ran.stdout.splitlines()[-1] == "AttributeError for other names"
+    cli = subprocess.run(
+        [sys.executable, "-m", "fuseplug", "--workers", "2", "SELECT 1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert cli.returncode == 1
+    assert "NotSupportedError" in cli.stderr and "`distributed` feature" in cli.stderr, cli.stderr
+    assert "Traceback" not in cli.stderr

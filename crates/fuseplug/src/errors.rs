@@ -126,6 +126,7 @@ fn class_name(err: &DataFusionError) -> &'static str {
         // A store's failure (a refused request, a missing object) that reached DataFusion as an
         // external error, e.g. while writing.
         DataFusionError::External(e) if from_object_store(e.as_ref()) => "InputOutputError",
+        #[cfg(feature = "distributed")]
         DataFusionError::External(e) if e.is::<crate::distributed::WorkerFailure>() => {
             "WorkerError"
         }
@@ -193,6 +194,7 @@ impl From<Error> for PyErr {
 /// finds no object store ran in the empty runtime datafusion-ffi gives foreign plans.
 fn with_hint(err: &DataFusionError) -> String {
     // a worker's failure says which worker and what happened; DataFusion's wrapping adds nothing
+    #[cfg(feature = "distributed")]
     if let DataFusionError::External(e) = err.find_root()
         && let Some(failure) = e.downcast_ref::<crate::distributed::WorkerFailure>()
     {

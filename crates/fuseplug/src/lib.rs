@@ -12,12 +12,16 @@ pub mod config;
 pub mod context;
 pub mod dataframe;
 pub mod dataset;
+#[cfg(feature = "distributed")]
 pub mod distributed;
 pub mod errors;
 pub mod export;
 pub mod expr;
 pub mod functions;
 pub mod higher_order;
+pub mod lean;
+#[cfg(not(feature = "distributed"))]
+pub use lean::distributed;
 pub mod metrics;
 pub mod native;
 pub mod object_store;
@@ -29,11 +33,13 @@ pub mod progress;
 pub mod py_catalog;
 pub mod read_options;
 pub mod serialize;
+#[cfg(feature = "spark")]
 pub mod spark;
 pub mod sql;
 pub mod sql_split;
 pub mod stored;
 pub mod stream;
+#[cfg(feature = "substrait")]
 pub mod substrait;
 pub mod udf;
 pub mod unparser;
@@ -50,6 +56,7 @@ fn _panic(message: &str) {
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DATAFUSION_VERSION", datafusion::DATAFUSION_VERSION)?;
+    lean::register(m)?;
     m.add_class::<config::PySessionConfig>()?;
     m.add_class::<config::PyRuntimeEnvBuilder>()?;
     m.add_class::<context::PySessionContext>()?;
@@ -76,16 +83,21 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<udf::PyTableFunction>()?;
     m.add_class::<functions::PyFunctionInfo>()?;
     m.add_class::<native::PyNativeExtension>()?;
+    #[cfg(feature = "substrait")]
     m.add_class::<substrait::PySubstraitPlan>()?;
     m.add_class::<unparser::PyDialect>()?;
     m.add_class::<unparser::PyUnparser>()?;
     object_store::register(m)?;
+    #[cfg(feature = "distributed")]
     distributed::register(m)?;
     m.add_function(wrap_pyfunction!(functions::builtin_functions, m)?)?;
     m.add_function(wrap_pyfunction!(functions::call_builtin, m)?)?;
-    m.add_function(wrap_pyfunction!(spark::spark_functions, m)?)?;
-    m.add_function(wrap_pyfunction!(spark::call_spark, m)?)?;
-    m.add_function(wrap_pyfunction!(spark::enable_spark_functions, m)?)?;
+    #[cfg(feature = "spark")]
+    {
+        m.add_function(wrap_pyfunction!(spark::spark_functions, m)?)?;
+        m.add_function(wrap_pyfunction!(spark::call_spark, m)?)?;
+        m.add_function(wrap_pyfunction!(spark::enable_spark_functions, m)?)?;
+    }
     m.add_function(wrap_pyfunction!(capsule::datafusion_majors_of, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::host_datafusion_major, m)?)?;
     m.add_function(wrap_pyfunction!(capsule::type_library, m)?)?;
