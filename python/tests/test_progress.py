@@ -64,11 +64,13 @@ def parquet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def slow_context(delay_ms: int = 0, enabled: str = "true", sleep: float = 0.01) -> SessionContext:
+def slow_context(
+    delay_ms: int = 0, enabled: str = "true", sleep: float = 0.01, partitions: int = 1
+) -> SessionContext:
     """One partition, small batches, and a UDF that sleeps per batch: about a second per query."""
     config = (
         SessionConfig()
-        .with_target_partitions(1)
+        .with_target_partitions(partitions)
         .with_batch_size(BATCH)
         .set("fuseplug.progress.enabled", enabled)
         .set("fuseplug.progress.delay_ms", str(delay_ms))
@@ -131,6 +133,37 @@ def test_in_memory_tables_show_a_line_without_a_share(recorders: list[Recorder])
     assert rec.updates and rec.closed == 1
     assert {u[0] for u in rec.updates} == {None}
     assert [u[4] for u in rec.updates] == sorted(u[4] for u in rec.updates)
+
+
+def test_a_distributed_query_sums_what_its_workers_scanned(
+    parquet_dir: Path, recorders: list[Recorder]
+) -> None:
+    """Two worker processes scan the files. The total comes from the coordinating side's copy of
+    the plan; what was read comes from the workers' answers, summed."""
+    from fuseplug.distributed import LocalCluster
+
+    with LocalCluster(workers=2) as cluster:
+        ctx = slow_context(sleep=0.05, partitions=2).with_distributed(
+            workers=cluster, bytes_per_partition=256 * 1024
+        )
+        ctx.register_parquet("t", str(parquet_dir))
+        df = ctx.sql("SELECT sum(sleepy(v)) AS s, count(*) AS n FROM t")
+        assert df.to_pydict()["n"] == [FILES * ROWS_PER_FILE]
+        assert "NetworkCoalesceExec" in df.execution_plan().display_indent()
+    (rec,) = recorders
+    assert rec.closed == 1
+    answered = [u for u in rec.updates if u[0] is not None]
+    assert answered, rec.updates
+    total_bytes = sum(p.stat().st_size for p in parquet_dir.iterdir())
+    for fraction, bytes_read, total, rows, _elapsed in answered:
+        assert total == total_bytes
+        assert 0 <= bytes_read <= total_bytes
+        assert 0 <= rows <= FILES * ROWS_PER_FILE
+        assert 0.0 <= fraction <= 1.0
+    fractions = [u[0] for u in answered]
+    assert fractions == sorted(fractions), "progress never goes back"
+    assert any(0.0 < f < 1.0 for f in fractions), fractions
+    assert [u[3] for u in answered] == sorted(u[3] for u in answered)
 
 
 def test_false_never_watches(parquet_dir: Path, recorders: list[Recorder]) -> None:

@@ -63,8 +63,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[cfg(not(feature = "distributed"))]
 pub mod distributed {
     use std::collections::HashMap;
+    use std::sync::Arc;
 
     use datafusion::dataframe::DataFrame;
+    use datafusion::execution::TaskContext;
+    use datafusion::physical_plan::ExecutionPlan;
     use datafusion::prelude::{SessionConfig, SessionContext};
     use pyo3::prelude::*;
 
@@ -111,5 +114,26 @@ pub mod distributed {
 
     pub fn refresh_functions(_ctx: &SessionContext, _tasks: &SessionTasks) -> Result<()> {
         Ok(())
+    }
+
+    /// Never made: no query runs on workers.
+    pub enum RemoteQuery {}
+
+    impl RemoteQuery {
+        pub fn counts(&mut self) -> Option<[usize; 3]> {
+            match *self {}
+        }
+    }
+
+    pub fn tagged(task_ctx: TaskContext) -> (TaskContext, Option<RemoteQuery>) {
+        (task_ctx, None)
+    }
+
+    pub fn is_network_boundary(_node: &Arc<dyn ExecutionPlan>) -> bool {
+        false
+    }
+
+    pub fn leaf_original(_node: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>> {
+        None
     }
 }

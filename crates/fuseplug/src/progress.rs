@@ -7,6 +7,10 @@
 //! metadata) promise, bytes read against the files' sizes, and files finished against files to
 //! read. Scans are weighted by their bytes. The wait wakes every 50 ms anyway (to handle Ctrl-C);
 //! before the delay (`fuseplug.progress.delay_ms`) is up a wake-up costs one clock read.
+//!
+//! The scans of a distributed query run on its workers: their totals are read from the
+//! coordinating side's copy of the plan, and what they have read so far is summed over the
+//! workers' answers (`distributed::progress`), as one scan.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,8 +66,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let task_ctx = Arc::new(df.task_ctx());
+    let task_ctx = df.task_ctx();
     let options = progress_options(task_ctx.session_config());
+    let (task_ctx, remote) = match options.enabled.as_str() {
+        "false" => (task_ctx, None),
+        _ => crate::distributed::tagged(task_ctx),
+    };
+    let task_ctx = Arc::new(task_ctx);
     let task = AbortOnDrop(runtime().spawn(work(Arc::clone(run), df, task_ctx)));
     let joined = async move {
         let mut task = task;
@@ -80,6 +89,7 @@ where
             state: State::Waiting,
             last_update: None,
             scans: None,
+            remote,
         };
         let out = wait_for_future_with(py, joined, |py| watch.tick(py));
         watch.close(py);
@@ -120,6 +130,8 @@ struct Watch<'a> {
     state: State,
     last_update: Option<Instant>,
     scans: Option<Vec<Scan>>,
+    /// The workers' side of a distributed query.
+    remote: Option<crate::distributed::RemoteQuery>,
 }
 
 impl Watch<'_> {
@@ -145,7 +157,8 @@ impl Watch<'_> {
         if self.scans.is_none() {
             self.scans = self.run.get().map(|plan| scans_of(&plan));
         }
-        let done = Done::of(self.scans.as_deref().unwrap_or_default());
+        let remote = self.remote.as_mut().and_then(|remote| remote.counts());
+        let done = Done::of(self.scans.as_deref().unwrap_or_default(), remote);
         let args = (done.fraction, done.bytes, done.total_bytes, done.rows, elapsed.as_secs_f64());
         match reporter.call_method1(py, "update", args) {
             Ok(_) => Ok(()),
@@ -192,6 +205,8 @@ fn open_reporter(py: Python<'_>, mode: &str) -> PyResult<Option<Py<PyAny>>> {
 /// A leaf of the plan and what it has to read, where that is known.
 struct Scan {
     node: Arc<dyn ExecutionPlan>,
+    /// Run by workers (below a network boundary): its own metrics here count nothing.
+    remote: bool,
     total_rows: Option<usize>,
     total_bytes: Option<usize>,
     total_files: usize,
@@ -199,23 +214,41 @@ struct Scan {
     weight: f64,
 }
 
-/// The leaves of `plan` (scans, in-memory tables, foreign tables).
+/// The leaves of `plan` (scans, in-memory tables, foreign tables); of a distributed leaf, the whole
+/// scan it splits between tasks.
 fn scans_of(plan: &Arc<dyn ExecutionPlan>) -> Vec<Scan> {
     let mut scans = Vec::new();
-    let mut stack = vec![Arc::clone(plan)];
-    while let Some(node) = stack.pop() {
+    let mut stack = vec![(Arc::clone(plan), false)];
+    while let Some((node, remote)) = stack.pop() {
+        if let Some(whole) = crate::distributed::leaf_original(&node) {
+            scans.push(Scan::new(whole, true));
+            continue;
+        }
         let children = node.children();
         if children.is_empty() {
-            scans.push(Scan::new(node));
+            scans.push(Scan::new(node, remote));
         } else {
-            stack.extend(children.into_iter().cloned());
+            let remote = remote || crate::distributed::is_network_boundary(&node);
+            stack.extend(children.into_iter().map(|child| (Arc::clone(child), remote)));
         }
     }
     scans
 }
 
+/// The rows, bytes and files a leaf has read, from its metrics; None for a leaf that counts none
+/// of them (an in-memory table).
+pub fn scan_counts(node: &dyn ExecutionPlan) -> Option<[usize; 3]> {
+    let metrics = node.metrics()?;
+    let sum = |name: &str| metrics.sum_by_name(name).map(|v| v.as_usize());
+    let counts = [sum("output_rows"), sum("bytes_scanned"), sum("files_processed")];
+    if counts.iter().all(Option::is_none) {
+        return None;
+    }
+    Some(counts.map(|count| count.unwrap_or(0)))
+}
+
 impl Scan {
-    fn new(node: Arc<dyn ExecutionPlan>) -> Self {
+    fn new(node: Arc<dyn ExecutionPlan>, remote: bool) -> Self {
         let files = node
             .downcast_ref::<DataSourceExec>()
             .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
@@ -241,7 +274,7 @@ impl Scan {
         let weight =
             total_bytes.or(stated_bytes).or(total_rows.map(|rows| rows * row_width)).unwrap_or(0)
                 as f64;
-        Self { node, total_rows, total_bytes, total_files, weight }
+        Self { node, remote, total_rows, total_bytes, total_files, weight }
     }
 }
 
@@ -256,39 +289,67 @@ struct Done {
 }
 
 impl Done {
-    fn of(scans: &[Scan]) -> Self {
+    /// `remote`: the rows, bytes and files the workers' scans have read (None before they answer,
+    /// and for a query that runs here).
+    fn of(scans: &[Scan], remote: Option<[usize; 3]>) -> Self {
         let mut done = Done::default();
         let (mut weighted, mut weights) = (0.0, 0.0);
-        for scan in scans {
-            let metrics = scan.node.metrics();
-            let sum = |name: &str| metrics.as_ref()?.sum_by_name(name).map(|v| v.as_usize());
-            let counts = [sum("output_rows"), sum("bytes_scanned"), sum("files_processed")];
-            // A leaf that counts nothing (an in-memory table) cannot say how far it is.
-            if counts.iter().all(Option::is_none) {
-                continue;
-            }
-            let [rows, bytes, files] = counts.map(|count| count.unwrap_or(0));
+        let mut add = |counts: [usize; 3], whole: Whole| {
+            let [rows, bytes, files] = counts;
             done.rows += rows;
             done.bytes += bytes;
-            if let Some(total) = scan.total_bytes {
+            if let Some(total) = whole.bytes {
                 *done.total_bytes.get_or_insert(0) += total;
             }
-            if scan.weight > 0.0 {
+            if whole.weight > 0.0 {
                 let share = |part: usize, whole: Option<usize>| match whole {
                     Some(whole) if whole > 0 => (part as f64 / whole as f64).min(1.0),
                     _ => 0.0,
                 };
-                let files_total = (scan.total_files > 0).then_some(scan.total_files);
-                let fraction = share(rows, scan.total_rows)
-                    .max(share(bytes, scan.total_bytes))
+                let files_total = (whole.files > 0).then_some(whole.files);
+                let fraction = share(rows, whole.rows)
+                    .max(share(bytes, whole.bytes))
                     .max(share(files, files_total));
-                weighted += fraction * scan.weight;
-                weights += scan.weight;
+                weighted += fraction * whole.weight;
+                weights += whole.weight;
             }
+        };
+        for scan in scans.iter().filter(|scan| !scan.remote) {
+            if let Some(counts) = scan_counts(scan.node.as_ref()) {
+                add(counts, Whole::of([scan]));
+            }
+        }
+        // the workers answer for all their scans together: one scan, with the totals summed
+        let remote_scans = scans.iter().filter(|scan| scan.remote);
+        if let Some(counts) = remote
+            && remote_scans.clone().next().is_some()
+        {
+            add(counts, Whole::of(remote_scans));
         }
         if weights > 0.0 {
             done.fraction = Some(weighted / weights);
         }
         done
+    }
+}
+
+/// What one or more scans have to read together: a total is known only if every scan knows its.
+struct Whole {
+    rows: Option<usize>,
+    bytes: Option<usize>,
+    files: usize,
+    weight: f64,
+}
+
+impl Whole {
+    fn of<'a>(scans: impl IntoIterator<Item = &'a Scan>) -> Self {
+        let mut whole = Whole { rows: Some(0), bytes: Some(0), files: 0, weight: 0.0 };
+        for scan in scans {
+            whole.rows = whole.rows.zip(scan.total_rows).map(|(a, b)| a + b);
+            whole.bytes = whole.bytes.zip(scan.total_bytes).map(|(a, b)| a + b);
+            whole.files += scan.total_files;
+            whole.weight += scan.weight;
+        }
+        whole
     }
 }

@@ -158,7 +158,10 @@ impl WorkerChannels {
         Self { channels: Arc::default(), connect_timeout }
     }
 
-    async fn channel(&self, url: &Url) -> datafusion::error::Result<BoxCloneSyncChannel> {
+    pub(super) async fn channel(
+        &self,
+        url: &Url,
+    ) -> datafusion::error::Result<BoxCloneSyncChannel> {
         if let Some(channel) = self.channels.lock().ok().and_then(|c| c.get(url).cloned()) {
             return Ok(channel);
         }

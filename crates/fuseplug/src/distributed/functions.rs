@@ -13,6 +13,7 @@ use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use tonic::codegen::http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::is_distributed;
+use super::progress::Forwarded;
 use crate::capsule::SessionTasks;
 use crate::errors::{Error, Result};
 use crate::serialize::{Env, FunctionRef, own_function_payload};
@@ -61,6 +62,7 @@ pub fn refresh_functions(ctx: &SessionContext, tasks: &SessionTasks) -> Result<(
     }
     let state = ctx.state_ref();
     let mut state = state.write();
+    state.config_mut().set_extension(Arc::new(Forwarded(headers.clone())));
     state.config_mut().set_distributed_passthrough_headers(headers)?;
     Ok(())
 }

@@ -10,6 +10,7 @@
 
 mod channels;
 mod functions;
+mod progress;
 mod worker;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use url::Url;
 pub use channels::WorkerFailure;
 use channels::{StaticWorkers, WorkerChannels};
 pub use functions::refresh_functions;
+pub use progress::{RemoteQuery, is_network_boundary, leaf_original, tagged};
 
 use crate::capsule::SessionTasks;
 use crate::context::PySessionContext;
@@ -100,7 +102,10 @@ impl Settings {
     /// Makes `config` a coordinating session's: its workers, bounded connections, the knobs.
     pub fn apply(&self, config: &mut SessionConfig) -> Result<()> {
         config.set_distributed_worker_resolver(StaticWorkers(self.workers.clone()));
-        config.set_distributed_channel_resolver(WorkerChannels::new(self.connect_timeout));
+        let channels = WorkerChannels::new(self.connect_timeout);
+        config.set_distributed_channel_resolver(channels.clone());
+        // the progress line asks the same workers over the same connections
+        config.set_extension(Arc::new(progress::Workers { urls: self.workers.clone(), channels }));
         for (key, value) in &self.knobs {
             let key = format!("{}.{key}", DistributedConfig::PREFIX);
             config.options_mut().set(&key, value)?;

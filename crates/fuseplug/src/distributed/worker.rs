@@ -18,6 +18,7 @@ use tonic::transport::Server;
 
 use super::channels::{MAX_HEADER_LIST_SIZE, WorkerChannels, worker_failure};
 use super::functions::decode_functions;
+use super::progress::{ProgressService, Scans};
 use super::{parse_workers, seconds};
 use crate::capsule::SessionTasks;
 use crate::context::PySessionContext;
@@ -27,6 +28,7 @@ use crate::errors::{Error, Result};
 struct TemplateSessions {
     template: SessionTasks,
     channels: WorkerChannels,
+    scans: Scans,
 }
 
 #[async_trait]
@@ -39,12 +41,16 @@ impl WorkerSessionBuilder for TemplateSessions {
         let env = self.template.env();
         let codec = Arc::new(self.template.physical_codec(&env));
         let (forwarded, received) = decode_functions(&ctx.headers, codec.as_ref())?;
+        let token = Scans::token(&ctx.headers);
         let scalars = template.scalar_functions().values().cloned().chain(received.scalars);
         let aggregates =
             template.aggregate_functions().values().cloned().chain(received.aggregates);
         let windows = template.window_functions().values().cloned().chain(received.windows);
-        Ok(ctx
-            .builder
+        let mut builder = ctx.builder;
+        if let Some(token) = token {
+            builder = builder.with_distributed_worker_plan_rewrite_handler(self.scans.noter(token));
+        }
+        Ok(builder
             .with_scalar_functions(scalars.collect())
             .with_aggregate_functions(aggregates.collect())
             .with_window_functions(windows.collect())
@@ -88,9 +94,11 @@ impl PyWorker {
         let address = listener
             .local_addr()
             .map_err(|e| Error::Python(pyo3::exceptions::PyOSError::new_err(e.to_string())))?;
+        let scans = Scans::default();
         let sessions = TemplateSessions {
             template: template.tasks.clone(),
             channels: WorkerChannels::new(timeout),
+            scans: scans.clone(),
         };
         let runtime_env = template.ctx.runtime_env();
         let worker = Worker::from_session_builder(sessions)
@@ -102,6 +110,7 @@ impl PyWorker {
             Server::builder()
                 .http2_max_header_list_size(MAX_HEADER_LIST_SIZE)
                 .add_service(worker.into_worker_server())
+                .add_service(ProgressService(scans))
                 .serve_with_incoming_shutdown(incoming, async move {
                     let _ = stopped.wait_for(|stop| *stop).await;
                 })
