@@ -17,6 +17,7 @@ __all__ = [
     "__version__",
     "DATAFUSION_VERSION",
     "FEATURES",
+    "ALLOCATOR",
     "SessionConfig",
     "RuntimeEnvBuilder",
     "SessionContext",
@@ -86,6 +87,8 @@ __version__: Final[str]
 DATAFUSION_VERSION: Final[str]
 #: The optional Cargo features this build has (lean.rs): "substrait", "distributed", "spark".
 FEATURES: Final[list[str]]
+#: The global allocator of this build: "system", or "mimalloc 2.x.y" with the `mimalloc` feature.
+ALLOCATOR: Final[str]
 
 # config.rs ---------------------------------------------------------------------------------------
 

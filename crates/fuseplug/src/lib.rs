@@ -45,6 +45,26 @@ pub mod udf;
 pub mod unparser;
 pub mod variant;
 
+/// mimalloc v2 in place of the system allocator, only in a build with the `mimalloc` feature (the
+/// allocator study, docs/development.md); `_internal.ALLOCATOR` says which one a build has.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The global allocator of this build: "system", or "mimalloc" and its version (`2.2.4`).
+fn allocator() -> String {
+    #[cfg(feature = "mimalloc")]
+    {
+        // SAFETY: mi_version takes nothing and only returns a constant.
+        let v = unsafe { libmimalloc_sys::mi_version() };
+        format!("mimalloc {}.{}.{}", v / 100, v / 10 % 10, v % 10)
+    }
+    #[cfg(not(feature = "mimalloc"))]
+    {
+        "system".to_string()
+    }
+}
+
 /// Panics with `message`. Exists only so the tests can check that a panic inside a function body
 /// becomes an exception in every host, never an abort.
 #[pyfunction]
@@ -57,6 +77,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DATAFUSION_VERSION", datafusion::DATAFUSION_VERSION)?;
     lean::register(m)?;
+    m.add("ALLOCATOR", allocator())?;
     m.add_class::<config::PySessionConfig>()?;
     m.add_class::<config::PyRuntimeEnvBuilder>()?;
     m.add_class::<context::PySessionContext>()?;
