@@ -110,6 +110,7 @@ def test_updates_follow_the_parquet_scan_to_the_end(
         assert elapsed >= 0
     rows_seen = [u[3] for u in rec.updates]
     assert rows_seen == sorted(rows_seen)
+    assert rows_seen[-1] > 0, "the rows read are counted"
     # The rows read stay a lower bound of the share done.
     assert all(f >= rows / (FILES * ROWS_PER_FILE) - 1e-9 for f, _, _, rows, _ in rec.updates)
 
@@ -164,6 +165,7 @@ def test_a_distributed_query_sums_what_its_workers_scanned(
     assert fractions == sorted(fractions), "progress never goes back"
     assert any(0.0 < f < 1.0 for f in fractions), fractions
     assert [u[3] for u in answered] == sorted(u[3] for u in answered)
+    assert answered[-1][3] > 0, "the workers count the rows they read"
 
 
 def test_false_never_watches(parquet_dir: Path, recorders: list[Recorder]) -> None:

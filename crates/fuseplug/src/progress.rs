@@ -239,8 +239,9 @@ fn scans_of(plan: &Arc<dyn ExecutionPlan>) -> Vec<Scan> {
 /// of them (an in-memory table).
 pub fn scan_counts(node: &dyn ExecutionPlan) -> Option<[usize; 3]> {
     let metrics = node.metrics()?;
+    // `sum_by_name` skips the built-in metrics such as output rows, which have their own getter
     let sum = |name: &str| metrics.sum_by_name(name).map(|v| v.as_usize());
-    let counts = [sum("output_rows"), sum("bytes_scanned"), sum("files_processed")];
+    let counts = [metrics.output_rows(), sum("bytes_scanned"), sum("files_processed")];
     if counts.iter().all(Option::is_none) {
         return None;
     }
