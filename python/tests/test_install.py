@@ -34,6 +34,21 @@ def build_env() -> dict[str, str]:
     return env
 
 
+def run(
+    command: list[str], env: dict[str, str], timeout: float, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """``command`` with its output captured as text; the caller checks the exit code."""
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout, check=False
+    )
+
+
+def ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    """``done``, after asserting that it exited 0 (the output's ends as the message)."""
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
 @pytest.mark.timeout(1500)
 def test_wheels_from_a_checkout_pass_the_release_checks(tmp_path: Path) -> None:
     """maturin builds fuseplug's and the bridge's wheels and the sdist as `make dist` does (in the
@@ -55,27 +70,11 @@ def test_wheels_from_a_checkout_pass_the_release_checks(tmp_path: Path) -> None:
         ],
         ["sdist", "--out", str(dist)],
     ):
-        built = subprocess.run(
-            [str(maturin), *command],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env=env,
-            timeout=900,
-            check=False,
-        )
-        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+        ok(run([str(maturin), *command], env, 900))
     names = sorted(p.name for p in dist.iterdir())
     assert len(names) == 3, names
 
-    check = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "dist_check.py"), str(dist)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
-    )
+    check = run([sys.executable, str(REPO / "tools" / "dist_check.py"), str(dist)], env, 900)
     assert check.returncode == 0, check.stdout + check.stderr
     lines = check.stdout.splitlines()
     wheels = [line for line in lines if ".whl: manylinux_" in line]
@@ -93,29 +92,18 @@ def test_pip_install_of_the_checkout(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(REPO)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
-    )
-    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    ok(run([str(python), "-m", "pip", "install", "--quiet", str(REPO)], env, 900))
     assert not (env_dir / "bin" / "uv").exists()
-    probe = subprocess.run(
+    probe = run(
         [
             str(python),
             "-c",
             "import fuseplug; print(fuseplug.__file__); "
             "print(fuseplug.SessionContext().sql('SELECT 40 + 2 AS x').to_pydict())",
         ],
-        capture_output=True,
-        text=True,
-        env=env,
+        env,
+        120,
         cwd=tmp_path,
-        timeout=120,
-        check=False,
     )
     assert probe.returncode == 0, probe.stderr
     installed_from, result = probe.stdout.splitlines()
@@ -169,40 +157,15 @@ def test_the_lean_wheel_of_make_demo(tmp_path: Path) -> None:
     (Unpacked beside the dev venv's packages rather than pip-installed: pyarrow comes from there.)"""
     env = build_env()
     maturin = Path(sys.executable).with_name("maturin")
-    built = subprocess.run(
-        [
-            str(maturin),
-            "build",
-            "--profile",
-            "dev",
-            "--no-default-features",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=900,
-        check=False,
-    )
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    lean = ["build", "--profile", "dev", "--no-default-features", "--out", str(tmp_path)]
+    ok(run([str(maturin), *lean], env, 900))
     (wheel,) = tmp_path.glob("*.whl")
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
     env["PYTHONPATH"] = str(site)
     probe = LEAN_PROBE.format(site=site, repo=REPO, out=tmp_path / "demo")
-    ran = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    ran = ok(run([sys.executable, "-c", probe], env, 300, cwd=tmp_path))
     refusals = [line for line in ran.stdout.splitlines() if line.startswith("refused ")]
     assert refusals == [
         "refused substrait",
@@ -212,14 +175,8 @@ def test_the_lean_wheel_of_make_demo(tmp_path: Path) -> None:
         "refused spark",
     ]
     assert ran.stdout.splitlines()[-1] == "AttributeError for other names"
-    cli = subprocess.run(
-        [sys.executable, "-m", "fuseplug", "--workers", "2", "SELECT 1"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
+    cli = run(
+        [sys.executable, "-m", "fuseplug", "--workers", "2", "SELECT 1"], env, 120, cwd=tmp_path
     )
     assert cli.returncode == 1
     assert "NotSupportedError" in cli.stderr and "`distributed` feature" in cli.stderr, cli.stderr
