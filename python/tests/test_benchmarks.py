@@ -289,3 +289,25 @@ def test_rows_tying_on_the_order_by_keys_may_come_in_any_order() -> None:
     )
     # a key that is not a column of the answer (an expression) ends what the order is known by
     assert difference(swapped, EXPECTED, "q", sql=SQL + ", lower(g)") is None
+
+
+def test_the_allocator_study_runs_two_children_beside_pyarrows_mimalloc(tmp_path: Path) -> None:
+    """``benchmarks.allocator`` needs two builds; smoke mode pits this build against itself, which
+    still runs the interleaved queries, the round trip and the co-load check beside pyarrow's own
+    mimalloc (docs/development.md, "The allocator")."""
+    command = [sys.executable, "-m", "benchmarks.allocator", "--smoke", "--other", sys.executable]
+    done = subprocess.run(
+        [*command, "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=SMOKE_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    data = json.loads((tmp_path / "allocator.json").read_text())
+    assert data["allocators"] == ["system (1)", "system (2)"]
+    assert all(data["same_answers"].values()) and len(data["same_answers"]) == 22
+    assert data["exits"] == [0, 0]
+    assert all(run["failures"] == [] for run in data["co_load"].values())
+    assert all(positive(t) for times in data["round_trip"].values() for t in times)

@@ -51,13 +51,14 @@ pub mod variant;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The global allocator of this build: "system", or "mimalloc" and its version (`2.2.4`).
+/// The global allocator of this build: "system", or "mimalloc" and its version (`2.3.2`).
 fn allocator() -> String {
     #[cfg(feature = "mimalloc")]
     {
-        // SAFETY: mi_version takes nothing and only returns a constant.
+        // SAFETY: mi_version takes nothing and only returns a constant (major, then two digits
+        // each of minor and patch: 20302 is 2.3.2).
         let v = unsafe { libmimalloc_sys::mi_version() };
-        format!("mimalloc {}.{}.{}", v / 100, v / 10 % 10, v % 10)
+        format!("mimalloc {}.{}.{}", v / 10000, v / 100 % 100, v % 100)
     }
     #[cfg(not(feature = "mimalloc"))]
     {
