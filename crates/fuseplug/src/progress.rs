@@ -68,9 +68,11 @@ where
 {
     let task_ctx = df.task_ctx();
     let options = progress_options(task_ctx.session_config());
-    let (task_ctx, remote) = match options.enabled.as_str() {
-        "false" => (task_ctx, None),
-        _ => crate::distributed::tagged(task_ctx),
+    // `false`: the query is not watched at all
+    let watching = options.enabled != "false";
+    let (task_ctx, remote) = match watching {
+        true => crate::distributed::tagged(task_ctx),
+        false => (task_ctx, None),
     };
     let task_ctx = Arc::new(task_ctx);
     let task = AbortOnDrop(runtime().spawn(work(Arc::clone(run), df, task_ctx)));
@@ -78,7 +80,7 @@ where
         let mut task = task;
         (&mut task.0).await
     };
-    let out = if options.enabled == "false" {
+    let out = if !watching {
         wait_for_future(py, joined)
     } else {
         let mut watch = Watch {

@@ -105,7 +105,7 @@ impl Settings {
         let channels = WorkerChannels::new(self.connect_timeout);
         config.set_distributed_channel_resolver(channels.clone());
         // the progress line asks the same workers over the same connections
-        config.set_extension(Arc::new(progress::Workers { urls: self.workers.clone(), channels }));
+        config.set_extension(Arc::new(progress::ProgressChannels(channels)));
         for (key, value) in &self.knobs {
             let key = format!("{}.{key}", DistributedConfig::PREFIX);
             config.options_mut().set(&key, value)?;

@@ -21,8 +21,8 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionConfig;
 use datafusion_distributed::{
-    DistributedExt, DistributedLeafExec, NetworkBoundaryExt, WorkerPlanRewriteEvent,
-    WorkerPlanRewriteEventResponse,
+    DistributedExt, DistributedGetterExt, DistributedLeafExec, NetworkBoundaryExt,
+    WorkerPlanRewriteEvent, WorkerPlanRewriteEventResponse,
 };
 use fuseplug_capsule::runtime::runtime;
 use tonic::codegen::http::{self, HeaderMap, HeaderValue};
@@ -65,11 +65,9 @@ pub struct ProgressReply {
 #[derive(Debug, Default)]
 pub(super) struct Forwarded(pub(super) HeaderMap);
 
-/// The workers a coordinating session asks (set by `Settings::apply`).
-pub(super) struct Workers {
-    pub(super) urls: Vec<Url>,
-    pub(super) channels: WorkerChannels,
-}
+/// The connections a coordinating session's progress line asks its workers over: the ones its
+/// queries use (set by `Settings::apply`; the engine keeps its channel resolver to itself).
+pub(super) struct ProgressChannels(pub(super) WorkerChannels);
 
 /// Whether `node` is a network boundary: what is below it runs on workers.
 pub fn is_network_boundary(node: &Arc<dyn ExecutionPlan>) -> bool {
@@ -86,11 +84,14 @@ pub fn leaf_original(node: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionP
 /// workers.
 pub fn tagged(task_ctx: TaskContext) -> (TaskContext, Option<RemoteQuery>) {
     let config = task_ctx.session_config();
-    let (Some(workers), Some(forwarded)) =
-        (config.get_extension::<Workers>(), config.get_extension::<Forwarded>())
-    else {
+    let (Some(channels), Some(forwarded), Ok(resolver)) = (
+        config.get_extension::<ProgressChannels>(),
+        config.get_extension::<Forwarded>(),
+        config.get_distributed_worker_resolver(),
+    ) else {
         return (task_ctx, None);
     };
+    let Ok(urls) = resolver.get_urls() else { return (task_ctx, None) };
     let mut bytes = [0u8; 8];
     if getrandom02::getrandom(&mut bytes).is_err() {
         return (task_ctx, None);
@@ -104,8 +105,8 @@ pub fn tagged(task_ctx: TaskContext) -> (TaskContext, Option<RemoteQuery>) {
     }
     let remote = RemoteQuery {
         token,
-        urls: workers.urls.clone(),
-        channels: workers.channels.clone(),
+        urls,
+        channels: channels.0.clone(),
         answers: Arc::default(),
         poller: None,
     };
